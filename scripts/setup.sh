@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up everything a fresh machine needs, idempotently: pnpm (pinned), the TypeScript workspace
+# (installed and built), uv (pinned, inside the repo) and the worker's Python environment from its
+# committed lock. Safe to rerun; later runs take seconds.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+PNPM_VERSION=12.4.2
+UV_VERSION=0.9.5
+step() { printf '\n==> %s\n' "$*"; }
+
+step "pnpm $PNPM_VERSION"
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  npm install --global --no-fund --no-audit "pnpm@$PNPM_VERSION"
+fi
+
+step "TypeScript workspace (pnpm install, build)"
+CI=true pnpm install --frozen-lockfile
+pnpm run build
+
+step "uv $UV_VERSION (in .tools/uv)"
+if [ "$(.tools/uv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  python3 -m venv .tools/uv
+  .tools/uv/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+fi
+
+step "worker environment (workers/torch/.venv, from uv.lock)"
+# Python itself is the machine's: uv must never try to download an interpreter.
+export UV_PYTHON_DOWNLOADS=never
+(cd workers/torch && ../../.tools/uv/bin/uv sync --frozen --python 3.11)
+
+step "ready"
