@@ -19,10 +19,6 @@ import {
   stageKindToJSON,
 } from "./capabilities.js";
 
-export const protobufPackage = "midspec.worker.v1";
-
-export const protobufFileName = "midspec/worker/v1/runs.proto";
-
 /** The shape of the learning-rate schedule after warm-up. */
 export enum ScheduleKind {
   /** SCHEDULE_KIND_UNSPECIFIED - Not set: cosine. */
@@ -5260,7 +5256,7 @@ function floatToJson(value: number | null | undefined): number | string | null |
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
-export type DeepPartial<T> = T extends Builtin ? T
+type DeepPartial<T> = T extends Builtin ? T
   : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
@@ -5308,7 +5304,7 @@ function isSet(value: any): boolean {
   return value !== null && value !== undefined;
 }
 
-export interface MessageFns<T> {
+interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;

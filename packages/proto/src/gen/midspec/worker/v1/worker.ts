@@ -57,10 +57,6 @@ import {
   WatchRunRequest,
 } from "./runs.js";
 
-export const protobufPackage = "midspec.worker.v1";
-
-export const protobufFileName = "midspec/worker/v1/worker.proto";
-
 /**
  * The one contract between the midspec SDK and any training/serving worker. A worker also serves
  * grpc.health.v1.Health and server reflection. Failed calls carry a gRPC status code plus the
