@@ -595,6 +595,11 @@ export interface Checkpoint {
     | undefined;
   /** Size of its native form in bytes. */
   sizeBytes: number;
+  /**
+   * Absolute path of its merged Hugging Face folder on the worker's file system, for clients on the
+   * same machine; empty when the worker does not expose paths.
+   */
+  localPath: string;
 }
 
 /** List a run's checkpoints. */
@@ -4367,7 +4372,17 @@ export const RunEvent: MessageFns<RunEvent> = {
 };
 
 function createBaseCheckpoint(): Checkpoint {
-  return { id: "", runId: "", stageIndex: 0, step: 0, final: false, formats: [], createdAt: undefined, sizeBytes: 0 };
+  return {
+    id: "",
+    runId: "",
+    stageIndex: 0,
+    step: 0,
+    final: false,
+    formats: [],
+    createdAt: undefined,
+    sizeBytes: 0,
+    localPath: "",
+  };
 }
 
 export const Checkpoint: MessageFns<Checkpoint> = {
@@ -4399,6 +4414,9 @@ export const Checkpoint: MessageFns<Checkpoint> = {
     }
     if (message.sizeBytes !== 0) {
       writer.uint32(64).int64(message.sizeBytes);
+    }
+    if (message.localPath !== "") {
+      writer.uint32(74).string(message.localPath);
     }
     return writer;
   },
@@ -4490,6 +4508,14 @@ export const Checkpoint: MessageFns<Checkpoint> = {
             message.sizeBytes = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.localPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4530,6 +4556,11 @@ export const Checkpoint: MessageFns<Checkpoint> = {
         : isSet(object.size_bytes)
         ? globalThis.Number(object.size_bytes)
         : 0,
+      localPath: isSet(object.localPath)
+        ? globalThis.String(object.localPath)
+        : isSet(object.local_path)
+        ? globalThis.String(object.local_path)
+        : "",
     };
   },
 
@@ -4559,6 +4590,9 @@ export const Checkpoint: MessageFns<Checkpoint> = {
     if (message.sizeBytes !== 0) {
       obj.sizeBytes = Math.round(message.sizeBytes);
     }
+    if (message.localPath !== "") {
+      obj.localPath = message.localPath;
+    }
     return obj;
   },
 
@@ -4575,6 +4609,7 @@ export const Checkpoint: MessageFns<Checkpoint> = {
     message.formats = object.formats?.map((e) => e) || [];
     message.createdAt = object.createdAt ?? undefined;
     message.sizeBytes = object.sizeBytes ?? 0;
+    message.localPath = object.localPath ?? "";
     return message;
   },
 };

@@ -385,7 +385,7 @@ class RunEvent(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., run_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state_changed: _Optional[_Union[StateChanged, _Mapping]] = ..., metrics: _Optional[_Union[Metrics, _Mapping]] = ..., stage_started: _Optional[_Union[StageStarted, _Mapping]] = ..., stage_finished: _Optional[_Union[StageFinished, _Mapping]] = ..., checkpoint_saved: _Optional[_Union[CheckpointSaved, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., log: _Optional[_Union[LogLine, _Mapping]] = ...) -> None: ...
 
 class Checkpoint(_message.Message):
-    __slots__ = ("id", "run_id", "stage_index", "step", "final", "formats", "created_at", "size_bytes")
+    __slots__ = ("id", "run_id", "stage_index", "step", "final", "formats", "created_at", "size_bytes", "local_path")
     ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STAGE_INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -394,6 +394,7 @@ class Checkpoint(_message.Message):
     FORMATS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    LOCAL_PATH_FIELD_NUMBER: _ClassVar[int]
     id: str
     run_id: str
     stage_index: int
@@ -402,7 +403,8 @@ class Checkpoint(_message.Message):
     formats: _containers.RepeatedScalarFieldContainer[_capabilities_pb2.CheckpointFormat]
     created_at: _timestamp_pb2.Timestamp
     size_bytes: int
-    def __init__(self, id: _Optional[str] = ..., run_id: _Optional[str] = ..., stage_index: _Optional[int] = ..., step: _Optional[int] = ..., final: _Optional[bool] = ..., formats: _Optional[_Iterable[_Union[_capabilities_pb2.CheckpointFormat, str]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size_bytes: _Optional[int] = ...) -> None: ...
+    local_path: str
+    def __init__(self, id: _Optional[str] = ..., run_id: _Optional[str] = ..., stage_index: _Optional[int] = ..., step: _Optional[int] = ..., final: _Optional[bool] = ..., formats: _Optional[_Iterable[_Union[_capabilities_pb2.CheckpointFormat, str]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size_bytes: _Optional[int] = ..., local_path: _Optional[str] = ...) -> None: ...
 
 class ListCheckpointsRequest(_message.Message):
     __slots__ = ("run_id",)
