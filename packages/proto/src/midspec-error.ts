@@ -9,13 +9,13 @@ export interface MidspecErrorOptions {
 }
 
 export class MidspecError extends Error {
-  private readonly [MARKER] = true;
   override readonly name: string = 'MidspecError';
   readonly code: string;
 
   constructor({ code, message, cause }: MidspecErrorOptions) {
     super(message, { cause });
     this.code = code;
+    Object.defineProperty(this, MARKER, { value: true });
   }
 
   static isInstance(error: unknown): error is MidspecError {

@@ -22,6 +22,8 @@ export interface WorkerErrorOptions {
   cause?: unknown;
 }
 
+const WORKER_ERROR_MARKER = Symbol.for('midspec.worker-error');
+
 /** A failed call to a worker: the gRPC status, the server's machine-readable reason and whether a retry may help. */
 export class WorkerError extends MidspecError {
   override readonly name = 'WorkerError';
@@ -54,6 +56,14 @@ export class WorkerError extends MidspecError {
     this.reason = options.reason;
     this.isRetryable = options.retryable ?? RETRYABLE_CODES.has(options.grpcCode);
     this.line = options.line;
+    Object.defineProperty(this, WORKER_ERROR_MARKER, { value: true });
+  }
+
+  static override isInstance(error: unknown): error is WorkerError {
+    return (
+      MidspecError.isInstance(error) &&
+      (error as unknown as Record<symbol, unknown>)[WORKER_ERROR_MARKER] === true
+    );
   }
 
   static fromServiceError(error: ServiceError, method: string, address: string): WorkerError {

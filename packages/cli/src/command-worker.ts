@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CliExit } from './cli-exit.js';
+import type { CliIo } from './cli-io.js';
+import { startLocalWorker } from './local-worker.js';
+import { parseInteger } from './option-parsers.js';
+
+export function registerWorkerCommands(program: Command, io: CliIo): void {
+  const worker = program.command('worker').description('Run and inspect midspec workers');
+
+  worker
+    .command('start')
+    .description('Start the reference PyTorch worker from its own environment and keep it running')
+    .option('--host <host>', 'address to bind (127.0.0.1 keeps it local)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', parseInteger, 50051)
+    .option('--data-dir <dir>', 'where datasets, runs and checkpoints live', '.midspec/worker')
+    .option(
+      '--python <path>',
+      'Python interpreter with midspec_worker installed (env MIDSPEC_WORKER_PYTHON)',
+    )
+    .action(async (options: { host: string; port: number; dataDir: string; python?: string }) => {
+      const dataDir = resolve(io.cwd, options.dataDir);
+      const local = await startLocalWorker({
+        dataDir,
+        host: options.host,
+        port: options.port,
+        python: options.python,
+        env: io.env,
+        onLog: (line) => io.stderr.write(`${line}\n`),
+      });
+      io.stdout.write(`midspec worker listening on ${local.address} (data in ${dataDir})\n`);
+      io.stdout.write(`use it with --worker ${local.address} or MIDSPEC_WORKER=${local.address}\n`);
+      const forward = (signal: NodeJS.Signals) => () => {
+        io.stderr.write(`received ${signal}, stopping the worker\n`);
+        void local.stop();
+      };
+      const onInt = forward('SIGINT');
+      const onTerm = forward('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      const code = await local.exited;
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      if (code !== 0) throw new CliExit(code);
+    });
+}

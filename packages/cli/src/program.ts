@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { formatCliError } from './cli-error.js';
+import { CliExit } from './cli-exit.js';
+import type { CliIo } from './cli-io.js';
+import { registerRunsCommands } from './command-runs.js';
+import { registerTrainCommand } from './command-train.js';
+import { registerWorkerCommands } from './command-worker.js';
+
+export function createProgram(io: CliIo): Command {
+  const program = new Command('midspec')
+    .description('Model Spec Midtraining: specs, documents, training, evaluation')
+    .version('0.1.0')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride()
+    .showHelpAfterError();
+  // Each command group lives in its own file (`command-<group>.ts`) and registers itself here.
+  registerWorkerCommands(program, io);
+  registerTrainCommand(program, io);
+  registerRunsCommands(program, io);
+  return program;
+}
+
+/** Parses argv and runs the command; returns the exit code. User errors never print a stack trace. */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliExit) return error.code;
+    io.stderr.write(`${formatCliError(error)}\n`);
+    return 1;
+  }
+}
+
+function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+export { CliExit } from './cli-exit.js';
