@@ -18,4 +18,4 @@ step "TypeScript tests (vitest: units, end-to-end with the Python worker, genera
 pnpm exec vitest run
 
 step "worker tests (pytest)"
-(cd workers/torch && .venv/bin/python -m pytest -q)
+bash scripts/test-worker.sh
