@@ -1,0 +1,243 @@
+import { LINT_CODES, type LintCode, type LintDiagnostic } from './lint-codes.js';
+import { type LoadSpecOptions, loadSpec } from './load-spec.js';
+import { buildPriorityOrder } from './priority-order.js';
+import { type Locate, locateNearest } from './source-position.js';
+import { SpecError } from './spec-error.js';
+import type { Principle, Spec } from './spec-schema.js';
+import { findPlaceholders } from './template-variables.js';
+import { findVagueGuidance } from './vague-guidance.js';
+
+export interface LintOptions {
+  locate?: Locate;
+}
+
+/** Checks a valid spec for semantic errors and for the method's warnings; never throws. */
+export function lintSpec(spec: Spec, options: LintOptions = {}): LintDiagnostic[] {
+  const locate = options.locate ?? (() => undefined);
+  const out: LintDiagnostic[] = [];
+  const report = (code: LintCode, path: (string | number)[], message: string) => {
+    out.push({
+      severity: LINT_CODES[code].severity,
+      code,
+      message,
+      path,
+      ...locateNearest(locate, path),
+    });
+  };
+
+  checkDuplicates(spec, report);
+  const principleIds = new Set(spec.principles.map((principle) => principle.id));
+  const values = new Map(spec.values.map((value) => [value.id, value]));
+  const levels = spec.preamble.authorityLevels;
+
+  spec.principles.forEach((principle, index) => {
+    const path = ['principles', index];
+    if (principle.statement.trim() === '') {
+      report(
+        'empty-statement',
+        [...path, 'statement'],
+        `principle ${principle.id} has an empty statement`,
+      );
+    }
+    principle.values.forEach((valueId, valueIndex) => {
+      if (!values.has(valueId)) {
+        report(
+          'unknown-value',
+          [...path, 'values', valueIndex],
+          `principle ${principle.id} serves undefined value "${valueId}"`,
+        );
+      }
+    });
+    for (const field of ['overrides', 'conflictsWith'] as const) {
+      principle[field].forEach((target, targetIndex) => {
+        if (!principleIds.has(target)) {
+          report(
+            'priority-unresolved',
+            [...path, field, targetIndex],
+            `principle ${principle.id} refers to unknown principle "${target}" in ${field}`,
+          );
+        }
+      });
+    }
+    if (principle.authority !== undefined && !levels.includes(principle.authority)) {
+      report(
+        'priority-unresolved',
+        [...path, 'authority'],
+        `authority "${principle.authority}" of ${principle.id} is not one of preamble.authorityLevels (${levels.join(', ') || 'none declared'})`,
+      );
+    }
+    const explained = principle.values.some((valueId) => values.get(valueId)?.explanation.trim());
+    if (!principle.rationale?.trim() && !explained) {
+      report(
+        'missing-rationale',
+        path,
+        `principle ${principle.id} does not say which value it serves or why; specs that explain their values generalize better`,
+      );
+    }
+    const vague = findVagueGuidance(principle);
+    if (vague) {
+      const phrases = vague.phrases.length > 0 ? ` ("${vague.phrases.join('", "')}")` : '';
+      report(
+        'vague-guidance',
+        [...path, 'statement'],
+        `principle ${principle.id} is vague${phrases} with nothing specific: add a concrete condition, sub-rules or examples`,
+      );
+    }
+    if (principle.examples.length === 0) {
+      report(
+        'no-examples',
+        path,
+        `principle ${principle.id} has no examples of good or bad behaviour`,
+      );
+    }
+  });
+
+  const order = buildPriorityOrder(spec);
+  if (order.cycle) {
+    const start = spec.principles.findIndex((principle) => principle.id === order.cycle?.[0]);
+    report(
+      'priority-unresolved',
+      ['principles', Math.max(start, 0)],
+      `the priority order does not resolve: ${order.cycle.join(' > ')}`,
+    );
+  } else {
+    checkConflicts(spec, order.precedes, report);
+  }
+
+  spec.values.forEach((value, index) => {
+    if (value.explanation.trim() === '') {
+      report('value-unexplained', ['values', index], `value ${value.id} has no explanation`);
+    }
+    if (!spec.principles.some((principle) => principle.values.includes(value.id))) {
+      report('unused-value', ['values', index], `no principle serves value ${value.id}`);
+    }
+  });
+
+  const used = new Set<string>();
+  for (const use of findPlaceholders(spec)) {
+    if (!(use.name in spec.variables) && !used.has(use.name)) {
+      report(
+        'undefined-variable',
+        use.path,
+        `undefined template variable {${use.name}}; declare it under variables`,
+      );
+    }
+    used.add(use.name);
+  }
+  for (const name of Object.keys(spec.variables)) {
+    if (!used.has(name))
+      report(
+        'unused-variable',
+        ['variables', name],
+        `variable {${name}} is declared but never used`,
+      );
+  }
+  return out.sort(
+    (a, b) =>
+      (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) ||
+      (a.column ?? 0) - (b.column ?? 0),
+  );
+}
+
+type Report = (code: LintCode, path: (string | number)[], message: string) => void;
+
+function checkDuplicates(spec: Spec, report: Report): void {
+  const lists: [(string | number)[], { id: string }[], string][] = [
+    [['principles'], spec.principles, 'principle'],
+    [['values'], spec.values, 'value'],
+    [['entities'], spec.entities, 'entity'],
+    [['preamble', 'principals'], spec.preamble.principals, 'principal'],
+  ];
+  for (const [path, items, noun] of lists) {
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      const first = seen.get(item.id);
+      if (first === undefined) seen.set(item.id, index);
+      else
+        report(
+          'duplicate-id',
+          [...path, index, 'id'],
+          `duplicate ${noun} id "${item.id}" (first used at ${path.join('.')}[${first}])`,
+        );
+    });
+  }
+}
+
+/**
+ * Two principles can conflict when one lists the other in `conflictsWith`, or when they share a
+ * domain and serve different values. Either way one must take precedence over the other.
+ */
+function checkConflicts(
+  spec: Spec,
+  precedes: (a: string, b: string) => boolean,
+  report: Report,
+): void {
+  const { principles } = spec;
+  const reported = new Set<string>();
+  principles.forEach((a, indexA) => {
+    principles.forEach((b, indexB) => {
+      if (indexB <= indexA || a.id === b.id) return;
+      const key = `${a.id}\u0000${b.id}`;
+      if (reported.has(key) || !canConflict(a, b)) return;
+      if (precedes(a.id, b.id) || precedes(b.id, a.id)) return;
+      reported.add(key);
+      report(
+        'unresolved-conflict',
+        ['principles', indexB],
+        `principles ${a.id} and ${b.id} can conflict (${conflictReason(a, b)}) but neither takes precedence; give them priorities or an overrides entry`,
+      );
+    });
+  });
+}
+
+function canConflict(a: Principle, b: Principle): boolean {
+  return conflictReason(a, b) !== undefined;
+}
+
+function conflictReason(a: Principle, b: Principle): string | undefined {
+  if (a.conflictsWith.includes(b.id) || b.conflictsWith.includes(a.id))
+    return 'declared in conflictsWith';
+  const domain = a.domains.find((item) => b.domains.includes(item));
+  if (domain === undefined || a.values.length === 0 || b.values.length === 0) return undefined;
+  const same =
+    a.values.length === b.values.length && a.values.every((value) => b.values.includes(value));
+  return same ? undefined : `both apply in domain "${domain}" and serve different values`;
+}
+
+export interface LintFileResult {
+  file: string;
+  diagnostics: LintDiagnostic[];
+  spec?: Spec;
+}
+
+const ERROR_CODES: Record<string, LintCode> = {
+  spec_file_unreadable: 'file',
+  spec_file_refused: 'file',
+  spec_syntax: 'syntax',
+  spec_invalid: 'schema',
+  spec_no_principles: 'no-principles',
+};
+
+/** Loads and lints a file; loading problems become diagnostics too, so callers see one list. */
+export async function lintSpecFile(
+  file: string,
+  options: LoadSpecOptions = {},
+): Promise<LintFileResult> {
+  try {
+    const loaded = await loadSpec(file, options);
+    return {
+      file,
+      spec: loaded.spec,
+      diagnostics: lintSpec(loaded.spec, { locate: loaded.locate }),
+    };
+  } catch (error) {
+    if (!SpecError.isInstance(error)) throw error;
+    const code = ERROR_CODES[error.code] ?? 'schema';
+    const issues = (error as Partial<SpecError>).issues ?? [];
+    const diagnostics: LintDiagnostic[] =
+      issues.length > 0
+        ? issues.map((issue) => ({ severity: 'error', code, ...issue }))
+        : [{ severity: 'error', code, message: error.message, path: [], line: 1, column: 1 }];
+    return { file, diagnostics };
+  }
+}

@@ -1,0 +1,144 @@
+import { readFile, stat } from 'node:fs/promises';
+import type { z } from 'zod';
+import { parseMarkdownDocument } from './parse-markdown.js';
+import { type ParsedDocument, parseJsonDocument, parseYamlDocument } from './parse-structured.js';
+import { type Locate, locateNearest } from './source-position.js';
+import { SpecError, type SpecIssue } from './spec-error.js';
+import { type Spec, SpecSchema } from './spec-schema.js';
+
+export type SpecFormat = 'yaml' | 'json' | 'markdown';
+
+export interface LoadedSpec {
+  spec: Spec;
+  format: SpecFormat;
+  /** The file it came from, as given. */
+  file?: string;
+  /** Maps a property path to its line and column in the source. */
+  locate: Locate;
+}
+
+export interface ParseSpecOptions {
+  format: SpecFormat;
+  /** Used in error messages only. */
+  file?: string;
+}
+
+export interface LoadSpecOptions {
+  /** Overrides detection from the file extension. */
+  format?: SpecFormat;
+  /** Larger files are refused; default 5 MiB. */
+  maxBytes?: number;
+}
+
+export const DEFAULT_MAX_SPEC_BYTES = 5 * 1024 * 1024;
+
+/** Parses and validates spec text; throws a SpecError listing every problem with its location. */
+export function parseSpec(text: string, options: ParseSpecOptions): LoadedSpec {
+  const { data, locate } = parseRaw(text, options);
+  const spec = validateSpecData(data, { locate, file: options.file });
+  return { spec, format: options.format, file: options.file, locate };
+}
+
+/** Validates an already parsed object against the spec schema. */
+export function validateSpecData(
+  data: unknown,
+  options: { locate?: Locate; file?: string } = {},
+): Spec {
+  const result = SpecSchema.safeParse(data);
+  if (result.success) return result.data;
+  const locate = options.locate ?? (() => undefined);
+  const issues = result.error.issues.flatMap((issue) => toSpecIssues(issue, locate));
+  throw new SpecError({
+    code: 'spec_invalid',
+    message: `invalid spec: ${issues.length} problem${issues.length === 1 ? '' : 's'}`,
+    issues,
+    file: options.file,
+  });
+}
+
+function toSpecIssues(issue: z.core.$ZodIssue, locate: Locate): SpecIssue[] {
+  const path = issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key));
+  const withPosition = (at: (string | number)[], message: string): SpecIssue => ({
+    path: at,
+    message,
+    ...locateNearest(locate, at),
+  });
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => withPosition([...path, key], `unknown field "${key}"`));
+  }
+  return [withPosition(path, issue.message)];
+}
+
+function parseRaw(text: string, options: ParseSpecOptions): ParsedDocument {
+  switch (options.format) {
+    case 'json':
+      return parseJsonDocument(text, options.file);
+    case 'yaml':
+      return parseYamlDocument(text, options.file);
+    case 'markdown':
+      return parseMarkdownDocument(text, options.file);
+  }
+}
+
+/** Reads a spec file (YAML, JSON or Markdown), refusing binary and oversized files. */
+export async function loadSpec(file: string, options: LoadSpecOptions = {}): Promise<LoadedSpec> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SPEC_BYTES;
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) {
+      throw new SpecError({ code: 'spec_file_unreadable', message: `${file} is not a file` });
+    }
+    size = info.size;
+  } catch (error) {
+    if (SpecError.isInstance(error)) throw error;
+    throw new SpecError({
+      code: 'spec_file_unreadable',
+      message: `cannot read ${file}: ${describeFsError(error)}`,
+      cause: error,
+    });
+  }
+  if (size > maxBytes) {
+    throw new SpecError({
+      code: 'spec_file_refused',
+      message: `${file} is ${size} bytes; spec files are limited to ${maxBytes} bytes`,
+    });
+  }
+  const bytes = await readFile(file);
+  const text = decodeText(bytes, file);
+  return parseSpec(text, { format: options.format ?? detectFormat(file, text), file });
+}
+
+/** Decodes UTF-8 text; a NUL byte or invalid UTF-8 means the file is not a text spec. */
+export function decodeText(bytes: Uint8Array, file?: string): string {
+  const refuse = () =>
+    new SpecError({
+      code: 'spec_file_refused',
+      message: `${file ?? 'input'} looks like a binary file, not a spec (YAML, JSON or Markdown text)`,
+    });
+  if (bytes.includes(0)) throw refuse();
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
+  } catch {
+    throw refuse();
+  }
+}
+
+/** By extension; otherwise by content (a leading `{` is JSON, a `#` heading is Markdown). */
+export function detectFormat(file: string, text: string): SpecFormat {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
+  if (lower.endsWith('.md') || lower.endsWith('.markdown')) return 'markdown';
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) return 'json';
+  if (/^#{1,6}\s/m.test(text)) return 'markdown';
+  return 'yaml';
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
+}

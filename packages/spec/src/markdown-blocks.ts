@@ -1,0 +1,217 @@
+// A small Markdown block reader: just enough structure (headings with attributes, paragraphs, nested
+// lists, block quotes, fenced code) for the spec importers, with the line of everything it returns.
+
+export interface MarkdownHeading {
+  level: number;
+  text: string;
+  /** From a trailing `{#id key=value}` attribute block, as in heading-based specs. */
+  anchor?: string;
+  attributes: Record<string, string>;
+  line: number;
+}
+
+export interface ListItem {
+  text: string;
+  line: number;
+  column: number;
+  children: ListItem[];
+}
+
+export type MarkdownBlock =
+  | { type: 'heading'; heading: MarkdownHeading; line: number }
+  | { type: 'paragraph'; text: string; line: number }
+  | { type: 'list'; items: ListItem[]; line: number }
+  | { type: 'quote'; lines: string[]; line: number }
+  | { type: 'code'; text: string; line: number };
+
+const HEADING = /^(#{1,6})\s+(.*?)\s*$/;
+const ATTRIBUTES = /\s*\{([^{}]*)\}\s*$/;
+const LIST_MARKER = /^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$/;
+const FENCE = /^\s*(```|~~~)/;
+
+export function parseHeading(line: string, lineNumber: number): MarkdownHeading | undefined {
+  const match = HEADING.exec(line);
+  if (!match) return undefined;
+  let text = (match[2] ?? '').replace(/\s+#+$/, '');
+  const attributes: Record<string, string> = {};
+  let anchor: string | undefined;
+  const attributeMatch = ATTRIBUTES.exec(text);
+  if (attributeMatch && /(^|\s)#/.test(attributeMatch[1] ?? '')) {
+    text = text.slice(0, attributeMatch.index);
+    for (const token of (attributeMatch[1] ?? '').trim().split(/\s+/)) {
+      if (token.startsWith('#')) anchor = token.slice(1);
+      else if (token.includes('=')) {
+        const [key = '', ...rest] = token.split('=');
+        attributes[key] = rest.join('=').replace(/^["']|["']$/g, '');
+      }
+    }
+  }
+  return {
+    level: (match[1] ?? '').length,
+    text: text.trim(),
+    anchor,
+    attributes,
+    line: lineNumber,
+  };
+}
+
+/** Splits lines (1-based numbering starting at `firstLine`) into blocks. */
+export function readBlocks(lines: readonly string[], firstLine = 1): MarkdownBlock[] {
+  const blocks: MarkdownBlock[] = [];
+  let index = 0;
+  const isBlank = (at: number) => (lines[at] ?? '').trim() === '';
+  while (index < lines.length) {
+    const line = lines[index] ?? '';
+    const lineNumber = firstLine + index;
+    if (line.trim() === '') {
+      index++;
+      continue;
+    }
+    const heading = parseHeading(line, lineNumber);
+    if (heading) {
+      blocks.push({ type: 'heading', heading, line: lineNumber });
+      index++;
+      continue;
+    }
+    if (FENCE.test(line)) {
+      const fence = FENCE.exec(line)?.[1] ?? '```';
+      const start = index;
+      index++;
+      while (index < lines.length && !(lines[index] ?? '').trim().startsWith(fence)) index++;
+      index = Math.min(index + 1, lines.length);
+      blocks.push({ type: 'code', text: lines.slice(start, index).join('\n'), line: lineNumber });
+      continue;
+    }
+    if (/^\s*>/.test(line)) {
+      const quoted: string[] = [];
+      while (index < lines.length && /^\s*>/.test(lines[index] ?? '')) {
+        quoted.push((lines[index] ?? '').replace(/^\s*>\s?/, ''));
+        index++;
+      }
+      blocks.push({ type: 'quote', lines: quoted, line: lineNumber });
+      continue;
+    }
+    if (LIST_MARKER.test(line)) {
+      const start = index;
+      index++;
+      // A list runs on through blank lines while the next line is indented or another item.
+      while (index < lines.length) {
+        const next = lines[index] ?? '';
+        if (next.trim() === '') {
+          let after = index + 1;
+          while (after < lines.length && isBlank(after)) after++;
+          const following = lines[after] ?? '';
+          if (after < lines.length && (LIST_MARKER.test(following) || /^\s+\S/.test(following))) {
+            index = after;
+            continue;
+          }
+          break;
+        }
+        if (parseHeading(next, 0) || FENCE.test(next) || /^>/.test(next)) break;
+        index++;
+      }
+      blocks.push({
+        type: 'list',
+        items: readList(lines.slice(start, index), firstLine + start),
+        line: lineNumber,
+      });
+      continue;
+    }
+    const paragraph: string[] = [];
+    while (index < lines.length) {
+      const next = lines[index] ?? '';
+      if (next.trim() === '' || parseHeading(next, 0) || FENCE.test(next) || /^\s*>/.test(next))
+        break;
+      if (paragraph.length > 0 && LIST_MARKER.test(next) && !/^\s/.test(next)) break;
+      paragraph.push(next.trim());
+      index++;
+    }
+    blocks.push({ type: 'paragraph', text: paragraph.join(' '), line: lineNumber });
+  }
+  return blocks;
+}
+
+function readList(lines: readonly string[], firstLine: number): ListItem[] {
+  const roots: ListItem[] = [];
+  const stack: { indent: number; item: ListItem }[] = [];
+  lines.forEach((line, offset) => {
+    if (line.trim() === '') return;
+    const match = LIST_MARKER.exec(line);
+    if (match) {
+      const indent = (match[1] ?? '').length;
+      const item: ListItem = {
+        text: (match[2] ?? '').trim(),
+        line: firstLine + offset,
+        column: indent + 1,
+        children: [],
+      };
+      while (stack.length > 0 && (stack.at(-1)?.indent ?? 0) >= indent) stack.pop();
+      const parent = stack.at(-1);
+      if (parent) parent.item.children.push(item);
+      else roots.push(item);
+      stack.push({ indent, item });
+      return;
+    }
+    const current = stack.at(-1);
+    if (current) current.item.text = `${current.item.text} ${line.trim()}`.trim();
+  });
+  return roots;
+}
+
+/** Writes blocks back as Markdown text: paragraphs reflowed onto one line, lists and quotes kept. */
+export function blocksToText(blocks: readonly MarkdownBlock[]): string {
+  return blocks
+    .map((block) => {
+      switch (block.type) {
+        case 'heading':
+          return `**${block.heading.text}**`;
+        case 'paragraph':
+          return block.text;
+        case 'list':
+          return listToText(block.items, 0);
+        case 'quote':
+          return block.lines.map((line) => (line === '' ? '>' : `> ${line}`)).join('\n');
+        case 'code':
+          return block.text;
+      }
+      return '';
+    })
+    .join('\n\n');
+}
+
+function listToText(items: readonly ListItem[], depth: number): string {
+  return items
+    .map((item) => {
+      const own = `${'  '.repeat(depth)}- ${item.text}`;
+      return item.children.length > 0 ? `${own}\n${listToText(item.children, depth + 1)}` : own;
+    })
+    .join('\n');
+}
+
+export interface FrontMatter {
+  text: string;
+  /** Line number of the first line inside the front matter. */
+  firstLine: number;
+  /** Index of the first body line. */
+  bodyStart: number;
+}
+
+/** Finds a leading `---` YAML block. */
+export function findFrontMatter(lines: readonly string[]): FrontMatter | undefined {
+  if ((lines[0] ?? '').trim() !== '---') return undefined;
+  for (let index = 1; index < lines.length; index++) {
+    if ((lines[index] ?? '').trim() === '---') {
+      return { text: lines.slice(1, index).join('\n'), firstLine: 2, bodyStart: index + 1 };
+    }
+  }
+  return undefined;
+}
+
+/** `Cheese preferences` → `cheese-preferences` */
+export function slugify(text: string): string {
+  const slug = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return /^[a-z]/.test(slug) ? slug : `spec-${slug || 'untitled'}`;
+}
