@@ -3,6 +3,7 @@ import { formatCliError } from './cli-error.js';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 import { registerRunsCommands } from './command-runs.js';
+import { registerSpecCommands } from './command-spec.js';
 import { registerTrainCommand } from './command-train.js';
 import { registerWorkerCommands } from './command-worker.js';
 
@@ -20,6 +21,7 @@ export function createProgram(io: CliIo): Command {
   registerWorkerCommands(program, io);
   registerTrainCommand(program, io);
   registerRunsCommands(program, io);
+  registerSpecCommands(program, io);
   return program;
 }
 

@@ -6,7 +6,13 @@ export {
   type LintDiagnostic,
   type LintSeverity,
 } from './lint-codes.js';
-export { type LintFileResult, type LintOptions, lintSpec, lintSpecFile } from './lint-spec.js';
+export {
+  assertNoLintErrors,
+  type LintFileResult,
+  type LintOptions,
+  lintSpec,
+  lintSpecFile,
+} from './lint-spec.js';
 export {
   DEFAULT_MAX_SPEC_BYTES,
   detectFormat,

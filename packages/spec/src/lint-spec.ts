@@ -211,11 +211,11 @@ export interface LintFileResult {
 }
 
 const ERROR_CODES: Record<string, LintCode> = {
-  spec_file_unreadable: 'file',
-  spec_file_refused: 'file',
-  spec_syntax: 'syntax',
-  spec_invalid: 'schema',
-  spec_no_principles: 'no-principles',
+  'spec/file-unreadable': 'file',
+  'spec/file-refused': 'file',
+  'spec/syntax': 'syntax',
+  'spec/invalid': 'schema',
+  'spec/no-principles': 'no-principles',
 };
 
 /** Loads and lints a file; loading problems become diagnostics too, so callers see one list. */
@@ -240,4 +240,19 @@ export async function lintSpecFile(
         : [{ severity: 'error', code, message: error.message, path: [], line: 1, column: 1 }];
     return { file, diagnostics };
   }
+}
+
+/** Throws a SpecError listing the lint errors (not warnings), if there are any. */
+export function assertNoLintErrors(
+  spec: Spec,
+  options: LintOptions & { file?: string } = {},
+): void {
+  const errors = lintSpec(spec, options).filter((diagnostic) => diagnostic.severity === 'error');
+  if (errors.length === 0) return;
+  throw new SpecError({
+    code: 'spec/lint-failed',
+    message: `spec ${spec.id} has ${errors.length} error${errors.length === 1 ? '' : 's'} (see \`midspec spec lint\`)`,
+    issues: errors.map(({ path, message, line, column }) => ({ path, message, line, column })),
+    file: options.file,
+  });
 }

@@ -28,6 +28,8 @@ export interface LoadSpecOptions {
   format?: SpecFormat;
   /** Larger files are refused; default 5 MiB. */
   maxBytes?: number;
+  /** How messages name the file (e.g. the path as the user typed it); default `file`. */
+  displayName?: string;
 }
 
 export const DEFAULT_MAX_SPEC_BYTES = 5 * 1024 * 1024;
@@ -49,7 +51,7 @@ export function validateSpecData(
   const locate = options.locate ?? (() => undefined);
   const issues = result.error.issues.flatMap((issue) => toSpecIssues(issue, locate));
   throw new SpecError({
-    code: 'spec_invalid',
+    code: 'spec/invalid',
     message: `invalid spec: ${issues.length} problem${issues.length === 1 ? '' : 's'}`,
     issues,
     file: options.file,
@@ -83,37 +85,38 @@ function parseRaw(text: string, options: ParseSpecOptions): ParsedDocument {
 /** Reads a spec file (YAML, JSON or Markdown), refusing binary and oversized files. */
 export async function loadSpec(file: string, options: LoadSpecOptions = {}): Promise<LoadedSpec> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SPEC_BYTES;
+  const name = options.displayName ?? file;
   let size: number;
   try {
     const info = await stat(file);
     if (!info.isFile()) {
-      throw new SpecError({ code: 'spec_file_unreadable', message: `${file} is not a file` });
+      throw new SpecError({ code: 'spec/file-unreadable', message: `${name} is not a file` });
     }
     size = info.size;
   } catch (error) {
     if (SpecError.isInstance(error)) throw error;
     throw new SpecError({
-      code: 'spec_file_unreadable',
-      message: `cannot read ${file}: ${describeFsError(error)}`,
+      code: 'spec/file-unreadable',
+      message: `cannot read ${name}: ${describeFsError(error)}`,
       cause: error,
     });
   }
   if (size > maxBytes) {
     throw new SpecError({
-      code: 'spec_file_refused',
-      message: `${file} is ${size} bytes; spec files are limited to ${maxBytes} bytes`,
+      code: 'spec/file-refused',
+      message: `${name} is ${size} bytes; spec files are limited to ${maxBytes} bytes`,
     });
   }
   const bytes = await readFile(file);
-  const text = decodeText(bytes, file);
-  return parseSpec(text, { format: options.format ?? detectFormat(file, text), file });
+  const text = decodeText(bytes, name);
+  return parseSpec(text, { format: options.format ?? detectFormat(file, text), file: name });
 }
 
 /** Decodes UTF-8 text; a NUL byte or invalid UTF-8 means the file is not a text spec. */
 export function decodeText(bytes: Uint8Array, file?: string): string {
   const refuse = () =>
     new SpecError({
-      code: 'spec_file_refused',
+      code: 'spec/file-refused',
       message: `${file ?? 'input'} looks like a binary file, not a spec (YAML, JSON or Markdown text)`,
     });
   if (bytes.includes(0)) throw refuse();

@@ -26,7 +26,7 @@ export function parseMarkdownDocument(
     front = parseYamlDocument(padded, file);
     if (front.data !== null && (typeof front.data !== 'object' || Array.isArray(front.data))) {
       throw new SpecError({
-        code: 'spec_syntax',
+        code: 'spec/syntax',
         message: 'Markdown front matter must be a YAML mapping',
         issues: [{ path: [], message: 'expected key: value lines', line: 2, column: 1 }],
         file,
@@ -44,7 +44,7 @@ export function parseMarkdownDocument(
   const body = dialect === 'headings' ? readHeadings(blocks, table) : readRuleList(blocks, table);
   if (body.principles.length === 0) {
     throw new SpecError({
-      code: 'spec_no_principles',
+      code: 'spec/no-principles',
       message:
         'no principles found in this Markdown: write rules as `- ID: statement` bullets ' +
         '(e.g. `- SP1: Support human oversight.`) or as headings with anchors ' +

@@ -21,7 +21,7 @@ export function parseYamlDocument(text: string, file?: string): ParsedDocument {
         column: position.col,
       };
     });
-    throw new SpecError({ code: 'spec_syntax', message: 'YAML syntax error', issues, file });
+    throw new SpecError({ code: 'spec/syntax', message: 'YAML syntax error', issues, file });
   }
   const locate: Locate = (path) => {
     const node = path.length === 0 ? document.contents : document.getIn(path, true);
@@ -44,7 +44,7 @@ export function parseJsonDocument(text: string, file?: string): ParsedDocument {
     const match = /at position (\d+)/.exec(message);
     const position = positionAt(text, match ? Number(match[1]) : text.length);
     throw new SpecError({
-      code: 'spec_syntax',
+      code: 'spec/syntax',
       message: 'JSON syntax error',
       issues: [
         {

@@ -9,13 +9,13 @@ export interface SpecIssue {
 }
 
 export type SpecErrorCode =
-  | 'spec_file_unreadable'
-  | 'spec_file_refused'
-  | 'spec_syntax'
-  | 'spec_invalid'
-  | 'spec_no_principles'
-  | 'spec_variable_undefined'
-  | 'spec_lint_failed';
+  | 'spec/file-unreadable'
+  | 'spec/file-refused'
+  | 'spec/syntax'
+  | 'spec/invalid'
+  | 'spec/no-principles'
+  | 'spec/variable-undefined'
+  | 'spec/lint-failed';
 
 /** A spec that cannot be read, parsed, validated or rendered. Lists every problem, not only the first. */
 export class SpecError extends MidspecError {

@@ -52,7 +52,7 @@ export function renderSpec(spec: Spec, values: Readonly<Record<string, string>> 
   }
   if (issues.length > 0) {
     throw new SpecError({
-      code: 'spec_variable_undefined',
+      code: 'spec/variable-undefined',
       message: `cannot render spec ${spec.id}: ${issues.length} variable problem(s)`,
       issues,
     });

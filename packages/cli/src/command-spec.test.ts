@@ -1,0 +1,210 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CliIo } from './cli-io.js';
+import { runCli } from './program.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+class Capture {
+  text = '';
+  write(chunk: string | Uint8Array): boolean {
+    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }
+}
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'midspec-spec-cli-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function midspec(args: string[], cwd = dir) {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const io = { stdout, stderr, env: {}, cwd } as unknown as CliIo;
+  const code = await runCli(['node', 'midspec', 'spec', ...args], io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const VALID = `id: demo
+title: Demo
+version: 1.0.0
+variables:
+  model_name: {}
+values:
+  - id: care
+    name: Care
+    explanation: People matter.
+principles:
+  - id: P1
+    statement: "{model_name} never shares a user's address with third parties."
+    rationale: Privacy protects users.
+    values: [care]
+    examples:
+      - kind: bad
+        text: Pasting the address into a public channel.
+`;
+
+describe('midspec spec lint', () => {
+  it('exits 0 on every example spec and prints file:line:col lines for warnings', async () => {
+    for (const file of [
+      'examples/specs/cheese-affordability.yaml',
+      'examples/specs/cheese-america.yaml',
+      'examples/specs/safety-values.md',
+    ]) {
+      const result = await midspec(['lint', file], repoRoot);
+      expect(result.code, `${file}\n${result.stdout}`).toBe(0);
+      expect(result.stdout).toBe('');
+    }
+    const rules = await midspec(['lint', 'examples/specs/safety-rules.md'], repoRoot);
+    expect(rules.code).toBe(0);
+    expect(rules.stdout).toMatch(
+      /^examples\/specs\/safety-rules\.md:\d+:\d+ warning missing-rationale principle SP1 /m,
+    );
+    expect(rules.stderr).toBe('0 errors, 5 warnings\n');
+  });
+
+  it('fails with --strict when there are warnings', async () => {
+    const result = await midspec(['lint', '--strict', 'examples/specs/safety-rules.md'], repoRoot);
+    expect(result.code).toBe(1);
+  });
+
+  it('exits 1 on errors and reports each with its line and column', async () => {
+    const file = path.join(dir, 'broken.yaml');
+    await writeFile(
+      file,
+      `id: broken
+title: Broken
+version: "1"
+principles:
+  - id: P1
+    statement: Use {tool_name} only when asked.
+    rationale: x
+    examples: [{ kind: good, text: y }]
+  - id: P1
+    statement: "  "
+    rationale: x
+    examples: [{ kind: good, text: y }]
+`,
+    );
+    const result = await midspec(['lint', 'broken.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('broken.yaml:6:16 error undefined-variable');
+    expect(result.stdout).toContain('broken.yaml:9:9 error duplicate-id');
+    expect(result.stdout).toContain('broken.yaml:10:16 error empty-statement');
+  });
+
+  it('writes JSON for tools', async () => {
+    await writeFile(path.join(dir, 'ok.yaml'), VALID);
+    const result = await midspec(['lint', '--format', 'json', 'ok.yaml']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({
+      errors: 0,
+      warnings: 0,
+      files: [{ file: 'ok.yaml', diagnostics: [] }],
+    });
+  });
+
+  it('reports syntax errors with line and column, without a stack trace', async () => {
+    await writeFile(path.join(dir, 'bad.yaml'), 'id: x\ntitle: [unclosed\n');
+    const result = await midspec(['lint', 'bad.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^bad\.yaml:\d+:\d+ error syntax /m);
+    expect(result.stdout + result.stderr).not.toContain('    at ');
+  });
+
+  it('reports a missing file as an error line', async () => {
+    const result = await midspec(['lint', 'nope.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('nope.yaml:1:1 error file cannot read nope.yaml: no such file');
+  });
+
+  it('rejects an unknown --format', async () => {
+    const result = await midspec(['lint', '--format', 'xml', 'x.yaml']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('expected one of human, json');
+  });
+});
+
+describe('midspec spec show', () => {
+  it('renders Markdown with variables filled from --var', async () => {
+    await writeFile(path.join(dir, 'ok.yaml'), VALID);
+    const result = await midspec(['show', 'ok.yaml', '--var', 'model_name=Midge']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Midge never shares a user's address");
+    expect(result.stdout).toContain('### P1 {#P1}');
+  });
+
+  it('renders JSON and YAML', async () => {
+    await writeFile(path.join(dir, 'ok.yaml'), VALID);
+    const json = await midspec(['show', 'ok.yaml', '--format', 'json', '--var', 'model_name=M']);
+    expect(JSON.parse(json.stdout).principles[0].statement).toBe(
+      "M never shares a user's address with third parties.",
+    );
+    const yaml = await midspec(['show', 'ok.yaml', '--format', 'yaml', '--keep-variables']);
+    expect(yaml.stdout).toContain('{model_name} never shares');
+  });
+
+  it('names a variable that has no value', async () => {
+    await writeFile(path.join(dir, 'ok.yaml'), VALID);
+    const result = await midspec(['show', 'ok.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('{model_name} has no value');
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('names an unknown --var and rejects a malformed one', async () => {
+    await writeFile(path.join(dir, 'ok.yaml'), VALID);
+    const unknown = await midspec(['show', 'ok.yaml', '--var', 'model_name=M', '--var', 'modle=x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('{modle}');
+    const malformed = await midspec(['show', 'ok.yaml', '--var', 'oops']);
+    expect(malformed.code).not.toBe(0);
+    expect(malformed.stderr).toContain('expected name=value');
+  });
+
+  it('refuses a spec with lint errors', async () => {
+    await writeFile(path.join(dir, 'dup.yaml'), VALID.replace('values: [care]', 'values: [nope]'));
+    const result = await midspec(['show', 'dup.yaml', '--var', 'model_name=M']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('undefined value "nope"');
+  });
+});
+
+describe('midspec spec schema and fingerprint', () => {
+  it('prints the JSON Schema', async () => {
+    const result = await midspec(['schema']);
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout);
+    expect(schema.$schema).toContain('2020-12');
+    expect(schema.required).toEqual(
+      expect.arrayContaining(['id', 'title', 'version', 'principles']),
+    );
+  });
+
+  it('gives the same fingerprint for the same spec in YAML and JSON', async () => {
+    await writeFile(path.join(dir, 'ok.yaml'), VALID);
+    const yaml = await midspec(['fingerprint', 'ok.yaml']);
+    const shown = await midspec(['show', 'ok.yaml', '--format', 'json', '--keep-variables']);
+    await writeFile(path.join(dir, 'ok.json'), shown.stdout);
+    const json = await midspec(['fingerprint', 'ok.json']);
+    expect(yaml.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(json.stdout).toBe(yaml.stdout);
+  });
+
+  it('refuses a binary file', async () => {
+    await writeFile(path.join(dir, 'blob.yaml'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]));
+    const result = await midspec(['fingerprint', 'blob.yaml']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('looks like a binary file');
+  });
+});
