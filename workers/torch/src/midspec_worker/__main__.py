@@ -1,0 +1,66 @@
+"""Command line: `python -m midspec_worker serve --port 0 --data-dir DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from midspec_worker import logs
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="midspec-worker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the midspec worker contract over gRPC")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=50051, help="port; 0 picks a free one")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("midspec-data"),
+        help="datasets, models, runs and the SQLite job table live here",
+    )
+    serve.add_argument(
+        "--max-message-mb",
+        type=int,
+        default=64,
+        help="largest gRPC message accepted or sent, in MiB",
+    )
+    serve.add_argument(
+        "--heartbeat-seconds",
+        type=float,
+        default=5.0,
+        help="idle interval between WatchRun heartbeats",
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    from midspec_worker import server
+
+    worker = await server.start(
+        args.host, args.port, args.data_dir.resolve(), args.max_message_mb, args.heartbeat_seconds
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    # Clients (the TypeScript CLI, tests) wait for exactly this line.
+    print(f"midspec-worker listening on {args.host}:{worker.port}", flush=True)
+    await stop.wait()
+    await worker.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    logs.configure(args.log_level)
+    return asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""The run queue and supervisor: submission, one-at-a-time execution in a spawned child, cancel,
+watch, and recovery of runs interrupted by a worker restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from midspec_worker import models, runspec
+from midspec_worker.datasets import Datasets
+from midspec_worker.errors import (
+    BadState,
+    DatasetNotFound,
+    IdempotencyConflict,
+    InvalidRequest,
+    RunNotFound,
+)
+from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.store import FINAL_STATES, Store, labels_match, timestamp
+from midspec_worker.train import child
+
+log = logging.getLogger("midspec.runs")
+_QUEUED = frozenset({runs_pb2.RUN_STATE_QUEUED})
+_RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
+_INTERRUPTED = (runs_pb2.RUN_STATE_RUNNING, runs_pb2.RUN_STATE_RESUMING)
+_POLL_SECONDS = 0.2
+
+
+class Runs:
+    def __init__(
+        self,
+        data_dir: Path,
+        store: Store,
+        datasets: Datasets,
+        heartbeat_seconds: float = 5.0,
+        shutdown_grace_seconds: float = 15.0,
+    ) -> None:
+        self._data_dir = data_dir
+        self._store = store
+        self._datasets = datasets
+        self._heartbeat = heartbeat_seconds
+        self._grace = shutdown_grace_seconds
+        # Never fork the gRPC process: its threads and locks do not survive a fork.
+        self._mp = multiprocessing.get_context("spawn")
+        self._shutdown = self._mp.Event()
+        self._wake = asyncio.Event()
+        self._current: tuple[str, Any, Any] | None = None  # (run id, process, cancel event)
+        self._loop_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._recover()
+        self._loop_task = asyncio.create_task(self._run_queue(), name="run-queue")
+
+    def _recover(self) -> None:
+        """Settle runs a previous worker process left unfinished.
+
+        Resuming from the last checkpoint belongs here once the engine restores trainer state; until
+        then an interrupted run fails with a retryable error so the client can resubmit it.
+        """
+        for state in _INTERRUPTED:
+            for run_id in self._store.run_ids_in_state(state):
+                error = runs_pb2.RunError(
+                    reason="ERROR_REASON_INTERNAL", message="worker restarted", retryable=True
+                )
+                self._store.set_state(
+                    run_id,
+                    runs_pb2.RUN_STATE_FAILED,
+                    "worker restarted",
+                    error=error,
+                    only_from=frozenset({state}),
+                )
+                log.warning("marked interrupted run failed", extra={"run_id": run_id})
+
+    async def stop(self) -> None:
+        """Stop the queue; the running child stops at a step boundary (or is terminated)."""
+        self._shutdown.set()
+        if self._current is not None:
+            process = self._current[1]
+            await asyncio.to_thread(process.join, self._grace)
+            if process.is_alive():
+                log.warning("terminating training process", extra={"pid": process.pid})
+                process.terminate()
+                await asyncio.to_thread(process.join, 5.0)
+            if process.is_alive():
+                process.kill()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            try:
+                await self._loop_task
+            except asyncio.CancelledError:
+                pass
+
+    # Submission and queries -------------------------------------------------------------------
+
+    def submit(self, spec: runs_pb2.RunSpec, key: str) -> tuple[runs_pb2.Run, bool]:
+        if len(key) > 256:
+            raise InvalidRequest("idempotency_key must be at most 256 characters")
+        if key:
+            found = self._store.find_run_by_key(key)
+            if found is not None:
+                run, stored = found
+                if stored != spec.SerializeToString(deterministic=True):
+                    raise IdempotencyConflict(
+                        f"idempotency key {key!r} was used for run {run.id} with a different spec"
+                    )
+                return run, True
+        formats = {}
+        missing = []
+        for stage in spec.stages:
+            for source in stage.data:
+                try:
+                    formats[source.dataset_id] = self._datasets.get(source.dataset_id).format
+                except DatasetNotFound:
+                    missing.append(source.dataset_id)
+        if missing:
+            raise DatasetNotFound(f"unknown dataset(s): {', '.join(sorted(set(missing)))}")
+        if spec.base_model:
+            models.check_base_model(spec.base_model)
+        runspec.validate(spec, formats)
+        run = self._store.create_run(spec, key)
+        log.info("run queued", extra={"run_id": run.id})
+        self._wake.set()
+        return run, False
+
+    def get(self, run_id: str) -> runs_pb2.Run:
+        run = self._store.get_run(run_id)
+        if run is None:
+            raise RunNotFound(f"run {run_id!r} not found")
+        return run
+
+    def list(self, states: list[int], labels: dict[str, str]) -> list[runs_pb2.Run]:
+        return [
+            run
+            for run in self._store.list_runs()
+            if (not states or run.state in states) and labels_match(run, labels)
+        ]
+
+    def checkpoints(self, run_id: str) -> list[runs_pb2.Checkpoint]:
+        self.get(run_id)
+        return self._store.list_checkpoints(run_id)
+
+    def cancel(self, run_id: str) -> runs_pb2.Run:
+        run = self.get(run_id)
+        if run.state == runs_pb2.RUN_STATE_QUEUED:
+            self._store.set_state(
+                run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled while queued", only_from=_QUEUED
+            )
+        elif self._current is not None and self._current[0] == run_id:
+            # The child sees this at its next step boundary and records CANCELLED itself.
+            self._current[2].set()
+        elif run.state in (runs_pb2.RUN_STATE_SUCCEEDED, runs_pb2.RUN_STATE_FAILED):
+            raise BadState(f"run {run_id} already finished as {runs_pb2.RunState.Name(run.state)}")
+        return self.get(run_id)
+
+    async def watch(self, run_id: str, after_seq: int) -> AsyncIterator[runs_pb2.RunEvent]:
+        """Replay stored events after `after_seq`, then follow live ones until a final state."""
+        self.get(run_id)
+        last = after_seq
+        quiet_since = time.monotonic()
+        while True:
+            events = self._store.events_after(run_id, last)
+            for event in events:
+                yield event
+                last = event.seq
+            if events:
+                quiet_since = time.monotonic()
+                continue
+            run = self.get(run_id)
+            if run.state in FINAL_STATES and run.last_seq <= last:
+                return
+            if time.monotonic() - quiet_since >= self._heartbeat:
+                yield runs_pb2.RunEvent(
+                    seq=run.last_seq,
+                    run_id=run_id,
+                    time=timestamp(time.time()),
+                    heartbeat=runs_pb2.Heartbeat(),
+                )
+                quiet_since = time.monotonic()
+            await asyncio.sleep(_POLL_SECONDS)
+
+    # Execution --------------------------------------------------------------------------------
+
+    async def _run_queue(self) -> None:
+        while not self._shutdown.is_set():
+            queued = self._store.run_ids_in_state(runs_pb2.RUN_STATE_QUEUED)
+            if not queued:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            try:
+                await self._execute(queued[0])
+            except Exception:
+                log.exception("run supervision failed", extra={"run_id": queued[0]})
+                self._fail(queued[0], "the worker could not supervise the run")
+
+    async def _execute(self, run_id: str) -> None:
+        if not self._store.set_state(
+            run_id, runs_pb2.RUN_STATE_RUNNING, "training started", only_from=_QUEUED
+        ):
+            return
+        cancel = self._mp.Event()
+        process = self._mp.Process(
+            target=child.main,
+            args=(str(self._data_dir), run_id, cancel, self._shutdown),
+            name=f"midspec-train-{run_id}",
+            daemon=True,
+        )
+        process.start()
+        self._current = (run_id, process, cancel)
+        log.info("training process started", extra={"run_id": run_id, "pid": process.pid})
+        try:
+            await asyncio.to_thread(process.join)
+        finally:
+            self._current = None
+        process.join()
+        if self._shutdown.is_set():
+            return
+        if cancel.is_set():
+            self._store.set_state(
+                run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled", only_from=_RUNNING
+            )
+        else:
+            self._fail(run_id, f"training process exited with code {process.exitcode}")
+        log.info("training process exited", extra={"run_id": run_id, "code": process.exitcode})
+
+    def _fail(self, run_id: str, message: str) -> None:
+        """Fail a run whose child died without recording a final state (crash, OOM kill)."""
+        error = runs_pb2.RunError(reason="ERROR_REASON_INTERNAL", message=message, retryable=True)
+        self._store.set_state(
+            run_id, runs_pb2.RUN_STATE_FAILED, message, error=error, only_from=_RUNNING
+        )

@@ -1,0 +1,204 @@
+"""The grpc.aio server: the Worker service, health checking and reflection."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health as health_module
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from midspec_worker import errors
+from midspec_worker.capabilities import capabilities
+from midspec_worker.datasets import Datasets
+from midspec_worker.errors import MidspecError, Unsupported
+from midspec_worker.gen.midspec.worker.v1 import (
+    datasets_pb2,
+    runs_pb2,
+    worker_pb2,
+    worker_pb2_grpc,
+)
+from midspec_worker.runs import Runs
+from midspec_worker.store import Store
+
+log = logging.getLogger("midspec.server")
+SERVICE_NAME = worker_pb2.DESCRIPTOR.services_by_name["Worker"].full_name
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: MidspecError) -> None:
+    context.set_trailing_metadata(errors.trailing_metadata(error))
+    await context.abort(errors.status_code(error), error.message)
+
+
+def _as_midspec(error: Exception) -> MidspecError:
+    if isinstance(error, MidspecError):
+        return error
+    log.exception("unexpected error")
+    return errors.Internal(f"internal error: {type(error).__name__}: {error}")
+
+
+def unary(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain errors into status + trailing metadata; the worker never dies on bad input."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await method(self, request, context)
+        except Exception as error:  # noqa: BLE001 - every failure must reach the client as a status
+            if isinstance(error, grpc.aio.AbortError):
+                raise
+            await _abort(context, _as_midspec(error))
+
+    return wrapper
+
+
+def streaming(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            async for item in method(self, request, context):
+                yield item
+        except Exception as error:  # noqa: BLE001
+            if isinstance(error, grpc.aio.AbortError):
+                raise
+            await _abort(context, _as_midspec(error))
+
+    return wrapper
+
+
+_INFERENCE = (
+    "the inference capability (a later release: Sample, SampleStream, ScoreLogprobs, Tokenize)"
+)
+
+
+class WorkerService(worker_pb2_grpc.WorkerServicer):
+    def __init__(self, datasets: Datasets, runs: Runs) -> None:
+        self._datasets = datasets
+        self._runs = runs
+
+    @unary
+    async def GetCapabilities(self, request: Any, context: Any) -> Any:
+        return capabilities()
+
+    @unary
+    async def UploadDataset(self, request_iterator: Any, context: Any) -> Any:
+        return await self._datasets.upload(request_iterator.__aiter__())
+
+    @unary
+    async def GetUploadStatus(self, request: Any, context: Any) -> Any:
+        return self._datasets.status(request.sha256)
+
+    @unary
+    async def GetDataset(self, request: Any, context: Any) -> Any:
+        return self._datasets.get(request.dataset_id)
+
+    @unary
+    async def ListDatasets(self, request: Any, context: Any) -> Any:
+        return datasets_pb2.ListDatasetsResponse(datasets=self._datasets.list())
+
+    @unary
+    async def SubmitRun(self, request: Any, context: Any) -> Any:
+        if not request.HasField("spec"):
+            raise errors.InvalidRequest("spec is required")
+        run, existed = self._runs.submit(request.spec, request.idempotency_key)
+        return runs_pb2.SubmitRunResponse(run=run, already_existed=existed)
+
+    @unary
+    async def GetRun(self, request: Any, context: Any) -> Any:
+        return self._runs.get(request.run_id)
+
+    @unary
+    async def ListRuns(self, request: Any, context: Any) -> Any:
+        runs = self._runs.list(list(request.states), dict(request.labels))
+        return runs_pb2.ListRunsResponse(runs=runs)
+
+    @streaming
+    async def WatchRun(self, request: Any, context: Any) -> Any:
+        async for event in self._runs.watch(request.run_id, request.after_seq):
+            yield event
+
+    @unary
+    async def CancelRun(self, request: Any, context: Any) -> Any:
+        return self._runs.cancel(request.run_id)
+
+    @unary
+    async def ListCheckpoints(self, request: Any, context: Any) -> Any:
+        return runs_pb2.ListCheckpointsResponse(checkpoints=self._runs.checkpoints(request.run_id))
+
+    @streaming
+    async def DownloadCheckpoint(self, request: Any, context: Any) -> Any:
+        raise Unsupported(
+            "DownloadCheckpoint is not implemented yet; it arrives with the checkpoint-download "
+            "capability. Checkpoints are on the worker's disk under runs/<run_id>/checkpoints/."
+        )
+        yield  # pragma: no cover - makes this an async generator
+
+    @unary
+    async def Sample(self, request: Any, context: Any) -> Any:
+        raise Unsupported(f"Sample is not implemented yet; it arrives with {_INFERENCE}")
+
+    @streaming
+    async def SampleStream(self, request: Any, context: Any) -> Any:
+        raise Unsupported(f"SampleStream is not implemented yet; it arrives with {_INFERENCE}")
+        yield  # pragma: no cover
+
+    @unary
+    async def ScoreLogprobs(self, request: Any, context: Any) -> Any:
+        raise Unsupported(f"ScoreLogprobs is not implemented yet; it arrives with {_INFERENCE}")
+
+    @unary
+    async def Tokenize(self, request: Any, context: Any) -> Any:
+        raise Unsupported(f"Tokenize is not implemented yet; it arrives with {_INFERENCE}")
+
+
+@dataclass
+class Worker:
+    """A started worker: the server, its port, and what must be stopped with it."""
+
+    server: grpc.aio.Server
+    port: int
+    store: Store
+    runs: Runs
+    health: Any
+
+    async def stop(self, grace: float = 2.0) -> None:
+        for service in ("", SERVICE_NAME):
+            await self.health.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.runs.stop()
+        await self.server.stop(grace)
+        self.store.close()
+
+
+async def start(
+    host: str, port: int, data_dir: Path, max_message_mb: int = 64, heartbeat_seconds: float = 5.0
+) -> Worker:
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at startup
+    store = Store(data_dir / "worker.sqlite")
+    datasets = Datasets(data_dir, store)
+    runs = Runs(data_dir, store, datasets, heartbeat_seconds=heartbeat_seconds)
+    limit = max_message_mb * 1024 * 1024
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+        ]
+    )
+    worker_pb2_grpc.add_WorkerServicer_to_server(WorkerService(datasets, runs), server)
+    health = health_module.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    for service in ("", SERVICE_NAME):
+        await health.set(service, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_module.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    await server.start()
+    await runs.start()
+    log.info("serving", extra={"host": host, "port": bound, "data_dir": str(data_dir)})
+    return Worker(server=server, port=bound, store=store, runs=runs, health=health)

@@ -1,0 +1,162 @@
+"""The training child process: runs every stage of one run and reports through the event log.
+
+Started with multiprocessing's spawn context (never fork: the parent holds gRPC threads). It owns
+the run's RUNNING -> SUCCEEDED / FAILED / CANCELLED transition; on a worker shutdown it stops at a
+step boundary and leaves the run RUNNING, so a restarted worker knows it was interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from midspec_worker import logs
+from midspec_worker.errors import MidspecError
+from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
+from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.store import Store
+from midspec_worker.train.engine import Stopped
+
+log = logging.getLogger("midspec.train")
+_RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
+
+
+def main(data_dir: str, run_id: str, cancel: Any, shutdown: Any) -> None:
+    """Entry point of the child process."""
+    logs.configure()
+    # Ctrl-C reaches the whole process group; the parent decides when the child stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    _exit_with_parent()
+    store = Store(Path(data_dir) / "worker.sqlite")
+    try:
+        _train(Path(data_dir), run_id, store, lambda: cancel.is_set() or shutdown.is_set())
+    except Stopped:
+        if shutdown.is_set() and not cancel.is_set():
+            log.info("stopped for worker shutdown", extra={"run_id": run_id})
+            return
+        store.set_state(
+            run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled at a step boundary", only_from=_RUNNING
+        )
+    except MidspecError as error:
+        store.set_state(
+            run_id,
+            runs_pb2.RUN_STATE_FAILED,
+            error.message,
+            only_from=_RUNNING,
+            error=runs_pb2.RunError(
+                reason=error.reason, message=error.message, retryable=error.retryable
+            ),
+        )
+    except Exception as error:
+        log.exception("training failed", extra={"run_id": run_id})
+        message = f"training failed: {type(error).__name__}: {error}"
+        store.set_state(
+            run_id,
+            runs_pb2.RUN_STATE_FAILED,
+            message,
+            only_from=_RUNNING,
+            error=runs_pb2.RunError(reason="ERROR_REASON_INTERNAL", message=message),
+        )
+    else:
+        store.set_state(
+            run_id, runs_pb2.RUN_STATE_SUCCEEDED, "all stages finished", only_from=_RUNNING
+        )
+    finally:
+        store.close()
+
+
+def _exit_with_parent() -> None:
+    """A spawned child outlives a killed parent; poll for that and exit instead of training on."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
+    import torch
+    import transformers
+
+    from midspec_worker import models, runspec
+    from midspec_worker.train import checkpoints, data, engine
+
+    transformers.utils.logging.disable_progress_bar()
+    run = store.get_run(run_id)
+    assert run is not None
+    formats = {}
+    for stage in run.spec.stages:
+        for source in stage.data:
+            dataset = store.get_dataset(source.dataset_id)
+            if dataset is not None:
+                formats[dataset.id] = dataset.format
+    plan = runspec.validate(run.spec, formats)
+    device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    dtype_name = plan.dtype or ("bfloat16" if device.type == "cuda" else "float32")
+    dtype = getattr(torch, dtype_name)
+    torch.manual_seed(plan.seed)
+
+    def emit(event: runs_pb2.RunEvent) -> None:
+        store.append_event(run_id, event)
+
+    def note(message: str) -> None:
+        emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
+
+    base = models.materialize(plan.base_model, data_dir / "models", plan.seed)
+    model, tokenizer = models.load(base, dtype)
+    model.to(device)
+    note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
+    run_dir = data_dir / "runs" / run_id / "checkpoints"
+
+    def checkpoint(current: Any, stage: runspec.StagePlan, step: int) -> None:
+        checkpoint_id = f"stage-{stage.index}-step-{step}"
+        target = run_dir / checkpoint_id
+        state = {"stage_index": stage.index, "step": step}
+        saved = checkpoints.save_stage(target, current, tokenizer, state)
+        store.add_checkpoint(
+            checkpoints.record(run_id, checkpoint_id, stage.index, step, False, saved, target),
+            target,
+        )
+
+    ctx = engine.StageContext(
+        emit=emit,
+        should_stop=should_stop,
+        checkpoint=checkpoint,
+        checkpoint_every_steps=plan.checkpoint_every_steps,
+        device=device,
+        dtype=dtype,
+        seed=plan.seed,
+    )
+    for stage in plan.stages:
+        if should_stop():
+            raise Stopped()
+        sources = []
+        for dataset_id, weight in stage.sources:
+            fmt = formats[dataset_id]
+            path = data_dir / "datasets" / f"{dataset_id}.jsonl"
+            examples = data.load_examples(
+                path, fmt, tokenizer, stage.max_length, stage.assistant_only, stage.strip_reasoning
+            )
+            sources.append((examples, weight))
+        examples = data.mix(sources, plan.seed + stage.index)
+        kind = "text" if stage.kind == caps.STAGE_KIND_MIDTRAIN else "chat"
+        note(f"stage {stage.index} ({stage.name}): {len(examples)} {kind} examples")
+        model = engine.train_stage(model, tokenizer, stage, examples, ctx)
+    target = run_dir / "final"
+    model, saved = checkpoints.save_final(target, model, tokenizer)
+    last = plan.stages[-1]
+    current = store.get_run(run_id)
+    step = current.step if current is not None else 0
+    store.add_checkpoint(
+        checkpoints.record(run_id, "final", last.index, step, True, saved, target), target
+    )

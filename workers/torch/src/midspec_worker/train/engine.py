@@ -1,0 +1,216 @@
+"""The training loop of one stage: data, adapter, optimizer, schedule, budget and events."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.runspec import StagePlan
+from midspec_worker.train import packing
+from midspec_worker.train.data import Example
+from midspec_worker.train.packing import IGNORE, Batch
+
+
+class Stopped(Exception):
+    """Raised at a step boundary when the run was cancelled or the worker is shutting down."""
+
+
+@dataclass
+class StageContext:
+    """What the loop needs from the outside: where to report and when to stop."""
+
+    emit: Callable[[runs_pb2.RunEvent], None]
+    should_stop: Callable[[], bool]
+    checkpoint: Callable[[Any, StagePlan, int], None]
+    checkpoint_every_steps: int
+    device: torch.device
+    dtype: torch.dtype
+    seed: int
+
+
+def token_losses(model: Any, batch: Batch) -> torch.Tensor:
+    """Per-position cross-entropy (0 where there is no target), shape (rows, length)."""
+    logits = model(
+        input_ids=batch.input_ids,
+        position_ids=batch.position_ids,
+        attention_mask=batch.attention_mask,
+        use_cache=False,
+    ).logits
+    losses = F.cross_entropy(
+        logits.float().flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE, reduction="none"
+    )
+    return losses.view_as(batch.targets)
+
+
+def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
+    """Make the stage's parameters trainable: continue, or merge and start a fresh adapter/full."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if isinstance(model, PeftModel):
+        if stage.continue_adapter:
+            return model
+        model = model.merge_and_unload()
+    if stage.lora is None:
+        for parameter in model.parameters():
+            parameter.requires_grad_(True)
+        return model
+    torch.manual_seed(seed + 7919 * stage.index)
+    config = LoraConfig(
+        r=stage.lora.r,
+        lora_alpha=stage.lora.alpha,
+        lora_dropout=stage.lora.dropout,
+        target_modules=stage.lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def plan_steps(stage: StagePlan, micro_batches_per_epoch: int, tokens_per_epoch: int) -> int:
+    """Optimizer steps for the stage: the first of its budget limits; one epoch when none is set."""
+    steps_per_epoch = max(1, math.ceil(micro_batches_per_epoch / stage.gradient_accumulation_steps))
+    limits = []
+    if stage.epochs > 0:
+        limits.append(max(1, math.ceil(stage.epochs * steps_per_epoch)))
+    if stage.max_steps > 0:
+        limits.append(stage.max_steps)
+    if stage.max_tokens > 0:
+        tokens_per_step = max(1, tokens_per_epoch / steps_per_epoch)
+        limits.append(max(1, math.ceil(stage.max_tokens / tokens_per_step)))
+    return min(limits) if limits else steps_per_epoch
+
+
+def micro_batches(rows: list[list[Example]], size: int, seed: int) -> Iterator[list[list[Example]]]:
+    """Endless micro-batches: every epoch reshuffles the rows with its own seed."""
+    epoch = 0
+    while True:
+        order = list(rows)
+        random.Random(seed * 1_000_003 + epoch).shuffle(order)
+        for start in range(0, len(order), size):
+            yield order[start : start + size]
+        epoch += 1
+
+
+def train_stage(
+    model: Any, tokenizer: Any, stage: StagePlan, examples: list[Example], ctx: StageContext
+) -> Any:
+    """Train one stage; return the (possibly adapter-wrapped) model."""
+    if not examples:
+        raise ValueError(f"stage {stage.index} has no trainable examples")
+    rows = packing.pack(examples, stage.max_length) if stage.packing else packing.unpacked(examples)
+    row_length = stage.max_length if stage.packing else max(len(e.ids) for e in examples)
+    packing_efficiency = packing.efficiency(rows, row_length)
+    tokens_per_epoch = sum(len(e.ids) for e in examples)
+    per_epoch = math.ceil(len(rows) / stage.micro_batch_size)
+    total_steps = plan_steps(stage, per_epoch, tokens_per_epoch)
+
+    model = prepare_adapter(model, stage, ctx.seed)
+    if stage.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        trainable,
+        lr=stage.learning_rate,
+        betas=stage.betas,
+        eps=stage.epsilon,
+        weight_decay=stage.weight_decay,
+    )
+    from midspec_worker.train.schedule import lr_factor
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: lr_factor(
+            step, total_steps, stage.schedule, stage.warmup_ratio, stage.min_lr_ratio
+        ),
+    )
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    stream = micro_batches(rows, stage.micro_batch_size, ctx.seed + stage.index)
+    pending = [next(stream)]
+
+    model.eval()
+    with torch.no_grad():
+        first = packing.collate(pending[0], pad_id).to(ctx.device, ctx.dtype)
+        initial_loss = float(token_losses(model, first).sum() / max(1, first.loss_tokens))
+    ctx.emit(
+        runs_pb2.RunEvent(
+            stage_started=runs_pb2.StageStarted(
+                stage_index=stage.index,
+                name=stage.name,
+                total_steps=total_steps,
+                num_tokens=tokens_per_epoch,
+                packing_efficiency=packing_efficiency,
+                initial_loss=initial_loss,
+            )
+        )
+    )
+    model.train()
+    tokens_seen = 0
+    consumed = 0
+    loss = initial_loss
+    for step in range(1, total_steps + 1):
+        if ctx.should_stop():
+            raise Stopped()
+        started = time.perf_counter()
+        while len(pending) < stage.gradient_accumulation_steps:
+            pending.append(next(stream))
+        batches = [packing.collate(rows_, pad_id).to(ctx.device, ctx.dtype) for rows_ in pending]
+        pending = []
+        # Normalise by the step's loss tokens, so accumulation equals one big batch.
+        loss_tokens = max(1, sum(b.loss_tokens for b in batches))
+        total = 0.0
+        for batch in batches:
+            part = token_losses(model, batch).sum() / loss_tokens
+            part.backward()
+            total += float(part.detach())
+        clip = stage.max_grad_norm if stage.max_grad_norm > 0 else float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, clip))
+        learning_rate = scheduler.get_last_lr()[0]
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        real = sum(b.real_tokens for b in batches)
+        computed = sum(b.input_ids.numel() for b in batches)
+        tokens_seen += real
+        consumed += len(batches)
+        loss = total
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        ctx.emit(
+            runs_pb2.RunEvent(
+                metrics=runs_pb2.Metrics(
+                    stage_index=stage.index,
+                    step=step,
+                    total_steps=total_steps,
+                    loss=loss,
+                    learning_rate=learning_rate,
+                    grad_norm=grad_norm,
+                    tokens_per_second=real / elapsed,
+                    tokens_seen=tokens_seen,
+                    packing_efficiency=real / max(1, computed),
+                    epoch=consumed / per_epoch,
+                )
+            )
+        )
+        if (
+            ctx.checkpoint_every_steps
+            and step % ctx.checkpoint_every_steps == 0
+            and step < total_steps
+        ):
+            ctx.checkpoint(model, stage, step)
+        if stage.max_tokens and tokens_seen >= stage.max_tokens:
+            break
+    if stage.gradient_checkpointing:
+        model.gradient_checkpointing_disable()
+    ctx.emit(
+        runs_pb2.RunEvent(
+            stage_finished=runs_pb2.StageFinished(stage_index=stage.index, final_loss=loss)
+        )
+    )
+    ctx.checkpoint(model, stage, step)
+    return model

@@ -1,0 +1,30 @@
+"""A real grpc.aio worker on port 0 per test, torn down afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from midspec_worker import server
+from midspec_worker.gen.midspec.worker.v1 import worker_pb2_grpc
+
+
+@pytest.fixture
+async def worker(tmp_path: Path) -> AsyncIterator[server.Worker]:
+    started = await server.start("127.0.0.1", 0, tmp_path / "data", heartbeat_seconds=0.5)
+    yield started
+    await started.stop(grace=0)
+
+
+@pytest.fixture
+async def channel(worker: server.Worker) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{worker.port}") as opened:
+        yield opened
+
+
+@pytest.fixture
+def stub(channel: grpc.aio.Channel) -> worker_pb2_grpc.WorkerStub:
+    return worker_pb2_grpc.WorkerStub(channel)
