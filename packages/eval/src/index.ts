@@ -1,0 +1,139 @@
+export { checkActions, type RuleResult } from './action-checks.js';
+export { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
+export {
+  type RenderedScenario,
+  renderScenario,
+  type ScenarioFacts,
+  scenarioTools,
+  type ToolDefinition,
+} from './agentic-scenarios.js';
+export { AnthropicBackend, type AnthropicBackendOptions } from './anthropic-backend.js';
+export {
+  type Backend,
+  BackendError,
+  type BackendErrorOptions,
+  type CallOptions,
+  chatAsText,
+  type Pricing,
+  type SampleInput,
+  type SampleOutput,
+  type ScoreInput,
+  type ScoreOutput,
+  type TokenUsage,
+} from './backend.js';
+export {
+  type BootstrapEstimate,
+  type BootstrapOptions,
+  type ClusteredOutcome,
+  clusterBootstrapMacro,
+  type PairedOutcome,
+  pairedBootstrapDifference,
+  seededRandom,
+} from './bootstrap.js';
+export { type ConditionComparison, compareRuns, type RunComparison } from './compare-runs.js';
+export {
+  type DifferenceInDifferencesInput,
+  type DifferenceInDifferencesResult,
+  differenceInDifferences,
+} from './difference-in-differences.js';
+export {
+  EvaluationError,
+  type EvaluationErrorOptions,
+  type EvaluationIssue,
+  formatIssues,
+} from './evaluation-error.js';
+export {
+  type ChatTurn,
+  type ChoiceTask,
+  type EvalPrompt,
+  type EvalSample,
+  type ExpandOptions,
+  expandSuite,
+  type GenerateTask,
+} from './expand-suite.js';
+export {
+  agenticJudgePrompt,
+  type JudgeAnswer,
+  type JudgeRecord,
+  type JudgeVerdict,
+  judgeAnswerSchema,
+  type ParsePath,
+  parseJudgeAnswer,
+  runJudge,
+  selfJudgeWarning,
+  specJudgePrompt,
+  type UnscoredReason,
+} from './judge.js';
+export {
+  type AgreementReport,
+  type CalibrationItem,
+  type CalibrationResult,
+  calibrateJudge,
+  calibrationItemSchema,
+  judgeAgreement,
+} from './judge-calibration.js';
+export { defineSuite, type LoadedSuite, loadSuite, parseSuite } from './load-suite.js';
+export {
+  byteTokenizer,
+  OnnxBackend,
+  type OnnxBackendOptions,
+  type OnnxTokenizer,
+} from './onnx-backend.js';
+export { OpenAiBackend, type OpenAiBackendOptions } from './openai-backend.js';
+export { holmAdjust, type McNemarResult, mcnemarExact, pairedCounts } from './paired-tests.js';
+export {
+  clopperPearsonInterval,
+  type Interval,
+  type RateEstimate,
+  wilsonInterval,
+  zForConfidence,
+} from './proportion-intervals.js';
+export {
+  renderComparisonMarkdown,
+  renderHtmlReport,
+  renderMarkdownReport,
+  writeReport,
+} from './render-report.js';
+export { BACKEND_REF_HELP, resolveBackend } from './resolve-backend.js';
+export {
+  type Arm,
+  type RunEvalOptions,
+  type RunEvalResult,
+  type RunProgress,
+  runEval,
+} from './run-eval.js';
+export {
+  type ChoiceRecord,
+  type FinalVerdict,
+  MANIFEST_FILE,
+  type RunManifest,
+  readManifest,
+  readSampleLog,
+  SAMPLES_FILE,
+  type SampleRecord,
+  sampleKey,
+} from './run-log.js';
+export { planSampleSize, type SampleSizeOptions, type SampleSizePlan } from './sample-size.js';
+export {
+  type AgenticSuite,
+  agenticSuiteSchema,
+  type PreferenceItem,
+  type PreferenceSuite,
+  preferenceSuiteSchema,
+  type SpecQuestionsSuite,
+  type Suite,
+  type SuiteInput,
+  specQuestionsSuiteSchema,
+  suiteSchema,
+} from './suite-schema.js';
+export {
+  type ArmSummary,
+  type ConditionSummary,
+  type PositionBias,
+  type RunSummary,
+  rateLabel,
+  summarizeRecords,
+  summarizeRun,
+} from './summarize-run.js';
+export { nativeToolCall, parsePseudoXmlToolCalls, type ToolCall } from './tool-calls.js';
+export { parseModelRef, WorkerBackend, type WorkerBackendOptions } from './worker-backend.js';
