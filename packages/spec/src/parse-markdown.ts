@@ -58,7 +58,7 @@ export function parseMarkdownDocument(
 }
 
 function merge(front: Record<string, unknown>, body: MarkdownBody, file?: string): unknown {
-  const title = body.title ?? front.title;
+  const title = body.title ?? front.title ?? fileBase(file);
   const preamble = { ...((front.preamble as Record<string, unknown> | undefined) ?? {}) };
   if (body.preamble.length > 0) preamble.text = body.preamble.join('\n\n');
   if (body.conflictResolution.length > 0) {
@@ -78,8 +78,13 @@ function merge(front: Record<string, unknown>, body: MarkdownBody, file?: string
   };
 }
 
-function fileStem(file: string | undefined): string | undefined {
+function fileBase(file: string | undefined): string | undefined {
   if (!file) return undefined;
   const base = file.split(/[\\/]/).at(-1) ?? file;
-  return slugify(base.replace(/\.[^.]*$/, ''));
+  return base.replace(/\.[^.]*$/, '');
+}
+
+function fileStem(file: string | undefined): string | undefined {
+  const base = fileBase(file);
+  return base === undefined ? undefined : slugify(base);
 }

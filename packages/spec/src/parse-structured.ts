@@ -1,4 +1,5 @@
 import { isNode, LineCounter, parseDocument } from 'yaml';
+import { findJsonSyntaxError } from './json-syntax.js';
 import { type Locate, positionAt } from './source-position.js';
 import { SpecError, type SpecIssue } from './spec-error.js';
 
@@ -40,19 +41,14 @@ export function parseJsonDocument(text: string, file?: string): ParsedDocument {
   try {
     JSON.parse(text);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const match = /at position (\d+)/.exec(message);
-    const position = positionAt(text, match ? Number(match[1]) : text.length);
+    const found = findJsonSyntaxError(text) ?? {
+      offset: text.length,
+      message: error instanceof Error ? firstLine(error.message) : String(error),
+    };
     throw new SpecError({
       code: 'spec/syntax',
       message: 'JSON syntax error',
-      issues: [
-        {
-          path: [],
-          message: firstLine(message.replace(/ \(line \d+ column \d+\)/, '')),
-          ...position,
-        },
-      ],
+      issues: [{ path: [], message: found.message, ...positionAt(text, found.offset) }],
       file,
     });
   }
