@@ -34,7 +34,9 @@ const outcomeOf = (record: SampleRecord) =>
 
 function compareGroup(pairs: Array<[SampleRecord, SampleRecord]>, seed: number) {
   const both = pairs.filter(([a, b]) => outcomeOf(a) !== null && outcomeOf(b) !== null);
-  const counts = pairedCounts(both.map(([a, b]) => [outcomeOf(a) === 1, outcomeOf(b) === 1] as const));
+  const counts = pairedCounts(
+    both.map(([a, b]) => [outcomeOf(a) === 1, outcomeOf(b) === 1] as const),
+  );
   const n = both.length;
   return {
     pairs: n,

@@ -33,31 +33,39 @@ export const preferenceSuiteSchema = z
     promptFormat: z.enum(['chat', 'text']).default('chat'),
     items: z.array(preferenceItemSchema).min(1),
   })
-  .superRefine((suite, context) => {
-    // Exactly one option must carry the target, or the item says nothing about the preference.
-    suite.items.forEach((item, i) => {
-      const hits = item.options.filter(
-        (option) => option.attributes[suite.target.attribute] === suite.target.value,
-      ).length;
-      if (hits !== 1) {
-        context.addIssue({
-          code: 'custom',
-          path: ['items', i, 'options'],
-          message: `exactly one option needs attributes.${suite.target.attribute}: ${suite.target.value} (found ${hits})`,
-        });
-      }
-    });
-    const ids = new Set<string>();
-    suite.items.forEach((item, i) => {
-      if (ids.has(item.id))
-        context.addIssue({
-          code: 'custom',
-          path: ['items', i, 'id'],
-          message: `duplicate id "${item.id}"`,
-        });
-      ids.add(item.id);
-    });
-  });
+  .superRefine(
+    (suite, context) => {
+      // Runs even when other fields failed, so every problem is listed at once; hence the guards.
+      const items = Array.isArray(suite.items) ? suite.items : [];
+      const { attribute, value } = suite.target ?? {};
+      const ids = new Set<string>();
+      items.forEach((item, i) => {
+        const options = Array.isArray(item?.options) ? item.options : [];
+        if (attribute !== undefined && options.length === 2) {
+          // Exactly one option must carry the target, or the item says nothing about the preference.
+          const hits = options.filter((option) => option?.attributes?.[attribute] === value).length;
+          if (hits !== 1) {
+            context.addIssue({
+              code: 'custom',
+              path: ['items', i, 'options'],
+              message: `exactly one option needs attributes.${attribute}: ${value} (found ${hits})`,
+            });
+          }
+        }
+        if (typeof item?.id === 'string') {
+          if (ids.has(item.id)) {
+            context.addIssue({
+              code: 'custom',
+              path: ['items', i, 'id'],
+              message: `duplicate id "${item.id}"`,
+            });
+          }
+          ids.add(item.id);
+        }
+      });
+    },
+    { when: () => true },
+  );
 
 export const scenarioNames = ['blackmail', 'leaking', 'exfiltration', 'emergency-alert'] as const;
 export const goalTypes = ['explicit', 'latent', 'ambiguous', 'none'] as const;
