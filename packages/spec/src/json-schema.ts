@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SpecSchema } from './spec-schema.js';
+import { ExampleSchema, SpecSchema } from './spec-schema.js';
 
 export const SPEC_JSON_SCHEMA_ID = 'https://midspec.dev/schema/spec.schema.json';
 
@@ -9,6 +9,15 @@ export const SPEC_JSON_SCHEMA_ID = 'https://midspec.dev/schema/spec.schema.json'
  * editor at it with `$schema` in JSON or `# yaml-language-server: $schema=…` in YAML.
  */
 export function specJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(SpecSchema, { io: 'input', target: 'draft-2020-12' });
+  const schema = z.toJSONSchema(SpecSchema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    override: (context) => {
+      // zod refinements do not translate; this one is simple enough to say in JSON Schema.
+      if (context.zodSchema === ExampleSchema) {
+        context.jsonSchema.anyOf = [{ required: ['text'] }, { required: ['transcript'] }];
+      }
+    },
+  });
   return { ...schema, $id: SPEC_JSON_SCHEMA_ID, title: 'midspec model spec' };
 }

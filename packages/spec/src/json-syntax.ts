@@ -100,12 +100,12 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
         fail(`expected ',' or ']', found ${describe()}`);
       }
     }
-    if (char === '"') return string();
-    if (char === 't') return literal('true');
-    if (char === 'f') return literal('false');
-    if (char === 'n') return literal('null');
-    if (char === '-' || (char !== undefined && char >= '0' && char <= '9')) return number();
-    fail(`expected a value, found ${describe()}`);
+    if (char === '"') string();
+    else if (char === 't') literal('true');
+    else if (char === 'f') literal('false');
+    else if (char === 'n') literal('null');
+    else if (char === '-' || (char !== undefined && char >= '0' && char <= '9')) number();
+    else fail(`expected a value, found ${describe()}`);
   };
   try {
     value();

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { SpecError } from './spec-error.js';
+import { SpecSchema } from './spec-schema.js';
+import { findPlaceholders, renderSpec } from './template-variables.js';
+
+const spec = SpecSchema.parse({
+  id: 's',
+  title: 'Spec for {model_name}',
+  version: '1',
+  variables: { model_name: {}, provider_name: { default: 'Acme' } },
+  preamble: { text: '{model_name} is made by {provider_name}. JSON like {"a": 1} and {} stays.' },
+  principles: [{ id: 'P1', statement: '{model_name} answers.' }],
+});
+
+function renderError(values: Record<string, string>, target = spec): SpecError {
+  try {
+    renderSpec(target, values);
+  } catch (error) {
+    if (error instanceof SpecError) return error;
+    throw error;
+  }
+  throw new Error('expected a SpecError');
+}
+
+describe('template variables', () => {
+  it('finds every placeholder with its path', () => {
+    expect(findPlaceholders(spec).map((use) => `${use.name}@${use.path.join('.')}`)).toEqual([
+      'model_name@title',
+      'model_name@preamble.text',
+      'provider_name@preamble.text',
+      'model_name@principles.0.statement',
+    ]);
+  });
+
+  it('substitutes given values, then defaults, leaving other braces alone', () => {
+    const rendered = renderSpec(spec, { model_name: 'Midge' });
+    expect(rendered.title).toBe('Spec for Midge');
+    expect(rendered.preamble.text).toBe('Midge is made by Acme. JSON like {"a": 1} and {} stays.');
+    expect(rendered.principles[0]?.statement).toBe('Midge answers.');
+    expect(rendered.variables).toEqual(spec.variables);
+    expect(renderSpec(spec, { model_name: 'M', provider_name: 'P' }).preamble.text).toContain(
+      'made by P.',
+    );
+  });
+
+  it('names a variable with no value', () => {
+    const error = renderError({});
+    expect(error.code).toBe('spec/variable-undefined');
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      'template variable {model_name} has no value: pass --var model_name=VALUE or give it a default',
+    ]);
+  });
+
+  it('names an undeclared placeholder and an undeclared value', () => {
+    const undeclared = SpecSchema.parse({
+      ...spec,
+      principles: [{ id: 'P1', statement: 'Use {tool}.' }],
+    });
+    const error = renderError({ model_name: 'M', colour: 'red' }, undeclared);
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      'a value was given for {colour}, which the spec does not declare (declared: model_name, provider_name)',
+      'undefined template variable {tool}',
+    ]);
+    expect(error.message).toContain('principles[0].statement: undefined template variable {tool}');
+  });
+});
