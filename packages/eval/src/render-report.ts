@@ -77,7 +77,17 @@ function barChart(
       const bar = bars.find((candidate) => candidate.group === group && candidate.series === name);
       if (!bar) return;
       const y = y0 + s * barHeight;
-      const value = Number.isNaN(bar.value) ? 0 : bar.value;
+      if (
+        Number.isNaN(bar.value) ||
+        Number.isNaN(bar.interval.lower) ||
+        Number.isNaN(bar.interval.upper)
+      ) {
+        parts.push(
+          `<text x="${left + 4}" y="${y + barHeight - 3}" class="tick empty">${escapeHtml(name)}: no scored samples</text>`,
+        );
+        return;
+      }
+      const value = bar.value;
       const color = PALETTE[s % PALETTE.length];
       parts.push(
         `<rect class="bar" x="${left}" y="${y + 1}" width="${(x(value) - left).toFixed(1)}" height="${barHeight - 3}" fill="${color}"><title>${escapeHtml(`${name} · ${group}: ${percent(bar.value)} ${interval(bar.interval)} ${bar.note}`)}</title></rect>`,

@@ -1,5 +1,5 @@
 import type { CallOptions } from '@midspec/proto';
-import { AdaptiveLimiter } from './adaptive-limiter.js';
+import { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
 import type { Backend } from './backend.js';
 import { evaluateSample } from './evaluate-sample.js';
 import { EvaluationError } from './evaluation-error.js';
@@ -42,6 +42,8 @@ export interface RunEvalOptions extends CallOptions {
   epochs?: number;
   /** Calls in flight per provider (model and judge on one provider share it); default 8. */
   concurrency?: number;
+  /** Retry and backoff settings of every provider's limiter. */
+  retry?: Omit<LimiterOptions, 'maxConcurrency'>;
   /** Evaluate only the first N samples of each arm (a smoke run). */
   limit?: number;
   /** Re-run samples a previous run left unscored because a provider failed (default true). */
@@ -94,7 +96,7 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
   const limiterFor = (backend: Backend) => {
     let limiter = limiters.get(backend.limiterKey);
     if (!limiter) {
-      limiter = new AdaptiveLimiter({ maxConcurrency: options.concurrency ?? 8 });
+      limiter = new AdaptiveLimiter({ ...options.retry, maxConcurrency: options.concurrency ?? 8 });
       limiters.set(backend.limiterKey, limiter);
     }
     return limiter;
