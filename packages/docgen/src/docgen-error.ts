@@ -1,0 +1,78 @@
+import { MidspecError } from '@midspec/spec';
+
+export type DocgenErrorCode =
+  | 'docgen/config'
+  | 'docgen/api-key-missing'
+  | 'docgen/provider'
+  | 'docgen/loop-guard'
+  | 'docgen/output-dir'
+  | 'docgen/tokenizer'
+  | 'docgen/batch';
+
+/** Anything docgen itself refuses: bad options, a missing key, a stage that makes no progress. */
+export class DocgenError extends MidspecError {
+  override readonly name = 'DocgenError';
+  constructor(options: { code: DocgenErrorCode; message: string; cause?: unknown }) {
+    super(options);
+  }
+}
+
+/**
+ * A failed model call. `retryable` covers 429, 5xx, timeouts and dropped connections; `retryAfterMs`
+ * is the server's retry-after, when it sent one.
+ */
+export class ProviderError extends MidspecError {
+  override readonly name = 'ProviderError';
+  readonly provider: string;
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  /** 429: the engine lowers its concurrency, not only waits. */
+  readonly rateLimited: boolean;
+
+  constructor(options: {
+    provider: string;
+    message: string;
+    status?: number;
+    retryable: boolean;
+    retryAfterMs?: number;
+    cause?: unknown;
+  }) {
+    super({
+      code: 'docgen/provider',
+      message: `${options.provider}: ${options.message}`,
+      cause: options.cause,
+    });
+    this.provider = options.provider;
+    this.status = options.status;
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+    this.rateLimited = options.status === 429;
+  }
+
+  static override isInstance(error: unknown): error is ProviderError {
+    return MidspecError.isInstance(error) && (error as { name?: string }).name === 'ProviderError';
+  }
+}
+
+/** Parses a Retry-After header (seconds or an HTTP date) or retry-after-ms, in milliseconds. */
+export function parseRetryAfter(
+  retryAfter: string | null | undefined,
+  retryAfterMs?: string | null,
+  now = Date.now(),
+): number | undefined {
+  if (retryAfterMs) {
+    const ms = Number(retryAfterMs);
+    if (Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  if (!retryAfter) return undefined;
+  const seconds = Number(retryAfter);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(retryAfter);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** 408, 409, 429 and 5xx are worth retrying; other 4xx are the request's fault. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}

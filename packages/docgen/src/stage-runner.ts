@@ -1,0 +1,240 @@
+import { join } from 'node:path';
+import { DocgenError } from './docgen-error.js';
+import type { Engine, ParseOutcome, SampleAccounting } from './engine.js';
+import { JsonlStore } from './jsonl-store.js';
+import { parseItems } from './parse-output.js';
+import { buildMessages } from './prompts.js';
+import type {
+  CallOptions,
+  CompletionResult,
+  NamedItem,
+  StageName,
+  TaskContext,
+} from './provider.js';
+
+/** One line of a stage artifact (`stages/<stage>.jsonl`); the last line for a key wins. */
+export interface StageRecord<T = unknown> {
+  key: string;
+  ok: boolean;
+  value?: T;
+  reason?: string;
+  /** Items asked for (list stages). */
+  requested: number;
+  attempts: number;
+  parseFailures: number;
+  refusals: number;
+  truncated: boolean;
+  promptTokens: number;
+  completionTokens: number;
+  cacheHits: number;
+}
+
+export interface StageProgress {
+  stage: StageName;
+  done: number;
+  total: number;
+  failed: number;
+  inFlight: number;
+}
+
+export interface StageRunnerOptions extends CallOptions {
+  engine: Engine;
+  /** Where `stages/<stage>.jsonl` live. */
+  directory: string;
+  specMarkdown: string;
+  temperature: number;
+  structuredMaxTokens: number;
+  textMaxTokens: number;
+  loopGuardRounds: number;
+  onProgress?: (progress: StageProgress) => void;
+}
+
+export interface TextTask<T> {
+  key: string;
+  task: TaskContext;
+  parse: (result: CompletionResult) => ParseOutcome<T>;
+  json?: boolean;
+}
+
+/**
+ * Runs the items of one stage through the engine, persisting each finished item as it lands. Items
+ * already finished in the artifact are skipped, so rerunning resumes and never duplicates.
+ */
+export class StageRunner {
+  private readonly stores = new Map<string, JsonlStore<StageRecord>>();
+
+  constructor(private readonly options: StageRunnerOptions) {}
+
+  /** List stages: `count` distinct items per task, topped up while the model keeps adding new ones. */
+  async runList(
+    stage: StageName,
+    tasks: { key: string; task: TaskContext }[],
+  ): Promise<Map<string, NamedItem[]>> {
+    const records = await this.run<NamedItem[], { key: string; task: TaskContext }>(
+      stage,
+      tasks,
+      async (entry) => {
+        const wanted = entry.task.count ?? 1;
+        const items: NamedItem[] = [];
+        const total = emptyAccounting();
+        let idle = 0;
+        let lastReason = 'no items';
+        for (
+          let round = 0;
+          items.length < wanted && idle < this.options.loopGuardRounds;
+          round += 1
+        ) {
+          const task = { ...entry.task, count: wanted - items.length };
+          const outcome = await this.options.engine.sample(
+            {
+              messages: buildMessages(
+                task,
+                this.options.specMarkdown,
+                items.map((item) => item.name),
+              ),
+              temperature: this.options.temperature,
+              maxTokens: this.options.structuredMaxTokens,
+              json: true,
+              task: { ...task, have: items.map((item) => item.name) },
+            },
+            { stage, sampleIndex: `${entry.key}#${round}` },
+            parseItems,
+            this.options,
+          );
+          addAccounting(total, outcome);
+          const before = items.length;
+          if (outcome.ok) {
+            const seen = new Set(items.map((item) => item.name.toLowerCase()));
+            for (const item of outcome.value) {
+              if (items.length >= wanted || seen.has(item.name.toLowerCase())) continue;
+              seen.add(item.name.toLowerCase());
+              items.push(item);
+            }
+          } else lastReason = outcome.reason;
+          idle = items.length > before ? 0 : idle + 1;
+        }
+        return items.length > 0
+          ? { ok: true, value: items, requested: wanted, ...total }
+          : { ok: false, reason: lastReason, requested: wanted, ...total };
+      },
+    );
+    const out = new Map<string, NamedItem[]>();
+    for (const [key, record] of records) if (record.ok) out.set(key, record.value as NamedItem[]);
+    return out;
+  }
+
+  /** Text stages: one answer per task. */
+  async runText<T>(stage: StageName, tasks: TextTask<T>[]): Promise<Map<string, T>> {
+    const records = await this.run<T, TextTask<T>>(stage, tasks, async (entry) => {
+      const outcome = await this.options.engine.sample(
+        {
+          messages: buildMessages(entry.task, this.options.specMarkdown),
+          temperature: this.options.temperature,
+          maxTokens: entry.json ? this.options.structuredMaxTokens : this.options.textMaxTokens,
+          json: entry.json,
+          task: entry.task,
+        },
+        { stage, sampleIndex: entry.key },
+        entry.parse,
+        this.options,
+      );
+      const accounting = pickAccounting(outcome);
+      return outcome.ok
+        ? { ok: true, value: outcome.value, requested: 1, ...accounting }
+        : { ok: false, reason: outcome.reason, requested: 1, ...accounting };
+    });
+    const out = new Map<string, T>();
+    for (const [key, record] of records) if (record.ok) out.set(key, record.value as T);
+    return out;
+  }
+
+  /** Every record of a stage so far, last per key. */
+  async records(stage: StageName): Promise<Map<string, StageRecord>> {
+    const store = await this.store(stage);
+    const latest = new Map<string, StageRecord>();
+    for (const record of store.all()) latest.set(record.key, record);
+    return latest;
+  }
+
+  close(): void {
+    for (const store of this.stores.values()) store.close();
+    this.stores.clear();
+  }
+
+  private async run<T, K extends { key: string }>(
+    stage: StageName,
+    tasks: K[],
+    produce: (task: K) => Promise<Omit<StageRecord<T>, 'key'>>,
+  ): Promise<Map<string, StageRecord<T>>> {
+    const store = await this.store(stage);
+    const latest = (await this.records(stage)) as Map<string, StageRecord<T>>;
+    const pending = tasks.filter((task) => latest.get(task.key)?.ok !== true);
+    const total = tasks.length;
+    let done = total - pending.length;
+    let failed = 0;
+    const report = () =>
+      this.options.onProgress?.({
+        stage,
+        done,
+        total,
+        failed,
+        inFlight: this.options.engine.limiter.inFlight,
+      });
+    report();
+    await Promise.all(
+      pending.map(async (task) => {
+        const record = { key: task.key, ...(await produce(task)) } as StageRecord<T>;
+        store.append(record);
+        latest.set(task.key, record);
+        done += 1;
+        if (!record.ok) failed += 1;
+        report();
+      }),
+    );
+    // The loop guard: a stage that had work and produced nothing at all is going nowhere.
+    if (pending.length > 0 && !tasks.some((task) => latest.get(task.key)?.ok)) {
+      const reason = latest.get(pending[0]?.key ?? '')?.reason ?? 'no output';
+      throw new DocgenError({
+        code: 'docgen/loop-guard',
+        message: `stage ${stage} produced nothing new in ${pending.length} item(s), each retried to its limit; last failure: ${reason}`,
+      });
+    }
+    return latest;
+  }
+
+  private async store(stage: StageName): Promise<JsonlStore<StageRecord>> {
+    let store = this.stores.get(stage);
+    if (!store) {
+      store = await JsonlStore.open<StageRecord>(join(this.options.directory, `${stage}.jsonl`));
+      this.stores.set(stage, store);
+    }
+    return store;
+  }
+}
+
+function emptyAccounting(): Omit<SampleAccounting, 'failures'> {
+  return {
+    attempts: 0,
+    parseFailures: 0,
+    refusals: 0,
+    truncated: false,
+    cacheHits: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+  };
+}
+
+function pickAccounting(outcome: SampleAccounting): Omit<SampleAccounting, 'failures'> {
+  const { failures: _failures, ...rest } = outcome;
+  return rest;
+}
+
+function addAccounting(total: Omit<SampleAccounting, 'failures'>, outcome: SampleAccounting): void {
+  total.attempts += outcome.attempts;
+  total.parseFailures += outcome.parseFailures;
+  total.refusals += outcome.refusals;
+  total.truncated ||= outcome.truncated;
+  total.cacheHits += outcome.cacheHits;
+  total.promptTokens += outcome.promptTokens;
+  total.completionTokens += outcome.completionTokens;
+}
