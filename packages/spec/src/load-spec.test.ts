@@ -58,6 +58,12 @@ describe('parseSpec', () => {
     expect(error.issues[0]).toMatchObject({ line: 2, column: 1 });
   });
 
+  it('reports an unresolved YAML alias with its line', () => {
+    const error = specError(() => parseSpec('id: a\ntitle: *missing\n', { format: 'yaml' }));
+    expect(error.code).toBe('spec/syntax');
+    expect(error.issues[0]).toMatchObject({ line: 2, column: 8 });
+  });
+
   it('reports a JSON syntax error with line and column', () => {
     const error = specError(() => parseSpec('{\n  "id": "a",\n  "title": }\n', { format: 'json' }));
     expect(error.code).toBe('spec/syntax');

@@ -1,4 +1,4 @@
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument, visit } from 'yaml';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { type Locate, positionAt } from './source-position.js';
 import { SpecError, type SpecIssue } from './spec-error.js';
@@ -30,7 +30,38 @@ export function parseYamlDocument(text: string, file?: string): ParsedDocument {
     const position = lineCounter.linePos(node.range[0]);
     return { line: position.line, column: position.col };
   };
-  return { data: document.toJS({ maxAliasCount: 100 }), locate };
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // Unresolved aliases and alias bombs surface only when converting.
+    const position = lineCounter.linePos(aliasOffset(document) ?? 0);
+    throw new SpecError({
+      code: 'spec/syntax',
+      message: 'YAML syntax error',
+      issues: [
+        {
+          path: [],
+          message: firstLine(error instanceof Error ? error.message : String(error)),
+          line: position.line,
+          column: position.col,
+        },
+      ],
+      file,
+      cause: error,
+    });
+  }
+  return { data, locate };
+}
+
+function aliasOffset(document: Document): number | undefined {
+  let offset: number | undefined;
+  visit(document, {
+    Alias(_, node) {
+      offset ??= node.range?.[0];
+    },
+  });
+  return offset;
 }
 
 /**
