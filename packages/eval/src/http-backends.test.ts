@@ -179,7 +179,7 @@ describe('OpenAI-compatible backend', () => {
       .sample({ prompt: { text: 'x' }, temperature: 0, maxTokens: 5 })
       .catch((caught: unknown) => caught as BackendError);
     expect(error).toMatchObject({ status: 400, retryable: false });
-    expect(error.message).toContain('bad model');
+    expect((error as BackendError).message).toContain('bad model');
     const down = await new OpenAiBackend({ model: 'm', baseUrl: 'http://127.0.0.1:9', env: {} })
       .sample({ prompt: { text: 'x' }, temperature: 0, maxTokens: 5 })
       .catch((caught: unknown) => caught as BackendError);

@@ -99,7 +99,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
       expect(await page.locator('svg[data-chart="rates"] .error-bar').count()).toBe(2);
       expect(await page.locator('svg[data-chart="rates"] text.empty').count()).toBe(2);
       // The tied "flat" arm is unscored, shown as such, not as a choice.
-      expect(await page.locator('table').first().innerText()).toContain('tie 2');
+      expect(await page.locator('table').first().textContent()).toContain('tie 2');
       expect(problems).toEqual([]);
     } finally {
       await browser.close();
