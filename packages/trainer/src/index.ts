@@ -1,0 +1,89 @@
+export { assertCapabilities, capabilityProblems } from './check-capabilities.js';
+export { type ConnectedWorker, connectWorker } from './connect-worker.js';
+export type {
+  AdapterSettings,
+  Curriculum,
+  CurriculumStage,
+  DatasetFormatName,
+  DatasetRef,
+  StageKindName,
+} from './curriculum.js';
+export { CurriculumBuilder, curriculum } from './curriculum-builder.js';
+export {
+  type AdapterInput,
+  type ArmInput,
+  type CurriculumInput,
+  curriculumInputSchema,
+  type DataSourceInput,
+  type DatasetInput,
+  type ExperimentInput,
+  experimentInputSchema,
+  type StageInput,
+} from './curriculum-schema.js';
+export {
+  type DownloadedCheckpoint,
+  type DownloadProgress,
+  downloadCheckpoint,
+  listCheckpoints,
+} from './download-checkpoint.js';
+export { canonicalJson, runIdempotencyKey } from './idempotency-key.js';
+export { defineCurriculum, loadCurriculum, parseCurriculum } from './load-curriculum.js';
+export {
+  type Arm,
+  curriculumExperiment,
+  type Experiment,
+  loadExperiment,
+  parseExperiment,
+} from './load-experiment.js';
+export {
+  type ExperimentPlan,
+  type PlannedDataset,
+  type PlannedRun,
+  planExperiment,
+  planToJson,
+  runName,
+} from './plan-experiment.js';
+export { PUBLISHED_RECIPE } from './recipe-defaults.js';
+export {
+  FINAL_STATES,
+  type RunStateName,
+  runStateName,
+  type TrainerRunEvent,
+  toTrainerEvent,
+} from './run-events.js';
+export { getMetricHistory } from './run-metrics.js';
+export {
+  findPlannedRuns,
+  type SubmitExperimentOptions,
+  type SubmitOptions,
+  type SubmittedRun,
+  submitExperiment,
+  submitRun,
+} from './submit-runs.js';
+export { toRunSpec } from './to-run-spec.js';
+export {
+  formatProblem,
+  type Problem,
+  TrainerError,
+  type TrainerErrorCode,
+} from './trainer-error.js';
+export {
+  type UploadDatasetOptions,
+  type UploadedDataset,
+  type UploadProgress,
+  uploadDataset,
+} from './upload-dataset.js';
+export {
+  checkRecord,
+  type DatasetStatistics,
+  detectFormat,
+  type JsonlValidation,
+  validateJsonlFile,
+} from './validate-jsonl.js';
+export {
+  type WaitForRunOptions,
+  type WatchRunOptions,
+  waitForRun,
+  watchRun,
+  watchRunEvents,
+} from './watch-run.js';

@@ -1,0 +1,109 @@
+import { dirname, resolve } from 'node:path';
+import {
+  type Curriculum,
+  type CurriculumStage,
+  checkStages,
+  type DatasetRef,
+  resolveDatasets,
+  resolveStage,
+} from './curriculum.js';
+import { type ExperimentInput, experimentInputSchema } from './curriculum-schema.js';
+import { type Problem, TrainerError } from './trainer-error.js';
+import { locateProblems, readYamlSource, type YamlSource, zodProblems } from './yaml-source.js';
+
+/** One arm of an experiment: a curriculum; no stages means the untrained base model. */
+export interface Arm {
+  name: string;
+  description: string;
+  curriculum: Curriculum;
+}
+
+/** Named arms that share datasets, each trained once per seed. */
+export interface Experiment {
+  name: string;
+  description: string;
+  seeds: number[];
+  datasets: Record<string, DatasetRef>;
+  arms: Arm[];
+}
+
+export interface ParseExperimentOptions {
+  baseDir?: string;
+  source?: YamlSource;
+}
+
+/** Validates an experiment; throws a TrainerError listing every problem with its path (and line). */
+export function parseExperiment(input: unknown, options: ParseExperimentOptions = {}): Experiment {
+  const where = options.source?.file ?? 'experiment';
+  const parsed = experimentInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new TrainerError({
+      code: 'trainer/invalid-experiment',
+      summary: `${where} is not a valid experiment`,
+      problems: zodProblems(parsed.error, options.source),
+    });
+  }
+  const value: ExperimentInput = parsed.data;
+  const baseDir = options.baseDir ?? process.cwd();
+  const problems: Problem[] = [];
+  const datasets = resolveDatasets(value.datasets, baseDir, problems);
+  const armNames = new Set<string>();
+  const arms = value.arms.map((arm, armIndex): Arm => {
+    if (armNames.has(arm.name))
+      problems.push({
+        path: `arms[${armIndex}].name`,
+        message: `duplicate arm name "${arm.name}"`,
+      });
+    armNames.add(arm.name);
+    const stages: CurriculumStage[] = [];
+    arm.stages.forEach((stage, index) => {
+      stages.push(resolveStage(stage, index, value.stageDefaults?.[stage.kind], stages[index - 1]));
+    });
+    // Arms share the experiment's datasets: a file named by two arms is uploaded once.
+    checkStages(stages, datasets, baseDir, `arms[${armIndex}].stages`, problems);
+    return {
+      name: arm.name,
+      description: arm.description ?? '',
+      curriculum: {
+        name: `${value.name}/${arm.name}`,
+        baseModel: arm.baseModel ?? value.baseModel,
+        seed: value.seed ?? 0,
+        dtype: value.dtype ?? '',
+        worldSize: value.worldSize ?? 1,
+        checkpointEverySteps: value.checkpointEverySteps ?? 0,
+        labels: value.labels ?? {},
+        datasets,
+        stages,
+      },
+    };
+  });
+  const seeds = value.seeds ?? [value.seed ?? 0];
+  if (new Set(seeds).size !== seeds.length)
+    problems.push({ path: 'seeds', message: 'seeds must be distinct' });
+  if (problems.length > 0) {
+    throw new TrainerError({
+      code: 'trainer/invalid-experiment',
+      summary: `${where} is not a valid experiment`,
+      problems: locateProblems(problems, options.source),
+    });
+  }
+  return { name: value.name, description: value.description ?? '', seeds, datasets, arms };
+}
+
+/** Reads an experiment YAML (or JSON) file; data paths are relative to it. */
+export async function loadExperiment(file: string): Promise<Experiment> {
+  const path = resolve(file);
+  const source = await readYamlSource(path, 'trainer/invalid-experiment');
+  return parseExperiment(source.value, { baseDir: dirname(path), source });
+}
+
+/** A single curriculum as a one-arm experiment, so that both go through the same planning. */
+export function curriculumExperiment(curriculum: Curriculum, seeds?: number[]): Experiment {
+  return {
+    name: curriculum.name,
+    description: '',
+    seeds: seeds ?? [curriculum.seed],
+    datasets: curriculum.datasets,
+    arms: [{ name: 'main', description: '', curriculum }],
+  };
+}
