@@ -2,7 +2,7 @@ import { LINT_CODES, type LintCode, type LintDiagnostic } from './lint-codes.js'
 import { type LoadSpecOptions, loadSpec } from './load-spec.js';
 import { buildPriorityOrder } from './priority-order.js';
 import { type Locate, locateNearest } from './source-position.js';
-import { SpecError } from './spec-error.js';
+import { formatPath, SpecError } from './spec-error.js';
 import type { Principle, Spec } from './spec-schema.js';
 import { findPlaceholders } from './template-variables.js';
 import { findVagueGuidance } from './vague-guidance.js';
@@ -236,7 +236,13 @@ export async function lintSpecFile(
     const issues = (error as Partial<SpecError>).issues ?? [];
     const diagnostics: LintDiagnostic[] =
       issues.length > 0
-        ? issues.map((issue) => ({ severity: 'error', code, ...issue }))
+        ? issues.map((issue) => ({
+            severity: 'error',
+            code,
+            ...issue,
+            message:
+              issue.path.length > 0 ? `${formatPath(issue.path)}: ${issue.message}` : issue.message,
+          }))
         : [{ severity: 'error', code, message: error.message, path: [], line: 1, column: 1 }];
     return { file, diagnostics };
   }
