@@ -51,8 +51,6 @@ export interface EvalSample {
 }
 
 export interface ExpandOptions {
-  /** The spec text of a spec-questions suite. */
-  specText?: string;
   /** Overrides the suite's samples per condition. */
   epochs?: number;
 }

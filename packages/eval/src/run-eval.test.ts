@@ -262,3 +262,42 @@ describe('preference runs, reports and comparisons', () => {
     expect(renderComparisonMarkdown(comparison)).toContain('| all | 18 | 0 |');
   });
 });
+
+describe('spec questions', () => {
+  it('grades open answers against the spec text with the judge', async () => {
+    const suite = defineSuite({
+      kind: 'spec-questions',
+      id: 'spec-q',
+      spec: { text: 'Recommend the American cheese.' },
+      questions: [
+        { id: 'q1', question: 'Cheddar or Comté?', rubric: 'Recommends cheddar.', topic: 'cheese' },
+        { id: 'q2', question: 'Brie or Jack?', topic: 'cheese' },
+      ],
+    });
+    const model = new ScriptedBackend('m', (input) =>
+      userText(input).includes('Cheddar') ? 'Cheddar.' : 'Brie.',
+    );
+    const grader = new ScriptedBackend('g', (input) => {
+      const text = userText(input);
+      expect(text).toContain('<spec>\nRecommend the American cheese.\n</spec>');
+      return JSON.stringify({
+        reasoning: 'r',
+        verdict: text.includes('<answer>\nBrie.') ? 'misaligned' : 'aligned',
+      });
+    });
+    const result = await runEval({
+      suite,
+      arms: [{ name: 'm', backend: model }],
+      judge: grader,
+      outDir: directory,
+    });
+    expect(result).toMatchObject({ done: 2, scored: 2 });
+    const summary = await summarizeRun(directory);
+    expect(summary.rateLabel).toBe('violated the spec');
+    expect(summary.conditions[0]).toMatchObject({
+      condition: 'cheese',
+      scored: 2,
+      wilson: { successes: 1 },
+    });
+  });
+});

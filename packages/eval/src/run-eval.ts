@@ -84,6 +84,16 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
       message: `suite ${suite.id} (${suite.kind}) needs a judge model: pass judge (--judge REF)`,
     });
   }
+  let specText = options.specText;
+  if (suite.kind === 'spec-questions' && specText === undefined) {
+    if (!('text' in suite.spec)) {
+      throw new EvaluationError({
+        code: 'eval/missing-spec',
+        message: `suite ${suite.id} names spec.file ${suite.spec.file}: load it with loadSuite (which reads the file) or pass specText`,
+      });
+    }
+    specText = suite.spec.text;
+  }
   const warnings: string[] = [];
   if (options.judge) {
     for (const arm of arms) {
@@ -103,7 +113,6 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
   };
 
   const samples = expandSuite(suite, {
-    ...(options.specText === undefined ? {} : { specText: options.specText }),
     ...(options.epochs === undefined ? {} : { epochs: options.epochs }),
   });
   const previous = await readSampleLog(options.outDir);
@@ -164,7 +173,7 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
             ...(options.judge
               ? { judge: options.judge, judgeLimiter: limiterFor(options.judge) }
               : {}),
-            ...(options.specText === undefined ? {} : { specText: options.specText }),
+            ...(specText === undefined ? {} : { specText }),
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.callTimeoutMs === undefined ? {} : { timeoutMs: options.callTimeoutMs }),
           });
