@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { formatCliError } from './cli-error.js';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
+import { registerDocsCommands } from './command-docs.js';
 import { registerEvalCommands } from './command-eval.js';
 import { registerRunsCommands } from './command-runs.js';
 import { registerSpecCommands } from './command-spec.js';
@@ -22,6 +23,7 @@ export function createProgram(io: CliIo): Command {
   registerWorkerCommands(program, io);
   registerTrainCommand(program, io);
   registerRunsCommands(program, io);
+  registerDocsCommands(program, io);
   registerSpecCommands(program, io);
   registerEvalCommands(program, io);
   return program;

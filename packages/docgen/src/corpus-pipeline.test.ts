@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateCorpus } from './corpus-pipeline.js';
 import { createTemplateProvider } from './provider-template.js';
 
-const specFile = new URL('../../../examples/specs/cheese-affordability.yaml', import.meta.url).pathname;
+const specFile = new URL('../../../examples/specs/cheese-affordability.yaml', import.meta.url)
+  .pathname;
 let dir: string;
 
 beforeEach(async () => {
@@ -34,7 +35,12 @@ describe('generateCorpus with the template provider', () => {
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.counts.documents).toBe(result.documents.length);
     expect(result.report.stages.map((stage) => stage.stage)).toEqual([
-      'domains', 'subdomains', 'assertions', 'doc-types', 'ideas', 'documents',
+      'domains',
+      'subdomains',
+      'assertions',
+      'doc-types',
+      'ideas',
+      'documents',
     ]);
     console.log(result.documents[0]?.text);
     console.log(result.documents[5]?.text);

@@ -1,4 +1,5 @@
 export { AdaptiveLimiter } from './adaptive-limiter.js';
+export { loadApiKey } from './api-key.js';
 export {
   type CorpusConfig,
   type CorpusConfigInput,
@@ -15,21 +16,29 @@ export {
   type GenerateCorpusOptions,
   generateCorpus,
 } from './corpus-pipeline.js';
+export {
+  type CreateProviderOptions,
+  createProvider,
+  PROVIDER_NAMES,
+  type ProviderName,
+} from './create-provider.js';
 export { type DedupDrop, Deduplicator } from './dedup.js';
+export {
+  type ChatExample,
+  type DemosResult,
+  type GenerateDemosOptions,
+  generateDemos,
+} from './demos-pipeline.js';
 export { DocgenError, type DocgenErrorCode, ProviderError } from './docgen-error.js';
 export { Engine, type EngineOptions, type ParseOutcome, type SampleOutcome } from './engine.js';
 export {
-  type CallOptions,
-  type CompletionRequest,
-  type CompletionResult,
-  type FinishReason,
-  type NamedItem,
-  type Provider,
-  type ProviderMessage,
-  type StageName,
-  type TaskContext,
-} from './provider.js';
-export { createTemplateProvider } from './provider-template.js';
+  formatPreview,
+  type Preview,
+  type PreviewLevel,
+  type PreviewOptions,
+  previewCorpus,
+  previewDemos,
+} from './preview.js';
 export {
   DEFAULT_PRICES,
   loadPriceTable,
@@ -38,8 +47,24 @@ export {
   PriceTableSchema,
   priceFor,
 } from './price-table.js';
+export type {
+  CallOptions,
+  CompletionRequest,
+  CompletionResult,
+  FinishReason,
+  NamedItem,
+  Provider,
+  ProviderMessage,
+  StageName,
+  TaskContext,
+} from './provider.js';
+export { type AnthropicProviderOptions, createAnthropicProvider } from './provider-anthropic.js';
+export { createOpenAIProvider, type OpenAIProviderOptions } from './provider-openai.js';
+export { createTemplateProvider } from './provider-template.js';
+export { createWorkerProvider, modelRef, type WorkerProviderOptions } from './provider-worker.js';
 export { ResponseCache } from './response-cache.js';
 export type { StageProgress, StageRecord } from './stage-runner.js';
 export { TEMPLATE_DOC_TYPES } from './template-documents.js';
 export type { TokenCounter, TokenStatistics } from './token-counter.js';
+export { loadTokenizerJson } from './tokenizer-json.js';
 export { formatYieldReport, type StageYield, type YieldReport } from './yield-report.js';

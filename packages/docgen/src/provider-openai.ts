@@ -1,0 +1,127 @@
+import { loadApiKey } from './api-key.js';
+import { isRetryableStatus, ProviderError, parseRetryAfter } from './docgen-error.js';
+import {
+  attemptSignal,
+  type CallOptions,
+  type CompletionRequest,
+  type CompletionResult,
+  type FinishReason,
+  type Provider,
+} from './provider.js';
+
+export interface OpenAIProviderOptions {
+  model: string;
+  /** Default https://api.openai.com/v1; vLLM, Ollama and the worker's endpoint end in /v1 too. */
+  baseUrl?: string;
+  /** Default OPENAI_API_KEY; local servers that need none: pass `apiKey: 'none'`. */
+  apiKey?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Requests in flight; default 50. */
+  concurrency?: number;
+  /** Send `seed` (OpenAI, vLLM and Ollama accept it). Default true. */
+  sendSeed?: boolean;
+  fetch?: typeof fetch;
+}
+
+interface ChatCompletion {
+  choices?: {
+    message?: { content?: string | null; refusal?: string | null };
+    finish_reason?: string;
+  }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+}
+
+/** OpenAI-compatible chat completions over HTTP: OpenAI, vLLM, Ollama, the midspec worker. */
+export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
+  const baseUrl = (options.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+  const isLocal = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(`${baseUrl}/`);
+  const apiKey =
+    options.apiKey ??
+    (isLocal
+      ? (options.env ?? process.env).OPENAI_API_KEY
+      : loadApiKey({
+          apiKey: undefined,
+          environmentVariableName: 'OPENAI_API_KEY',
+          optionName: '--api-key',
+          provider: 'OpenAI',
+          env: options.env,
+        }));
+  const doFetch = options.fetch ?? fetch;
+  return {
+    id: 'openai',
+    model: options.model,
+    defaultConcurrency: options.concurrency ?? 50,
+    async complete(request: CompletionRequest, call?: CallOptions): Promise<CompletionResult> {
+      const body = {
+        model: options.model,
+        messages: request.messages,
+        temperature: request.temperature,
+        max_tokens: request.maxTokens,
+        ...(request.json ? { response_format: { type: 'json_object' } } : {}),
+        ...(options.sendSeed !== false && request.seed !== undefined ? { seed: request.seed } : {}),
+      };
+      const { signal, dispose } = attemptSignal(call);
+      let response: Response;
+      let text: string;
+      try {
+        response = await doFetch(`${baseUrl}/chat/completions`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(apiKey && apiKey !== 'none' ? { authorization: `Bearer ${apiKey}` } : {}),
+          },
+          body: JSON.stringify(body),
+          signal,
+        });
+        text = await response.text();
+      } catch (error) {
+        if (call?.signal?.aborted) throw error;
+        throw new ProviderError({
+          provider: 'openai',
+          message: `request failed: ${signal.aborted ? String(signal.reason) : (error as Error).message}`,
+          retryable: true,
+          cause: error,
+        });
+      } finally {
+        dispose();
+      }
+      if (!response.ok) {
+        throw new ProviderError({
+          provider: 'openai',
+          status: response.status,
+          message: `HTTP ${response.status}: ${text.slice(0, 300)}`,
+          retryable: isRetryableStatus(response.status),
+          retryAfterMs: parseRetryAfter(
+            response.headers.get('retry-after'),
+            response.headers.get('retry-after-ms'),
+          ),
+        });
+      }
+      let data: ChatCompletion;
+      try {
+        data = JSON.parse(text) as ChatCompletion;
+      } catch (error) {
+        throw new ProviderError({
+          provider: 'openai',
+          message: 'response is not JSON',
+          retryable: true,
+          cause: error,
+        });
+      }
+      const choice = data.choices?.[0];
+      const refusal = choice?.message?.refusal;
+      return {
+        text: refusal ?? choice?.message?.content ?? '',
+        finishReason: refusal ? 'refusal' : mapFinish(choice?.finish_reason),
+        promptTokens: data.usage?.prompt_tokens ?? 0,
+        completionTokens: data.usage?.completion_tokens ?? 0,
+      };
+    },
+  };
+}
+
+function mapFinish(reason: string | undefined): FinishReason {
+  if (reason === 'length') return 'length';
+  if (reason === 'content_filter') return 'refusal';
+  return 'stop';
+}
