@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 import pytest
+
+# The suite runs on small shared machines; one intra-op thread per training child avoids stalls.
+os.environ.setdefault("MIDSPEC_TORCH_THREADS", "1")
 
 from midspec_worker import server
 from midspec_worker.gen.midspec.worker.v1 import worker_pb2_grpc
@@ -14,7 +18,9 @@ from midspec_worker.gen.midspec.worker.v1 import worker_pb2_grpc
 
 @pytest.fixture
 async def worker(tmp_path: Path) -> AsyncIterator[server.Worker]:
-    started = await server.start("127.0.0.1", 0, tmp_path / "data", heartbeat_seconds=0.5)
+    started = await server.start(
+        "127.0.0.1", 0, tmp_path / "data", heartbeat_seconds=0.5, shutdown_grace_seconds=3
+    )
     yield started
     await started.stop(grace=0)
 

@@ -35,6 +35,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=5.0,
         help="idle interval between WatchRun heartbeats",
     )
+    serve.add_argument(
+        "--shutdown-grace-seconds",
+        type=float,
+        default=15.0,
+        help="how long a training child may take to stop before it is terminated",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser.parse_args(argv)
 
@@ -43,7 +49,12 @@ async def serve(args: argparse.Namespace) -> int:
     from midspec_worker import server
 
     worker = await server.start(
-        args.host, args.port, args.data_dir.resolve(), args.max_message_mb, args.heartbeat_seconds
+        args.host,
+        args.port,
+        args.data_dir.resolve(),
+        args.max_message_mb,
+        args.heartbeat_seconds,
+        args.shutdown_grace_seconds,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -147,9 +147,9 @@ class Datasets:
             # Rejected for its content: nothing is left behind.
             part.unlink(missing_ok=True)
             raise
-        # Any other exit (cancelled, connection lost) keeps the bytes for a resume. grpc.aio ends the
-        # request stream of a cancelled call like a finished one and cancels the handler a moment
-        # later, so a short stream waits briefly: a cancellation arriving meanwhile keeps the bytes.
+        # Any other exit (cancelled, connection lost) keeps the bytes for a resume. grpc.aio ends
+        # the request stream of a cancelled call like a finished one and cancels the handler a
+        # moment later, so a short stream waits briefly: a cancellation meanwhile keeps the bytes.
         if received < header.size_bytes:
             await asyncio.sleep(_CANCEL_GRACE_SECONDS)
         try:

@@ -176,12 +176,23 @@ class Worker:
 
 
 async def start(
-    host: str, port: int, data_dir: Path, max_message_mb: int = 64, heartbeat_seconds: float = 5.0
+    host: str,
+    port: int,
+    data_dir: Path,
+    max_message_mb: int = 64,
+    heartbeat_seconds: float = 5.0,
+    shutdown_grace_seconds: float = 15.0,
 ) -> Worker:
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at startup
     store = Store(data_dir / "worker.sqlite")
     datasets = Datasets(data_dir, store)
-    runs = Runs(data_dir, store, datasets, heartbeat_seconds=heartbeat_seconds)
+    runs = Runs(
+        data_dir,
+        store,
+        datasets,
+        heartbeat_seconds=heartbeat_seconds,
+        shutdown_grace_seconds=shutdown_grace_seconds,
+    )
     limit = max_message_mb * 1024 * 1024
     server = grpc.aio.server(
         options=[

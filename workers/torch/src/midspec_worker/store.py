@@ -287,4 +287,3 @@ def _run(row: sqlite3.Row) -> runs_pb2.Run:
 
 def labels_match(run: runs_pb2.Run, labels: dict[str, str]) -> bool:
     return all(run.spec.labels.get(key) == value for key, value in labels.items())
-

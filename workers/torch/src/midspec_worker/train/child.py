@@ -101,6 +101,10 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
             if dataset is not None:
                 formats[dataset.id] = dataset.format
     plan = runspec.validate(run.spec, formats)
+    threads = os.environ.get("MIDSPEC_TORCH_THREADS")
+    if threads:
+        # On shared or small machines fewer intra-op threads avoid oversubscription stalls.
+        torch.set_num_threads(int(threads))
     device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
     dtype_name = plan.dtype or ("bfloat16" if device.type == "cuda" else "float32")
     dtype = getattr(torch, dtype_name)

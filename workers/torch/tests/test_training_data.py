@@ -1,0 +1,103 @@
+"""Loss masks, packing and schedules, checked directly on the tiny models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from midspec_worker import models
+from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.tokenizer import build_tokenizer
+from midspec_worker.train import packing
+from midspec_worker.train.data import Example, chat_example, prepare_messages, text_example
+from midspec_worker.train.engine import token_losses
+from midspec_worker.train.schedule import lr_factor
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return build_tokenizer()
+
+
+def test_tokenizer_is_deterministic(tokenizer):
+    assert build_tokenizer().get_vocab() == tokenizer.get_vocab()
+    assert tokenizer.decode(tokenizer("Hello, world!")["input_ids"]) == "Hello, world!"
+
+
+def test_assistant_only_mask(tokenizer):
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Say yes."},
+        {"role": "assistant", "content": "Yes."},
+        {"role": "user", "content": "Again?"},
+        {"role": "assistant", "content": "Yes again."},
+    ]
+    example = chat_example(tokenizer, messages, 512, assistant_only=True)
+    trained = tokenizer.decode([i for i, m in zip(example.ids, example.mask, strict=True) if m])
+    assert trained == "Yes.<|im_end|>\nYes again.<|im_end|>\n"
+    everything = chat_example(tokenizer, messages, 512, assistant_only=False)
+    assert all(everything.mask) and everything.ids == example.ids
+
+
+def test_reasoning_is_trained_or_stripped(tokenizer):
+    messages = [
+        {"role": "user", "content": "Why?"},
+        {"role": "assistant", "content": "Because.", "reasoning": "The spec says so."},
+    ]
+    kept = chat_example(tokenizer, prepare_messages(messages, False), 512, True)
+    stripped = chat_example(tokenizer, prepare_messages(messages, True), 512, True)
+    kept_text = tokenizer.decode([i for i, m in zip(kept.ids, kept.mask, strict=True) if m])
+    assert "The spec says so." in kept_text
+    assert "<think>" not in tokenizer.decode(stripped.ids)
+
+
+def test_best_fit_decreasing():
+    docs = [Example(ids=[1] * n, mask=[True] * n) for n in (6, 5, 4, 3, 2)]
+    rows = packing.pack(docs, 10)
+    assert sorted(sum(len(e.ids) for e in row) for row in rows) == [10, 10]
+    assert packing.efficiency(rows, 10) == 1.0
+
+
+def test_packed_documents_do_not_see_each_other(tokenizer, tmp_path):
+    path = models.materialize("tiny:qwen3", tmp_path, seed=0)
+    model, _ = models.load(path, torch.float32)
+    model.eval()
+    a = text_example(tokenizer, "The assistant explains its values.", 64)
+    b = text_example(tokenizer, "Fishing boats came in early.", 64)
+    b2 = text_example(tokenizer, "A completely different document about cheese and bread.", 64)
+
+    def losses_of_a(other: Example) -> torch.Tensor:
+        batch = packing.collate([[other, a]], tokenizer.pad_token_id)
+        with torch.no_grad():
+            losses = token_losses(model, batch)
+        return losses[0][batch.doc_index[0] == 1]
+
+    alone = packing.collate([[a]], tokenizer.pad_token_id)
+    with torch.no_grad():
+        expected = token_losses(model, alone)[0][: len(a.ids)]
+    torch.testing.assert_close(losses_of_a(b), losses_of_a(b2), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(losses_of_a(b), expected, rtol=1e-5, atol=1e-5)
+    assert float(expected.sum()) > 0
+
+
+def test_targets_never_cross_documents():
+    a = Example(ids=[5, 6, 7], mask=[True] * 3)
+    b = Example(ids=[8, 9], mask=[False, True])
+    batch = packing.collate([[a, b]], pad_id=0)
+    assert batch.targets[0].tolist() == [6, 7, -100, 9, -100]
+    assert batch.position_ids[0].tolist() == [0, 1, 2, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "end"),
+    [
+        (runs_pb2.SCHEDULE_KIND_COSINE, 0.1),
+        (runs_pb2.SCHEDULE_KIND_LINEAR, 0.1),
+        (runs_pb2.SCHEDULE_KIND_CONSTANT, 1.0),
+    ],
+)
+def test_schedules(kind, end):
+    factors = [lr_factor(step, 100, kind, 0.05, 0.1) for step in range(101)]
+    assert factors[0] < factors[4] <= 1.0
+    assert max(factors) == pytest.approx(1.0)
+    assert factors[100] == pytest.approx(end)
