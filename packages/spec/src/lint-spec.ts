@@ -178,20 +178,17 @@ function checkConflicts(
     principles.forEach((b, indexB) => {
       if (indexB <= indexA || a.id === b.id) return;
       const key = `${a.id}\u0000${b.id}`;
-      if (reported.has(key) || !canConflict(a, b)) return;
+      const reason = conflictReason(a, b);
+      if (reported.has(key) || reason === undefined) return;
       if (precedes(a.id, b.id) || precedes(b.id, a.id)) return;
       reported.add(key);
       report(
         'unresolved-conflict',
         ['principles', indexB],
-        `principles ${a.id} and ${b.id} can conflict (${conflictReason(a, b)}) but neither takes precedence; give them priorities or an overrides entry`,
+        `principles ${a.id} and ${b.id} can conflict (${reason}) but neither takes precedence; give them priorities or an overrides entry`,
       );
     });
   });
-}
-
-function canConflict(a: Principle, b: Principle): boolean {
-  return conflictReason(a, b) !== undefined;
 }
 
 function conflictReason(a: Principle, b: Principle): string | undefined {

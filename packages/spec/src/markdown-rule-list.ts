@@ -14,10 +14,6 @@ const RULE_ITEM =
   /^\*{0,2}([A-Za-z][A-Za-z0-9_-]*\d(?:[._-]?[A-Za-z0-9]+)*)\*{0,2}\s*:\*{0,2}\s+(.+)$/s;
 const VALUE_ITEM = /^\*{0,2}([^:*]+?)\*{0,2}\s*:\*{0,2}\s+(.+)$/s;
 
-export function isRuleItem(text: string): boolean {
-  return RULE_ITEM.test(text);
-}
-
 /**
  * Reads a rule-list spec as published with the method: `#`/`##` sections, `- ID: statement` bullets
  * with nested sub-bullets, free preamble text. Text that is not a rule goes to the preamble under

@@ -7,8 +7,6 @@ export interface SourcePosition {
 /** Maps a property path in the parsed spec back to where it was written; undefined when unknown. */
 export type Locate = (path: readonly (string | number)[]) => SourcePosition | undefined;
 
-export const locateNothing: Locate = () => undefined;
-
 /**
  * Looks the path up, then its parents: a problem in a field that is missing is best reported where
  * the object that should hold it starts.

@@ -47,7 +47,7 @@ function formatMessage(message: string, issues: SpecIssue[], file: string | unde
   return `${message}\n${lines.join('\n')}`;
 }
 
-export function formatIssueLocation(issue: SpecIssue, file: string | undefined): string {
+function formatIssueLocation(issue: SpecIssue, file: string | undefined): string {
   const where = issue.line === undefined ? '' : `${issue.line}:${issue.column ?? 1}`;
   const prefix = [file, where].filter(Boolean).join(':');
   const path = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
