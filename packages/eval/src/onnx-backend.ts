@@ -136,6 +136,8 @@ export class OnnxBackend implements Backend {
         }) => {
           const job = this.running.get(worker);
           this.running.delete(worker);
+          // Idle workers must not keep the process alive; busy ones must (see dispatch).
+          worker.unref();
           this.idle.push(worker);
           if (job && job.id === message.id) {
             if (message.error) job.reject(new Error(message.error));
@@ -248,6 +250,7 @@ export class OnnxBackend implements Backend {
       const worker = this.idle.pop() as Worker;
       const job = this.queue.shift() as Job;
       this.running.set(worker, job);
+      worker.ref();
       worker.postMessage({ id: job.id, items: job.items });
     }
   }

@@ -120,6 +120,30 @@ describe('runEval', () => {
     expect((await readSampleLog(directory)).records).toHaveLength(8);
   });
 
+  it('stops on abort and finishes on the next run', async () => {
+    const slow = new ScriptedBackend('slow', () => 'No.');
+    const sample = slow.sample.bind(slow);
+    slow.sample = async (input) => {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      return sample(input);
+    };
+    const options = {
+      suite: agentic,
+      arms: [{ name: 'slow', backend: slow }],
+      judge: judge(),
+      outDir: directory,
+      concurrency: 1,
+    };
+    await expect(runEval({ ...options, timeoutMs: 90 })).rejects.toThrow(
+      /run it again with the same --out to resume/,
+    );
+    const kept = (await readSampleLog(directory)).records.length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(8);
+    const finished = await runEval(options);
+    expect(finished).toMatchObject({ resumed: kept, done: 8 - kept });
+  });
+
   it('marks samples unscored with the reason when a backend is down, and keeps going', async () => {
     let isDown = true;
     const down = new ScriptedBackend('flaky', (input) =>

@@ -1,6 +1,6 @@
 import type { CallOptions } from '@midspec/proto';
 import { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
-import type { Backend } from './backend.js';
+import { type Backend, callSignal } from './backend.js';
 import { evaluateSample } from './evaluate-sample.js';
 import { EvaluationError } from './evaluation-error.js';
 import { expandSuite } from './expand-suite.js';
@@ -84,6 +84,8 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
       message: `suite ${suite.id} (${suite.kind}) needs a judge model: pass judge (--judge REF)`,
     });
   }
+  // `timeoutMs` bounds the whole run; `callTimeoutMs` each call.
+  const signal = callSignal(options);
   let specText = options.specText;
   if (suite.kind === 'spec-questions' && specText === undefined) {
     if (!('text' in suite.spec)) {
@@ -174,10 +176,10 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
               ? { judge: options.judge, judgeLimiter: limiterFor(options.judge) }
               : {}),
             ...(specText === undefined ? {} : { specText }),
-            ...(options.signal ? { signal: options.signal } : {}),
+            ...(signal ? { signal } : {}),
             ...(options.callTimeoutMs === undefined ? {} : { timeoutMs: options.callTimeoutMs }),
           });
-          if (options.signal?.aborted) return;
+          if (signal?.aborted) return;
           await writer.append(record);
           progress.done++;
           if (record.final.status === 'scored') progress.scored++;
@@ -196,18 +198,18 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
   );
   let next = 0;
   const runner = async () => {
-    while (next < jobs.length && !options.signal?.aborted) {
+    while (next < jobs.length && !signal?.aborted) {
       const job = jobs[next++] as () => Promise<void>;
       await job();
     }
   };
   await Promise.all(Array.from({ length: Math.min(runners, jobs.length) }, runner));
   await writer.flush();
-  if (options.signal?.aborted) {
+  if (signal?.aborted) {
     throw new EvaluationError({
       code: 'eval/aborted',
       message: `run aborted after ${progress.done} of ${jobs.length} samples; run it again with the same --out to resume`,
-      cause: options.signal.reason,
+      cause: signal.reason,
     });
   }
   return { ...progress, outDir: options.outDir, warnings: manifest.warnings };
