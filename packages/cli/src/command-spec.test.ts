@@ -72,6 +72,15 @@ describe('midspec spec lint', () => {
     expect(rules.stderr).toBe('0 errors, 5 warnings\n');
   });
 
+  it('lints several files in one run', async () => {
+    await writeFile(path.join(dir, 'ok.yaml'), VALID);
+    await writeFile(path.join(dir, 'empty.md'), '# Notes\n\nNo rules here.\n');
+    const result = await midspec(['lint', 'ok.yaml', 'empty.md']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^empty\.md:1:1 error no-principles no principles found/m);
+    expect(result.stderr).toBe('1 error, 0 warnings\n');
+  });
+
   it('fails with --strict when there are warnings', async () => {
     const result = await midspec(['lint', '--strict', 'examples/specs/safety-rules.md'], repoRoot);
     expect(result.code).toBe(1);
@@ -199,6 +208,15 @@ describe('midspec spec schema and fingerprint', () => {
     const json = await midspec(['fingerprint', 'ok.json']);
     expect(yaml.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     expect(json.stdout).toBe(yaml.stdout);
+  });
+
+  it('keeps the fingerprint through show --format markdown and back', async () => {
+    const source = 'examples/specs/cheese-affordability.yaml';
+    const original = await midspec(['fingerprint', source], repoRoot);
+    const shown = await midspec(['show', source, '--keep-variables'], repoRoot);
+    await writeFile(path.join(dir, 'cheese.md'), shown.stdout);
+    const again = await midspec(['fingerprint', 'cheese.md']);
+    expect(again.stdout).toBe(original.stdout);
   });
 
   it('refuses a binary file', async () => {
