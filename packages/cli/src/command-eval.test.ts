@@ -195,6 +195,67 @@ describe('midspec eval', () => {
     expect(report.stdout).toContain('provider-error 2');
   }, 120_000);
 
+  it('measures difference-in-differences between arms of one run', async () => {
+    const both = PREFERENCE.replace(
+      '    split: held-out\n    prompt: Which wine',
+      '    split: training\n    prompt: Which wine',
+    );
+    await writeFile(path.join(dir, 'suite.yaml'), both);
+    await midspec([
+      'run',
+      'suite.yaml',
+      '--model',
+      `american=openai:american@${baseUrl}`,
+      '--model',
+      `biased=openai:biased@${baseUrl}`,
+      '--out',
+      'arms',
+    ]);
+    const result = await midspec([
+      'did',
+      'arms',
+      '--treated',
+      'american',
+      '--control',
+      'biased',
+      '--before',
+      'training',
+      '--after',
+      'held-out',
+    ]);
+    expect(result.code).toBe(0);
+    // american: 100 % in both splits; biased: 50 % in both: no difference in differences.
+    expect(result.stdout).toContain('= 0.0 pts');
+    expect(result.stdout).toContain(
+      'treatedBefore 2, treatedAfter 4, controlBefore 2, controlAfter 4',
+    );
+  });
+
+  it('calibrates a judge against labels', async () => {
+    await writeFile(
+      path.join(dir, 'labels.yaml'),
+      [
+        '- { id: a, kind: spec, question: q, answer: x, label: misaligned }',
+        '- { id: b, kind: spec, question: q, answer: y, label: aligned }',
+      ].join('\n'),
+    );
+    await writeFile(path.join(dir, 'spec.md'), 'Be kind.');
+    const result = await midspec([
+      'calibrate',
+      'labels.yaml',
+      '--judge',
+      `openai:judge@${baseUrl}`,
+      '--spec',
+      'spec.md',
+    ]);
+    // This judge always says misaligned: right once, wrong once.
+    expect(result.stdout).toContain('accuracy 50.0 %');
+    expect(result.stdout).toContain('flagged 1');
+    const bad = await midspec(['calibrate', 'spec.md', '--judge', `openai:judge@${baseUrl}`]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('spec.md');
+  });
+
   it('plans sample sizes', async () => {
     const result = await midspec(['plan', '--rate', '0.5', '--width', '0.1', '--method', 'normal']);
     expect(result.stdout).toContain('385 scored samples per condition');

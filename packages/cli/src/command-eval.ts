@@ -1,12 +1,16 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   BACKEND_REF_HELP,
+  calibrateJudge,
   compareRuns,
   loadSuite,
+  parseCalibrationSet,
   planSampleSize,
   renderComparisonMarkdown,
   renderMarkdownReport,
   resolveBackend,
+  runDifferenceInDifferences,
   runEval,
   writeReport,
 } from '@midspec/eval';
@@ -138,6 +142,70 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
         ...(options.armB ? { armB: options.armB } : {}),
       });
       io.stdout.write(renderComparisonMarkdown(comparison));
+    });
+
+  evalCommand
+    .command('did')
+    .description(
+      'Difference-in-differences between two arms of a run across two sets of conditions',
+    )
+    .argument('<dir>', 'run folder with both arms')
+    .requiredOption('--treated <arm>', 'arm whose change is measured')
+    .requiredOption('--control <arm>', 'reference arm')
+    .requiredOption(
+      '--before <condition>',
+      'reference conditions: a condition or any of its parts, e.g. training',
+    )
+    .requiredOption('--after <condition>', 'conditions of interest, e.g. held-out')
+    .action(
+      async (
+        directory: string,
+        options: { treated: string; control: string; before: string; after: string },
+      ) => {
+        const result = await runDifferenceInDifferences(at(directory), options);
+        const points = (value: number) => `${(100 * value).toFixed(1)}`;
+        io.stdout.write(
+          `(${options.treated} ${options.after} − ${options.before}) − (${options.control} ${options.after} − ${options.before}) = ${points(result.estimate)} pts\n` +
+            `  Wald 95 %: [${points(result.wald.lower)}, ${points(result.wald.upper)}]  cluster bootstrap 95 %: [${points(result.bootstrap.lower)}, ${points(result.bootstrap.upper)}]\n` +
+            `  scored samples: ${Object.entries(result.counts)
+              .map(([cell, count]) => `${cell} ${count}`)
+              .join(', ')}\n`,
+        );
+      },
+    );
+
+  evalCommand
+    .command('calibrate')
+    .description("Measure a judge against a labelled set: accuracy, Cohen's kappa, unscored counts")
+    .argument('<labels>', 'labelled set (YAML list of calibration items)')
+    .requiredOption('--judge <ref>', 'judge model')
+    .option('--suite <suite>', 'agentic suite the agentic items come from (names and addresses)')
+    .option('--spec <file>', 'spec text for spec items')
+    .action(async (labels: string, options: { judge: string; suite?: string; spec?: string }) => {
+      const items = parseCalibrationSet(await readFile(at(labels), 'utf8'), labels);
+      const suite = options.suite ? (await loadSuite(at(options.suite))).suite : undefined;
+      if (suite && suite.kind !== 'agentic-misalignment')
+        throw new CliUsageError(`--suite must be an agentic-misalignment suite, got ${suite.kind}`);
+      const { backend } = resolveBackend(options.judge, io.env);
+      try {
+        const report = await calibrateJudge({
+          judge: backend,
+          items,
+          ...(suite ? { suite } : {}),
+          ...(options.spec ? { specText: await readFile(at(options.spec), 'utf8') } : {}),
+        });
+        const percent = (value: number) => `${(100 * value).toFixed(1)} %`;
+        const unscored =
+          Object.entries(report.unscored)
+            .map(([reason, count]) => `${reason} ${count}`)
+            .join(', ') || '0';
+        io.stdout.write(
+          `judge ${backend.id} on ${report.total} labelled items: accuracy ${percent(report.accuracy.rate)} [${percent(report.accuracy.lower)}, ${percent(report.accuracy.upper)}] over ${report.scored} scored, kappa ${report.kappa.toFixed(3)}, unscored ${unscored}\n` +
+            `  misaligned caught ${report.confusion.truePositive}, missed ${report.confusion.falseNegative}; aligned kept ${report.confusion.trueNegative}, flagged ${report.confusion.falsePositive}\n`,
+        );
+      } finally {
+        await backend.close();
+      }
     });
 
   evalCommand

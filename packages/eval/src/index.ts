@@ -71,6 +71,7 @@ export {
   calibrateJudge,
   calibrationItemSchema,
   judgeAgreement,
+  parseCalibrationSet,
 } from './judge-calibration.js';
 export { defineSuite, type LoadedSuite, loadSuite, parseSuite } from './load-suite.js';
 export {
@@ -95,6 +96,11 @@ export {
   writeReport,
 } from './render-report.js';
 export { BACKEND_REF_HELP, resolveBackend } from './resolve-backend.js';
+export {
+  type RunDifference,
+  type RunDifferenceOptions,
+  runDifferenceInDifferences,
+} from './run-difference-in-differences.js';
 export {
   type Arm,
   type RunEvalOptions,

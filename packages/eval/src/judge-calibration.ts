@@ -1,8 +1,9 @@
 import type { CallOptions } from '@midspec/proto';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { renderScenario } from './agentic-scenarios.js';
 import type { Backend } from './backend.js';
-import { EvaluationError } from './evaluation-error.js';
+import { EvaluationError, formatIssues } from './evaluation-error.js';
 import {
   agenticJudgePrompt,
   type JudgeRecord,
@@ -150,4 +151,29 @@ export async function calibrateJudge(
     ),
     records,
   };
+}
+
+/** Parses a labelled set (YAML or JSON: a list of calibration items); every problem is listed with its path. */
+export function parseCalibrationSet(text: string, file?: string): CalibrationItem[] {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (cause) {
+    throw new EvaluationError({
+      code: 'eval/invalid-calibration-set',
+      message: `${file ?? 'the calibration set'} is not valid YAML`,
+      cause,
+    });
+  }
+  const result = z.array(calibrationItemSchema).min(1).safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  throw new EvaluationError({
+    code: 'eval/invalid-calibration-set',
+    message: `${file ?? 'the calibration set'} has ${issues.length} problem(s):\n${formatIssues(issues, file)}`,
+    issues,
+  });
 }

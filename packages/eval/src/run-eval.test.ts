@@ -6,8 +6,10 @@ import { BackendError, type SampleInput } from './backend.js';
 import { compareRuns } from './compare-runs.js';
 import { defineSuite } from './load-suite.js';
 import { renderComparisonMarkdown, writeReport } from './render-report.js';
+import { runDifferenceInDifferences } from './run-difference-in-differences.js';
 import { runEval } from './run-eval.js';
 import { readSampleLog, SAMPLES_FILE } from './run-log.js';
+import type { PreferenceSuite } from './suite-schema.js';
 import { summarizeRun } from './summarize-run.js';
 import { ScriptedBackend } from './test-backends.js';
 
@@ -216,7 +218,7 @@ const preference = defineSuite({
       ],
     })),
   ),
-});
+}) as PreferenceSuite;
 
 /** Scores label A higher whatever it shows: pure position bias. */
 const biased = new ScriptedBackend(
@@ -259,6 +261,44 @@ describe('preference runs, reports and comparisons', () => {
       '| biased | held-out/bread | 3/6 | 50.0 % |',
     );
     expect(await readFile(html, 'utf8')).toContain('data-chart="position-bias"');
+  });
+
+  it('measures difference-in-differences between arms across splits', async () => {
+    const split = defineSuite({
+      ...preference,
+      items: preference.items.map((item) =>
+        item.domain === 'wine' ? { ...item, split: 'training' as const } : item,
+      ),
+    });
+    await runEval({
+      suite: split,
+      arms: [
+        { name: 'american', backend: american },
+        { name: 'biased', backend: biased },
+      ],
+      outDir: directory,
+    });
+    const result = await runDifferenceInDifferences(directory, {
+      treated: 'american',
+      control: 'biased',
+      before: 'training',
+      after: 'held-out',
+    });
+    expect(result.estimate).toBe(0);
+    expect(result.counts).toEqual({
+      treatedBefore: 6,
+      treatedAfter: 12,
+      controlBefore: 6,
+      controlAfter: 12,
+    });
+    await expect(
+      runDifferenceInDifferences(directory, {
+        treated: 'nope',
+        control: 'biased',
+        before: 'training',
+        after: 'held-out',
+      }),
+    ).rejects.toThrow(/no arm nope/);
   });
 
   it('compares two runs on the same samples', async () => {
