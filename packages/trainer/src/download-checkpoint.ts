@@ -83,11 +83,16 @@ export async function downloadCheckpoint(
     const open = current;
     current = undefined;
     await closeStream(open.out);
-    if (open.written !== Number(open.file.sizeBytes))
-      fail(`${open.file.path}: expected ${open.file.sizeBytes} bytes, received ${open.written}`);
     const digest = open.hash.digest('hex');
-    if (digest !== open.file.sha256)
-      fail(`${open.file.path}: sha256 ${digest} does not match the manifest's ${open.file.sha256}`);
+    let problem: string | undefined;
+    if (open.written !== Number(open.file.sizeBytes))
+      problem = `${open.file.path}: expected ${open.file.sizeBytes} bytes, received ${open.written}`;
+    else if (digest !== open.file.sha256)
+      problem = `${open.file.path}: sha256 ${digest} does not match the manifest's ${open.file.sha256}`;
+    if (problem !== undefined) {
+      await rm(open.partial, { force: true });
+      fail(problem);
+    }
     await rename(open.partial, open.target);
     done.push(open.target);
   };

@@ -107,6 +107,9 @@ export async function startFakeWorker(
       maxWorldSize: 1,
       stageKinds: [StageKind.STAGE_KIND_MIDTRAIN, StageKind.STAGE_KIND_SFT],
       lossMasks: [LossMask.LOSS_MASK_ALL_TOKENS, LossMask.LOSS_MASK_ASSISTANT_ONLY],
+      implementedRpcs: Object.values(WorkerService).map(
+        (method) => method.path.split('/').at(-1) ?? '',
+      ),
     }),
     uploadedBytes: 0,
     uploadCalls: 0,
@@ -313,8 +316,7 @@ export async function startFakeWorker(
           received += chunk.length;
           state.uploadedBytes += chunk.length;
           if (drop !== undefined && received - header.offset >= drop) {
-            failed = true;
-            call.destroy(
+            fail(
               failure(
                 status.UNAVAILABLE,
                 'connection dropped (fault injected)',
@@ -325,7 +327,14 @@ export async function startFakeWorker(
           }
         },
       );
-      call.on('end', () => {
+      // A cancelled stream (a broken connection) keeps its bytes for a resume.
+      call.on('cancelled', () => {
+        failed = true;
+      });
+      // grpc-js may report the half-close before the cancellation: decide a moment later.
+      call.on('end', () => setTimeout(finish, 50));
+      const finish = () => {
+        if (call.cancelled) return;
         if (failed || !header)
           return fail(
             failure(status.INVALID_ARGUMENT, 'no header', 'ERROR_REASON_INVALID_REQUEST'),
@@ -379,7 +388,7 @@ export async function startFakeWorker(
         };
         datasets.set(sha, dataset);
         callback(null, { dataset, alreadyExisted: false });
-      });
+      };
     },
     getDataset: (call, callback) =>
       unary(() => {
@@ -482,7 +491,10 @@ export async function startFakeWorker(
       state.watchCalls += 1;
       const entry = state.runs.get(call.request.runId);
       if (!entry) {
-        call.destroy(failure(status.NOT_FOUND, 'run not found', 'ERROR_REASON_RUN_NOT_FOUND'));
+        call.emit(
+          'error',
+          failure(status.NOT_FOUND, 'run not found', 'ERROR_REASON_RUN_NOT_FOUND'),
+        );
         return;
       }
       let sent = Number(call.request.afterSeq);
@@ -499,7 +511,8 @@ export async function startFakeWorker(
           if (dropAfter !== undefined && sentThisStream >= dropAfter) {
             closed = true;
             listeners.delete(pump);
-            call.destroy(
+            call.emit(
+              'error',
               failure(
                 status.UNAVAILABLE,
                 'stream dropped (fault injected)',
@@ -547,7 +560,10 @@ export async function startFakeWorker(
     downloadCheckpoint: (call) => {
       const entry = state.runs.get(call.request.runId);
       if (!entry) {
-        call.destroy(failure(status.NOT_FOUND, 'run not found', 'ERROR_REASON_RUN_NOT_FOUND'));
+        call.emit(
+          'error',
+          failure(status.NOT_FOUND, 'run not found', 'ERROR_REASON_RUN_NOT_FOUND'),
+        );
         return;
       }
       const files = fakeCheckpointFiles(call.request.runId, call.request.checkpointId || 'final');
@@ -583,7 +599,10 @@ export async function startFakeWorker(
     },
     sample: unimplemented,
     sampleStream: (call) =>
-      call.destroy(failure(status.UNIMPLEMENTED, 'not in the fake', 'ERROR_REASON_UNSUPPORTED')),
+      call.emit(
+        'error',
+        failure(status.UNIMPLEMENTED, 'not in the fake', 'ERROR_REASON_UNSUPPORTED'),
+      ),
     scoreLogprobs: unimplemented,
     tokenize: unimplemented,
   };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RunSpec } from '@midspec/proto';
+import { type DeepPartial, RunSpec } from '@midspec/proto';
 
 /** JSON with object keys sorted, so that equal values always give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -19,7 +19,7 @@ export function canonicalJson(value: unknown): string {
  * crash, from another machine — gives the same key, so the worker returns the existing run; any
  * change to the definition gives a new key and a new run.
  */
-export function runIdempotencyKey(spec: RunSpec): string {
+export function runIdempotencyKey(spec: DeepPartial<RunSpec>): string {
   // Through the proto JSON form, so that fields at their defaults hash the same however given.
   const json = RunSpec.toJSON(RunSpec.fromPartial(spec));
   return `msk1-${createHash('sha256').update(canonicalJson(json)).digest('hex').slice(0, 48)}`;

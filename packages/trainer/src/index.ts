@@ -1,4 +1,10 @@
 export { assertCapabilities, capabilityProblems } from './check-capabilities.js';
+export {
+  CheckFailure,
+  CheckSkipped,
+  CONFORMANCE_CHECKS,
+  type ConformanceCheck,
+} from './conformance-checks.js';
 export { type ConnectedWorker, connectWorker } from './connect-worker.js';
 export type {
   AdapterSettings,
@@ -44,6 +50,13 @@ export {
   runName,
 } from './plan-experiment.js';
 export { PUBLISHED_RECIPE } from './recipe-defaults.js';
+export {
+  type ConformanceOptions,
+  type ConformanceResult,
+  type ConformanceStatus,
+  formatConformanceTable,
+  runConformance,
+} from './run-conformance.js';
 export {
   FINAL_STATES,
   type RunStateName,

@@ -7,6 +7,15 @@ import { loadCurriculum, parseCurriculum } from './load-curriculum.js';
 import { PUBLISHED_RECIPE } from './recipe-defaults.js';
 import { TrainerError } from './trainer-error.js';
 
+function thrown(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
 async function writeYaml(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'midspec-curriculum-'));
   const file = join(dir, 'curriculum.yaml');
@@ -56,18 +65,14 @@ describe('parseCurriculum', () => {
   });
 
   it('lists every problem with its path', () => {
-    const error = (() => {
-      try {
-        parseCurriculum({
-          stages: [
-            { kind: 'pretrain', data: ['a.jsonl'] },
-            { kind: 'sft', data: [], optimizer: { learningRate: -1, lr: 3 } },
-          ],
-        });
-      } catch (caught) {
-        return caught;
-      }
-    })();
+    const error = thrown(() => {
+      parseCurriculum({
+        stages: [
+          { kind: 'pretrain', data: ['a.jsonl'] },
+          { kind: 'sft', data: [], optimizer: { learningRate: -1, lr: 3 } },
+        ],
+      });
+    }) as TrainerError;
     expect(TrainerError.isInstance(error)).toBe(true);
     const paths = (error as TrainerError).problems.map((problem) => problem.path);
     expect(paths).toEqual(
@@ -82,23 +87,19 @@ describe('parseCurriculum', () => {
   });
 
   it('checks references, formats and adapter continuation', () => {
-    const error = (() => {
-      try {
-        parseCurriculum({
-          baseModel: 'tiny:llama',
-          datasets: {
-            docs: { path: 'docs.jsonl', format: 'text' },
-            both: { path: 'x.jsonl', id: 'a'.repeat(64) },
-          },
-          stages: [
-            { kind: 'sft', name: 'a', data: ['docs'], continueAdapter: true },
-            { kind: 'sft', name: 'a', data: ['nowhere'], adapter: 'full', continueAdapter: true },
-          ],
-        });
-      } catch (caught) {
-        return caught as TrainerError;
-      }
-    })();
+    const error = thrown(() => {
+      parseCurriculum({
+        baseModel: 'tiny:llama',
+        datasets: {
+          docs: { path: 'docs.jsonl', format: 'text' },
+          both: { path: 'x.jsonl', id: 'a'.repeat(64) },
+        },
+        stages: [
+          { kind: 'sft', name: 'a', data: ['docs'], continueAdapter: true },
+          { kind: 'sft', name: 'a', data: ['nowhere'], adapter: 'full', continueAdapter: true },
+        ],
+      });
+    }) as TrainerError;
     const messages = error?.problems.map((problem) => `${problem.path}: ${problem.message}`) ?? [];
     expect(messages).toEqual(
       expect.arrayContaining([

@@ -4,6 +4,15 @@ import { loadExperiment, parseExperiment } from './load-experiment.js';
 import { planExperiment, planToJson } from './plan-experiment.js';
 import { TrainerError } from './trainer-error.js';
 
+function thrown(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
+
 const examples = fileURLToPath(new URL('../../../examples/curricula/', import.meta.url));
 
 describe('experiments', () => {
@@ -80,38 +89,30 @@ describe('experiments', () => {
   });
 
   it('lists every problem of an experiment with its path', () => {
-    const error = (() => {
-      try {
-        parseExperiment({
-          name: 'bad name',
-          baseModel: 'tiny:llama',
-          seeds: [1, 1],
-          arms: [
-            { name: 'a', stages: [{ kind: 'sft', data: ['missing'] }] },
-            { name: 'a', stages: [] },
-          ],
-        });
-      } catch (caught) {
-        return caught as TrainerError;
-      }
-    })();
+    const error = thrown(() => {
+      parseExperiment({
+        name: 'bad name',
+        baseModel: 'tiny:llama',
+        seeds: [1, 1],
+        arms: [
+          { name: 'a', stages: [{ kind: 'sft', data: ['missing'] }] },
+          { name: 'a', stages: [] },
+        ],
+      });
+    }) as TrainerError;
     expect(TrainerError.isInstance(error)).toBe(true);
     expect(error?.problems.map((problem) => problem.path)).toEqual(['name']);
-    const second = (() => {
-      try {
-        parseExperiment({
-          name: 'ok',
-          baseModel: 'tiny:llama',
-          seeds: [1, 1],
-          arms: [
-            { name: 'a', stages: [{ kind: 'sft', data: ['missing'] }] },
-            { name: 'a', stages: [] },
-          ],
-        });
-      } catch (caught) {
-        return caught as TrainerError;
-      }
-    })();
+    const second = thrown(() => {
+      parseExperiment({
+        name: 'ok',
+        baseModel: 'tiny:llama',
+        seeds: [1, 1],
+        arms: [
+          { name: 'a', stages: [{ kind: 'sft', data: ['missing'] }] },
+          { name: 'a', stages: [] },
+        ],
+      });
+    }) as TrainerError;
     expect(second?.problems.map((problem) => problem.path)).toEqual([
       'arms[0].stages[0].data[0]',
       'arms[1].name',

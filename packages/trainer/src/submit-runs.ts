@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type DeepPartial,
   type GetCapabilitiesResponse,
   type Run,
   type RunSpec,
@@ -31,7 +32,7 @@ export interface SubmitOptions {
  */
 export async function submitRun(
   client: WorkerClient,
-  spec: RunSpec,
+  spec: DeepPartial<RunSpec>,
   options: SubmitOptions & { idempotencyKey?: string } = {},
 ): Promise<{ run: Run; alreadyExisted: boolean }> {
   const idempotencyKey = options.idempotencyKey ?? runIdempotencyKey(spec);
