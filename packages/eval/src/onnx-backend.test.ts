@@ -43,4 +43,12 @@ describe('OnnxBackend', () => {
       backend.scoreLogprobs([{ prompt: { text: 'é' }, continuation: ' A' }]),
     ).rejects.toThrow(/out of data bounds|outside the vocabulary/);
   });
+
+  it('reports a missing model file on the call, not as a crash', async () => {
+    const missing = new OnnxBackend({ modelPath: '/nonexistent/model.onnx', threads: 1 });
+    await expect(
+      missing.scoreLogprobs([{ prompt: { text: 'a' }, continuation: 'b' }]),
+    ).rejects.toThrow(/model\.onnx/);
+    await missing.close();
+  });
 });

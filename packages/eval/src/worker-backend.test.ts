@@ -25,66 +25,60 @@ let failNext: ServiceError | undefined;
 
 beforeEach(async () => {
   failNext = undefined;
-  const implementation = new Proxy({} as WorkerServer, {
-    get: (_target, name) => {
-      if (name === 'sample') {
-        return (
-          call: { request: SampleRequest },
-          callback: (error: ServiceError | null, value?: unknown) => void,
-        ) => {
-          lastSample = call.request;
-          if (failNext) return callback(failNext);
-          const prompt = call.request.prompts[0]?.prompt;
-          const text =
-            prompt?.$case === 'chat' ? `echo: ${prompt.chat.messages.at(-1)?.content}` : 'text';
-          callback(null, {
-            results: [
+  const streamUnimplemented = (call: { destroy(error: Error): void }) =>
+    call.destroy(failure(status.UNIMPLEMENTED, 'later'));
+  const implementation: WorkerServer = {
+    sample: (call, callback) => {
+      lastSample = call.request;
+      if (failNext) return callback(failNext);
+      const prompt = call.request.prompts[0]?.prompt;
+      const text =
+        prompt?.$case === 'chat' ? `echo: ${prompt.chat.messages.at(-1)?.content}` : 'text';
+      callback(null, {
+        results: [
+          {
+            completions: [
               {
-                completions: [
-                  {
-                    text,
-                    finishReason: FinishReason.FINISH_REASON_STOP,
-                    promptTokens: 12,
-                    completionTokens: 4,
-                    logprobs: [],
-                  },
-                ],
+                text,
+                finishReason: FinishReason.FINISH_REASON_STOP,
+                promptTokens: 12,
+                completionTokens: 4,
+                logprobs: [],
               },
             ],
-          });
-        };
-      }
-      if (name === 'scoreLogprobs') {
-        return (
-          call: { request: ScoreLogprobsRequest },
-          callback: (error: ServiceError | null, value?: unknown) => void,
-        ) => {
-          lastScore = call.request;
-          callback(null, {
-            results: call.request.items.map((item) => ({
-              logprob: item.continuation === 'A' ? -0.1 : -2.3,
-              tokens: [],
-              isGreedy: item.continuation === 'A',
-              promptTokens: 9,
-              continuationTokens: 1,
-            })),
-          });
-        };
-      }
-      if (name === 'sampleStream' || name === 'watchRun' || name === 'downloadCheckpoint') {
-        return (call: { destroy(error: Error): void }) =>
-          call.destroy(failure(status.UNIMPLEMENTED, 'later'));
-      }
-      return unimplemented;
+          },
+        ],
+      });
     },
-  });
+    scoreLogprobs: (call, callback) => {
+      lastScore = call.request;
+      callback(null, {
+        results: call.request.items.map((item) => ({
+          logprob: item.continuation === 'A' ? -0.1 : -2.3,
+          tokens: [],
+          isGreedy: item.continuation === 'A',
+          promptTokens: 9,
+          continuationTokens: 1,
+        })),
+      });
+    },
+    getCapabilities: unimplemented,
+    uploadDataset: unimplemented,
+    getUploadStatus: unimplemented,
+    getDataset: unimplemented,
+    listDatasets: unimplemented,
+    submitRun: unimplemented,
+    getRun: unimplemented,
+    listRuns: unimplemented,
+    watchRun: streamUnimplemented,
+    cancelRun: unimplemented,
+    listCheckpoints: unimplemented,
+    downloadCheckpoint: streamUnimplemented,
+    sampleStream: streamUnimplemented,
+    tokenize: unimplemented,
+  };
   server = new Server();
-  server.addService(
-    WorkerService,
-    Object.fromEntries(
-      Object.keys(WorkerService).map((key) => [key, implementation[key as keyof WorkerServer]]),
-    ),
-  );
+  server.addService(WorkerService, implementation);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
