@@ -143,6 +143,7 @@ async def test_cancel_keeps_checkpoints(stub):
     text, _ = await _datasets(stub)
     long = stage(MIDTRAIN, text, 100_000)
     long.adapter.full.SetInParent()
+    long.packing.enabled = False  # one padded row per document
     spec = runs_pb2.RunSpec(base_model="tiny:qwen3", stages=[long], checkpoint_every_steps=2)
     run_id = (await stub.SubmitRun(runs_pb2.SubmitRunRequest(spec=spec))).run.id
     request = runs_pb2.WatchRunRequest(run_id=run_id)

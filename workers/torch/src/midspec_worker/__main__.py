@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -69,6 +70,8 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    # gRPC core logs in its own format; keep stderr to our JSON lines unless it is an error.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     logs.configure(args.log_level)
     return asyncio.run(serve(args))
 

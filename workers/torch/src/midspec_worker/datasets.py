@@ -60,7 +60,7 @@ class Datasets:
             raise DatasetNotFound(f"dataset {dataset_id!r} not found")
         return dataset
 
-    def list(self) -> list[datasets_pb2.Dataset]:
+    def list_datasets(self) -> list[datasets_pb2.Dataset]:
         return self._store.list_datasets()
 
     def status(self, sha256: str) -> datasets_pb2.GetUploadStatusResponse:

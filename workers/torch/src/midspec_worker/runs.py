@@ -133,7 +133,7 @@ class Runs:
             raise RunNotFound(f"run {run_id!r} not found")
         return run
 
-    def list(self, states: list[int], labels: dict[str, str]) -> list[runs_pb2.Run]:
+    def list_runs(self, states: list[int], labels: dict[str, str]) -> list[runs_pb2.Run]:
         return [
             run
             for run in self._store.list_runs()
@@ -205,7 +205,7 @@ class Runs:
             return
         cancel = self._mp.Event()
         process = self._mp.Process(
-            target=child.main,
+            target=child.entry,
             args=(str(self._data_dir), run_id, cancel, self._shutdown),
             name=f"midspec-train-{run_id}",
             daemon=True,

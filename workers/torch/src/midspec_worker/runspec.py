@@ -7,6 +7,7 @@ was accepted never fails later for a reason the submission could have caught.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from midspec_worker import models
@@ -72,7 +73,7 @@ class RunPlan:
     stages: list[StagePlan] = field(default_factory=list)
 
 
-def validate(spec: runs_pb2.RunSpec, dataset_formats: dict[str, int]) -> RunPlan:
+def validate(spec: runs_pb2.RunSpec, dataset_formats: Mapping[str, int]) -> RunPlan:
     """Resolve defaults; raise InvalidRequest listing every problem (not just the first)."""
     problems: list[str] = []
     if not spec.base_model:
@@ -105,7 +106,7 @@ def _stage(
     index: int,
     stage: runs_pb2.Stage,
     spec: runs_pb2.RunSpec,
-    formats: dict[str, int],
+    formats: Mapping[str, int],
     problems: list[str],
 ) -> StagePlan | None:
     at = f"stages[{index}]"

@@ -100,7 +100,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
 
     @unary
     async def ListDatasets(self, request: Any, context: Any) -> Any:
-        return datasets_pb2.ListDatasetsResponse(datasets=self._datasets.list())
+        return datasets_pb2.ListDatasetsResponse(datasets=self._datasets.list_datasets())
 
     @unary
     async def SubmitRun(self, request: Any, context: Any) -> Any:
@@ -115,7 +115,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
 
     @unary
     async def ListRuns(self, request: Any, context: Any) -> Any:
-        runs = self._runs.list(list(request.states), dict(request.labels))
+        runs = self._runs.list_runs(list(request.states), dict(request.labels))
         return runs_pb2.ListRunsResponse(runs=runs)
 
     @streaming

@@ -150,7 +150,7 @@ class Store:
         rows = self._query("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC")
         return [_run(row) for row in rows]
 
-    def run_ids_in_state(self, state: int) -> list[str]:
+    def run_ids_in_state(self, state: runs_pb2.RunState) -> list[str]:
         rows = self._query(
             "SELECT id FROM runs WHERE state = ? ORDER BY created_at, rowid", (state,)
         )
@@ -159,10 +159,10 @@ class Store:
     def set_state(
         self,
         run_id: str,
-        state: int,
+        state: runs_pb2.RunState,
         message: str = "",
         error: runs_pb2.RunError | None = None,
-        only_from: frozenset[int] | None = None,
+        only_from: frozenset[runs_pb2.RunState] | None = None,
     ) -> bool:
         """Move a run to `state` and log the change; with `only_from`, only from those states.
 

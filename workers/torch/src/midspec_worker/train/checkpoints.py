@@ -46,7 +46,9 @@ def is_lora(model: Any) -> bool:
     return isinstance(model, PeftModel)
 
 
-def save_stage(target: Path, model: Any, tokenizer: Any, state: dict[str, Any]) -> list[int]:
+def save_stage(
+    target: Path, model: Any, tokenizer: Any, state: dict[str, Any]
+) -> list[caps.CheckpointFormat]:
     """Write a resumable stage checkpoint; return the formats it can be downloaded in."""
 
     def fill(staging: Path) -> None:
@@ -64,7 +66,7 @@ def save_stage(target: Path, model: Any, tokenizer: Any, state: dict[str, Any]) 
     return [caps.CHECKPOINT_FORMAT_ADAPTER if is_lora(model) else caps.CHECKPOINT_FORMAT_MERGED_HF]
 
 
-def save_final(target: Path, model: Any, tokenizer: Any) -> tuple[Any, list[int]]:
+def save_final(target: Path, model: Any, tokenizer: Any) -> tuple[Any, list[caps.CheckpointFormat]]:
     """Write the merged model (and the adapter); return the merged model and the formats."""
     lora = is_lora(model)
     merged = model
@@ -90,7 +92,7 @@ def record(
     stage_index: int,
     step: int,
     final: bool,
-    formats: list[int],
+    formats: list[caps.CheckpointFormat],
     path: Path,
 ) -> runs_pb2.Checkpoint:
     return runs_pb2.Checkpoint(

@@ -26,8 +26,19 @@ log = logging.getLogger("midspec.train")
 _RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
 
 
+def entry(data_dir: str, run_id: str, cancel: Any, shutdown: Any) -> None:
+    """Process target: train, then exit at once.
+
+    Everything that matters is already in SQLite and on disk, and interpreter teardown with torch
+    loaded takes seconds, which would hold up the next run in the queue and worker shutdown.
+    """
+    main(data_dir, run_id, cancel, shutdown)
+    logging.shutdown()
+    os._exit(0)
+
+
 def main(data_dir: str, run_id: str, cancel: Any, shutdown: Any) -> None:
-    """Entry point of the child process."""
+    """Train one run, recording its final state (in-process callable, for tests and debugging)."""
     logs.configure()
     # Ctrl-C reaches the whole process group; the parent decides when the child stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -92,6 +103,9 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     from midspec_worker.train import checkpoints, data, engine
 
     transformers.utils.logging.disable_progress_bar()
+    # Library messages join our JSON log lines instead of printing their own format.
+    transformers.utils.logging.disable_default_handler()
+    transformers.utils.logging.enable_propagation()
     run = store.get_run(run_id)
     assert run is not None
     formats = {}

@@ -65,7 +65,8 @@ def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
     torch.manual_seed(seed + 7919 * stage.index)
     config = LoraConfig(
         r=stage.lora.r,
-        lora_alpha=stage.lora.alpha,
+        # The contract allows a fractional alpha; peft only uses it in alpha / r.
+        lora_alpha=stage.lora.alpha,  # type: ignore[arg-type]
         lora_dropout=stage.lora.dropout,
         target_modules=stage.lora.target_modules,
         task_type="CAUSAL_LM",
@@ -171,7 +172,7 @@ def train_stage(
             total += float(part.detach())
         clip = stage.max_grad_norm if stage.max_grad_norm > 0 else float("inf")
         grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, clip))
-        learning_rate = scheduler.get_last_lr()[0]
+        learning_rate = float(scheduler.get_last_lr()[0])
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
