@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DatasetFormat, type RunEvent, RunState, StageKind, WorkerError } from '@midspec/proto';
+import { type RunEvent, RunState, StageKind, WorkerError } from '@midspec/proto';
+import { uploadDataset } from '@midspec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uploadDatasetFile } from '../packages/cli/src/dataset-upload.js';
 import {
   repoRoot,
   startWorkerFixture,
@@ -25,24 +25,20 @@ afterAll(async () => {
 describe('TypeScript client ↔ Python worker over real gRPC', () => {
   it('trains a tiny model through midtrain then sft; the loss falls and the checkpoint generates', async () => {
     const { client } = fixture;
-    const text = await uploadDatasetFile(
+    const text = await uploadDataset(
       client,
       join(repoRoot, 'examples/quickstart/documents.jsonl'),
-      DatasetFormat.DATASET_FORMAT_TEXT,
+      {
+        format: 'text',
+      },
     );
-    const chat = await uploadDatasetFile(
-      client,
-      join(repoRoot, 'examples/quickstart/chats.jsonl'),
-      DatasetFormat.DATASET_FORMAT_CHAT,
-    );
+    const chat = await uploadDataset(client, join(repoRoot, 'examples/quickstart/chats.jsonl'), {
+      format: 'chat',
+    });
     expect(text.dataset.numRecords).toBe(40);
     expect(chat.dataset.numRecords).toBe(20);
 
-    const again = await uploadDatasetFile(
-      client,
-      join(repoRoot, 'examples/quickstart/chats.jsonl'),
-      DatasetFormat.DATASET_FORMAT_CHAT,
-    );
+    const again = await uploadDataset(client, join(repoRoot, 'examples/quickstart/chats.jsonl'));
     expect(again.alreadyExisted).toBe(true);
     expect(again.dataset.id).toBe(chat.dataset.id);
 
@@ -160,11 +156,11 @@ describe('TypeScript client ↔ Python worker over real gRPC', () => {
     const dir = await mkdtemp(join(tmpdir(), 'midspec-bad-'));
     const file = join(dir, 'bad.jsonl');
     await writeFile(file, '{"text": "fine"}\n{"text": "also fine"}\n{"text": 42}\n');
-    const error = await uploadDatasetFile(
-      fixture.client,
-      file,
-      DatasetFormat.DATASET_FORMAT_TEXT,
-    ).catch((caught: unknown) => caught);
+    // Past the client's own check, so that the worker's is exercised.
+    const error = await uploadDataset(fixture.client, file, {
+      format: 'text',
+      skipValidation: true,
+    }).catch((caught: unknown) => caught);
     expect(WorkerError.isInstance(error) && error.grpcStatus).toBe('INVALID_ARGUMENT');
     expect(WorkerError.isInstance(error) && error.line).toBe(3);
     const { datasets } = await fixture.client.listDatasets();

@@ -1,9 +1,23 @@
-import { createWorkerClient, runStateFromJSON, type WorkerClient } from '@midspec/proto';
+import { resolve } from 'node:path';
+import {
+  CheckpointFormat,
+  checkpointFormatFromJSON,
+  createWorkerClient,
+  runStateFromJSON,
+  type WorkerClient,
+} from '@midspec/proto';
+import {
+  downloadCheckpoint,
+  FINAL_STATES,
+  getMetricHistory,
+  listCheckpoints,
+  watchRunEvents,
+} from '@midspec/trainer';
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
-import { FINAL_STATES, followRun } from './follow-run.js';
 import { parseInteger } from './option-parsers.js';
+import { ProgressBar } from './progress-bar.js';
 import { RunProgress, stateName } from './run-progress.js';
 import { requireWorkerAddress } from './worker-address.js';
 
@@ -65,11 +79,10 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
       const address = requireWorkerAddress(options.worker, io.env);
       await withClient(address, async (client) => {
         const progress = new RunProgress(io.stderr, (line) => io.stderr.write(`${line}\n`));
-        const run = await followRun(client, runId, {
-          afterSeq: options.afterSeq,
-          onEvent: (event) => progress.handle(event),
-        });
+        for await (const event of watchRunEvents(client, runId, { afterSeq: options.afterSeq }))
+          progress.handle(event);
         progress.close();
+        const run = await client.getRun({ runId });
         io.stdout.write(`run ${run.id} ${stateName(run.state)}\n`);
       });
     });
@@ -84,6 +97,86 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
       const note = FINAL_STATES.has(run.state) ? '' : ' (stops at the next step boundary)';
       io.stdout.write(`run ${run.id} ${stateName(run.state)}${note}\n`);
     });
+
+  runs
+    .command('metrics <runId>')
+    .description('Print the metric history of a run (every step of every stage so far)')
+    .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (runId: string, options: { worker?: string; format: string }) => {
+      const address = requireWorkerAddress(options.worker, io.env);
+      const history = await withClient(address, (client) => getMetricHistory(client, runId));
+      if (options.format === 'json') {
+        io.stdout.write(`${JSON.stringify(history, null, 2)}\n`);
+        return;
+      }
+      const rows = history.map((metrics) => [
+        String(metrics.stageIndex + 1),
+        `${metrics.step}/${metrics.totalSteps}`,
+        metrics.loss.toFixed(4),
+        metrics.learningRate.toExponential(2),
+        metrics.gradNorm.toFixed(3),
+        metrics.tokensPerSecond.toFixed(0),
+      ]);
+      io.stdout.write(formatTable(['STAGE', 'STEP', 'LOSS', 'LR', 'GRAD_NORM', 'TOK/S'], rows));
+    });
+
+  runs
+    .command('checkpoints <runId>')
+    .description("List a run's checkpoints")
+    .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
+    .action(async (runId: string, options: { worker?: string }) => {
+      const address = requireWorkerAddress(options.worker, io.env);
+      const checkpoints = await withClient(address, (client) => listCheckpoints(client, runId));
+      const rows = checkpoints.map((checkpoint) => [
+        checkpoint.id,
+        String(checkpoint.stageIndex + 1),
+        String(checkpoint.step),
+        checkpoint.final ? 'yes' : '',
+        String(checkpoint.sizeBytes),
+        checkpoint.localPath,
+      ]);
+      io.stdout.write(formatTable(['ID', 'STAGE', 'STEP', 'FINAL', 'BYTES', 'PATH'], rows));
+    });
+
+  runs
+    .command('download <runId>')
+    .description('Download a checkpoint to a folder (streamed, every file sha256-verified)')
+    .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
+    .option('--checkpoint <id>', 'checkpoint id (default: the latest)')
+    .option('--format <format>', 'native, adapter, merged-hf or onnx', 'native')
+    .requiredOption('--out <dir>', 'folder to write the files into')
+    .action(
+      async (
+        runId: string,
+        options: { worker?: string; checkpoint?: string; format: string; out: string },
+      ) => {
+        const format =
+          options.format === 'native'
+            ? CheckpointFormat.CHECKPOINT_FORMAT_UNSPECIFIED
+            : checkpointFormatFromJSON(
+                `CHECKPOINT_FORMAT_${options.format.toUpperCase().replace('-', '_')}`,
+              );
+        if (format < 0) throw new CliUsageError(`unknown checkpoint format "${options.format}"`);
+        const address = requireWorkerAddress(options.worker, io.env);
+        const directory = resolve(io.cwd, options.out);
+        let bar: ProgressBar | undefined;
+        const downloaded = await withClient(address, (client) =>
+          downloadCheckpoint(client, runId, directory, {
+            ...(options.checkpoint && { checkpointId: options.checkpoint }),
+            format,
+            onProgress: (progress) => {
+              bar ??= new ProgressBar(io.stderr, 'download', progress.totalBytes);
+              bar.update(progress.bytes, { MB: (progress.bytes / 1e6).toFixed(1) });
+            },
+          }),
+        );
+        bar?.done();
+        io.stdout.write(
+          `checkpoint ${downloaded.checkpoint?.id ?? ''}: ${downloaded.files.length} files verified in ${directory}\n`,
+        );
+      },
+    );
 }
 
 export function formatTable(header: string[], rows: string[][]): string {

@@ -1,23 +1,21 @@
 import { resolve } from 'node:path';
+import { type Run, type RunSpec, RunState, StageKind, type WorkerClient } from '@midspec/proto';
 import {
-  createWorkerClient,
-  DatasetFormat,
-  type RunSpec,
-  RunState,
-  StageKind,
-  type WorkerClient,
-  WorkerError,
-} from '@midspec/proto';
+  curriculumExperiment,
+  loadCurriculum,
+  planExperiment,
+  submitExperiment,
+  uploadDataset,
+  watchRunEvents,
+} from '@midspec/trainer';
 import type { Command } from 'commander';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
-import { uploadDatasetFile } from './dataset-upload.js';
-import { followRun } from './follow-run.js';
-import { type LocalWorker, startLocalWorker } from './local-worker.js';
 import { parseInteger, parsePositiveNumber } from './option-parsers.js';
+import { ProgressBar } from './progress-bar.js';
 import { formatRate, RunProgress, stateName } from './run-progress.js';
-import { optionalWorkerAddress } from './worker-address.js';
+import { openWorkerSession } from './worker-session.js';
 
 interface TrainOptions {
   worker?: string;
@@ -25,7 +23,7 @@ interface TrainOptions {
   chat?: string;
   model: string;
   name?: string;
-  seed: number;
+  seed?: number;
   adapter: 'lora' | 'full';
   loraR?: number;
   lr?: number;
@@ -40,10 +38,11 @@ interface TrainOptions {
 
 export function registerTrainCommand(program: Command, io: CliIo): void {
   program
-    .command('train')
+    .command('train [curriculum]')
     .description(
-      'Train a model: a midtrain stage on --text documents, then an sft stage on --chat conversations. ' +
-        'Without --worker (or MIDSPEC_WORKER) a local worker is started for the run and stopped after it.',
+      'Train a model: the stages of a CURRICULUM.yaml, or a midtrain stage on --text documents then an sft ' +
+        'stage on --chat conversations. Without --worker (or MIDSPEC_WORKER) a local worker is started for ' +
+        'the run and stopped after it.',
     )
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
     .option('--text <file>', 'JSONL of {"text": ...} documents for the midtrain stage')
@@ -54,7 +53,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
       'tiny:llama',
     )
     .option('--name <name>', 'a name for the run')
-    .option('--seed <n>', 'seed', parseInteger, 0)
+    .option('--seed <n>', 'seed (default 0, or the curriculum seed)', parseInteger)
     .option('--adapter <kind>', 'lora or full', parseAdapter, 'lora')
     .option('--lora-r <n>', 'LoRA rank (worker default: 64)', parseInteger)
     .option('--lr <rate>', 'peak learning rate (worker default: 1e-4)', parsePositiveNumber)
@@ -69,33 +68,56 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     )
     .option('--python <path>', 'Python for the local worker (env MIDSPEC_WORKER_PYTHON)')
     .option('--detach', 'submit the run, print its id and return without watching')
-    .action(async (options: TrainOptions) => {
-      if (!options.text && !options.chat)
-        throw new CliUsageError('nothing to train on: pass --text FILE and/or --chat FILE');
-      const address = optionalWorkerAddress(options.worker, io.env);
-      let local: LocalWorker | undefined;
-      if (!address) {
-        if (options.detach)
-          throw new CliUsageError('--detach needs a long-lived worker: pass --worker HOST:PORT');
-        io.stderr.write(
-          'starting a local worker (pass --worker HOST:PORT to use a running one)…\n',
+    .action(async (curriculumFile: string | undefined, options: TrainOptions) => {
+      if (curriculumFile && (options.text || options.chat))
+        throw new CliUsageError('pass a CURRICULUM.yaml or --text/--chat, not both');
+      if (!curriculumFile && !options.text && !options.chat)
+        throw new CliUsageError(
+          'nothing to train on: pass CURRICULUM.yaml, or --text FILE and/or --chat FILE',
         );
-        local = await startLocalWorker({
-          dataDir: resolve(io.cwd, options.dataDir),
-          python: options.python,
-          env: io.env,
-        });
-        io.stderr.write(`local worker listening on ${local.address}\n`);
-      }
-      const client = createWorkerClient(address ?? (local as LocalWorker).address);
-      const stopLocal = () => void local?.stop();
-      process.once('SIGINT', stopLocal);
+      // Check the curriculum and its data before starting or contacting any worker.
+      const plan = curriculumFile
+        ? await planExperiment(
+            curriculumExperiment(
+              await loadCurriculum(resolve(io.cwd, curriculumFile)),
+              options.seed === undefined ? undefined : [options.seed],
+            ),
+          )
+        : undefined;
+      const session = await openWorkerSession(io, {
+        ...options,
+        allowLocal: true,
+        ...(options.detach && {
+          why: '--detach needs a long-lived worker: pass --worker HOST:PORT',
+        }),
+      });
       try {
-        await train(client, options, io);
+        let run: Run;
+        if (plan) {
+          const submitted = await submitExperiment(session.client, plan, {
+            onUploadProgress: uploadBars(io),
+            onUploaded: (dataset, uploaded) =>
+              io.stderr.write(
+                `${dataset.name}: ${uploaded.dataset.numRecords} records, ${uploaded.dataset.sizeBytes} bytes${uploaded.alreadyExisted ? ' (already on the worker)' : ' uploaded'}\n`,
+              ),
+          });
+          const first = submitted[0];
+          if (!first) throw new CliUsageError('the curriculum has no stages to train');
+          run = first.run;
+          if (first.alreadyExisted)
+            io.stderr.write(
+              `run ${run.id} was already submitted with this exact curriculum (idempotency key ${first.planned.idempotencyKey}); following it\n`,
+            );
+        } else {
+          run = await submitFlags(session.client, options, io);
+        }
+        if (options.detach) {
+          io.stdout.write(`${run.id}\n`);
+          return;
+        }
+        await follow(session.client, run, io);
       } finally {
-        process.off('SIGINT', stopLocal);
-        client.close();
-        await local?.stop();
+        await session.close();
       }
     });
 }
@@ -106,21 +128,38 @@ function parseAdapter(value: string): 'lora' | 'full' {
   return value;
 }
 
-async function upload(client: WorkerClient, io: CliIo, file: string, format: DatasetFormat) {
-  const path = resolve(io.cwd, file);
-  try {
-    const { dataset, alreadyExisted } = await uploadDatasetFile(client, path, format);
-    io.stderr.write(
-      `${file}: ${dataset.numRecords} records, ${dataset.sizeBytes} bytes${alreadyExisted ? ' (already on the worker)' : ' uploaded'}\n`,
-    );
-    return dataset.id;
-  } catch (error) {
-    if (WorkerError.isInstance(error) && error.grpcStatus === 'INVALID_ARGUMENT') {
-      const where = error.line === undefined ? file : `${file}:${error.line}`;
-      throw new CliUsageError(`${where}: ${error.message}`, error);
+/** Files smaller than this are read in a blink: no bar. */
+const BAR_MIN_BYTES = 8 * 1024 * 1024;
+
+/** One progress bar per dataset while it is validated, then uploaded (large files only). */
+export function uploadBars(io: CliIo) {
+  const bars = new Map<string, ProgressBar>();
+  return (
+    dataset: { name: string },
+    progress: { phase: string; bytes: number; totalBytes: number },
+  ) => {
+    if (progress.totalBytes < BAR_MIN_BYTES) return;
+    const key = `${dataset.name} ${progress.phase}`;
+    let bar = bars.get(key);
+    if (!bar) {
+      bar = new ProgressBar(io.stderr, key, progress.totalBytes);
+      bars.set(key, bar);
     }
-    throw error;
-  }
+    bar.update(progress.bytes, { MB: (progress.bytes / 1e6).toFixed(1) });
+    if (progress.bytes >= progress.totalBytes) bar.done();
+  };
+}
+
+async function upload(client: WorkerClient, io: CliIo, file: string, format: 'text' | 'chat') {
+  const bars = uploadBars(io);
+  const { dataset, alreadyExisted } = await uploadDataset(client, resolve(io.cwd, file), {
+    format,
+    onProgress: (progress) => bars({ name: file }, progress),
+  });
+  io.stderr.write(
+    `${file}: ${dataset.numRecords} records, ${dataset.sizeBytes} bytes${alreadyExisted ? ' (already on the worker)' : ' uploaded'}\n`,
+  );
+  return dataset.id;
 }
 
 function buildSpec(options: TrainOptions, datasets: { text?: string; chat?: string }): RunSpec {
@@ -156,29 +195,26 @@ function buildSpec(options: TrainOptions, datasets: { text?: string; chat?: stri
   return {
     name: options.name ?? 'midspec-train',
     baseModel: options.model,
-    seed: options.seed,
+    seed: options.seed ?? 0,
     stages,
   } as unknown as RunSpec;
 }
 
-async function train(client: WorkerClient, options: TrainOptions, io: CliIo): Promise<void> {
-  const text = options.text
-    ? await upload(client, io, options.text, DatasetFormat.DATASET_FORMAT_TEXT)
-    : undefined;
-  const chat = options.chat
-    ? await upload(client, io, options.chat, DatasetFormat.DATASET_FORMAT_CHAT)
-    : undefined;
+async function submitFlags(client: WorkerClient, options: TrainOptions, io: CliIo): Promise<Run> {
+  const text = options.text ? await upload(client, io, options.text, 'text') : undefined;
+  const chat = options.chat ? await upload(client, io, options.chat, 'chat') : undefined;
   const { run } = await client.submitRun({ spec: buildSpec(options, { text, chat }) });
   if (!run) throw new CliUsageError('the worker accepted the run but returned none');
-  if (options.detach) {
-    io.stdout.write(`${run.id}\n`);
-    return;
-  }
-  io.stderr.write(`run ${run.id} submitted\n`);
+  return run;
+}
+
+async function follow(client: WorkerClient, submitted: Run, io: CliIo): Promise<void> {
+  io.stderr.write(`run ${submitted.id} submitted\n`);
   const started = Date.now();
   const progress = new RunProgress(io.stderr, (line) => io.stderr.write(`${line}\n`));
-  const final = await followRun(client, run.id, { onEvent: (event) => progress.handle(event) });
+  for await (const event of watchRunEvents(client, submitted.id)) progress.handle(event);
   progress.close();
+  const final = await client.getRun({ runId: submitted.id });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   io.stdout.write(`run ${final.id} ${stateName(final.state)} in ${seconds}s\n`);
   for (const stage of progress.stages.filter(Boolean)) {

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import { formatConformanceTable, runConformance } from '@midspec/trainer';
 import type { Command } from 'commander';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 import { startLocalWorker } from './local-worker.js';
 import { parseInteger } from './option-parsers.js';
+import { requireWorkerAddress } from './worker-address.js';
 
 export function registerWorkerCommands(program: Command, io: CliIo): void {
   const worker = program.command('worker').description('Run and inspect midspec workers');
@@ -43,4 +45,36 @@ export function registerWorkerCommands(program: Command, io: CliIo): void {
       process.off('SIGTERM', onTerm);
       if (code !== 0) throw new CliExit(code);
     });
+
+  worker
+    .command('conformance')
+    .description(
+      'Check that a worker keeps the midspec.worker.v1 contract: uploads (hash checks, dedup, resume), ' +
+        'idempotent submission, watch resume, cancellation, error codes, health and reflection. ' +
+        'It uploads small datasets and trains a few tiny runs on that worker.',
+    )
+    .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
+    .option(
+      '--model <model>',
+      "base model for the tiny runs (default: the worker's first built-in)",
+    )
+    .option('--only <checks...>', 'only the checks whose id starts with one of these')
+    .option('--format <format>', 'table or json', 'table')
+    .action(
+      async (options: { worker?: string; model?: string; only?: string[]; format: string }) => {
+        const address = requireWorkerAddress(options.worker, io.env);
+        const results = await runConformance(address, {
+          ...(options.model && { model: options.model }),
+          ...(options.only && { only: options.only }),
+          onResult: (result) =>
+            io.stderr.write(`${result.status.padEnd(4)}  ${result.id} (${result.durationMs} ms)\n`),
+        });
+        io.stdout.write(
+          options.format === 'json'
+            ? `${JSON.stringify(results, null, 2)}\n`
+            : formatConformanceTable(results),
+        );
+        if (results.some((result) => result.status === 'fail')) throw new CliExit(1);
+      },
+    );
 }

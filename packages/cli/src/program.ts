@@ -4,6 +4,7 @@ import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 import { registerDocsCommands } from './command-docs.js';
 import { registerEvalCommands } from './command-eval.js';
+import { registerExperimentCommands } from './command-experiment.js';
 import { registerRunsCommands } from './command-runs.js';
 import { registerSpecCommands } from './command-spec.js';
 import { registerTrainCommand } from './command-train.js';
@@ -23,6 +24,7 @@ export function createProgram(io: CliIo): Command {
   registerWorkerCommands(program, io);
   registerTrainCommand(program, io);
   registerRunsCommands(program, io);
+  registerExperimentCommands(program, io);
   registerDocsCommands(program, io);
   registerSpecCommands(program, io);
   registerEvalCommands(program, io);

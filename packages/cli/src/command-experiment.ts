@@ -1,0 +1,196 @@
+import { resolve } from 'node:path';
+import type { Run, WorkerClient } from '@midspec/proto';
+import {
+  type ExperimentPlan,
+  findPlannedRuns,
+  loadExperiment,
+  planExperiment,
+  planToJson,
+  runStateName,
+  submitExperiment,
+  watchRun,
+} from '@midspec/trainer';
+import type { Command } from 'commander';
+import { CliExit } from './cli-exit.js';
+import type { CliIo } from './cli-io.js';
+import { CliUsageError } from './cli-usage-error.js';
+import { formatTable } from './command-runs.js';
+import { uploadBars } from './command-train.js';
+import { ExperimentProgress } from './experiment-progress.js';
+import { openWorkerSession } from './worker-session.js';
+
+const WORKER_OPTION = ['--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)'] as const;
+
+async function plan(io: CliIo, file: string): Promise<ExperimentPlan> {
+  return planExperiment(await loadExperiment(resolve(io.cwd, file)));
+}
+
+export function registerExperimentCommands(program: Command, io: CliIo): void {
+  const experiment = program
+    .command('experiment')
+    .description('Plan, submit and follow an experiment: named arms × seeds, each a run');
+
+  experiment
+    .command('plan <experiment>')
+    .description(
+      'Expand an experiment into its runs (arm, seed, stages, idempotency key) without contacting a worker',
+    )
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (file: string, options: { format: string }) => {
+      const expanded = await plan(io, file);
+      if (options.format === 'json') {
+        io.stdout.write(`${JSON.stringify(planToJson(expanded), null, 2)}\n`);
+        return;
+      }
+      if (options.format !== 'table')
+        throw new CliUsageError(`--format must be table or json, not "${options.format}"`);
+      io.stdout.write(
+        formatTable(
+          ['DATASET', 'FORMAT', 'RECORDS', '~TOKENS', 'SHA256'],
+          expanded.datasets.map((dataset) => [
+            dataset.name,
+            dataset.format ?? '?',
+            String(dataset.validation?.statistics.records ?? ''),
+            String(dataset.validation?.statistics.estimatedTokens ?? ''),
+            dataset.id.slice(0, 16),
+          ]),
+        ),
+      );
+      io.stdout.write('\n');
+      const arms = new Map(expanded.experiment.arms.map((arm) => [arm.name, arm]));
+      io.stdout.write(
+        formatTable(
+          ['RUN', 'ARM', 'SEED', 'STAGES', 'IDEMPOTENCY KEY'],
+          expanded.runs.map((run) => [
+            run.name,
+            run.arm,
+            String(run.seed),
+            run.trains
+              ? (arms.get(run.arm)?.curriculum.stages ?? [])
+                  .map(
+                    (stage) =>
+                      `${stage.name}(${stage.data.map((source) => source.dataset).join('+')})`,
+                  )
+                  .join(' → ')
+              : '(base model, not trained)',
+            run.trains ? run.idempotencyKey : '',
+          ]),
+        ),
+      );
+    });
+
+  experiment
+    .command('submit <experiment>')
+    .description('Upload the data and submit every run; safe to repeat (runs are never duplicated)')
+    .option(...WORKER_OPTION)
+    .option('--watch', 'follow the runs to the end after submitting')
+    .action(async (file: string, options: { worker?: string; watch?: boolean }) => {
+      const expanded = await plan(io, file);
+      const session = await openWorkerSession(io, { ...options, allowLocal: false });
+      try {
+        const submitted = await submitExperiment(session.client, expanded, {
+          onUploadProgress: uploadBars(io),
+          onUploaded: (dataset, uploaded) =>
+            io.stderr.write(
+              `${dataset.name}: ${uploaded.alreadyExisted ? 'already on the worker' : `uploaded ${uploaded.dataset.sizeBytes} bytes`}\n`,
+            ),
+          onSubmitted: ({ planned, run, alreadyExisted }) =>
+            io.stdout.write(
+              `${planned.name}  ${run.id}  ${alreadyExisted ? 'already submitted' : 'submitted'}\n`,
+            ),
+        });
+        if (options.watch)
+          await watchAll(
+            io,
+            session.client,
+            new Map(submitted.map((entry) => [entry.planned.name, entry.run])),
+          );
+      } finally {
+        await session.close();
+      }
+    });
+
+  experiment
+    .command('status <experiment>')
+    .description('Show the state of each run of an experiment on the worker')
+    .option(...WORKER_OPTION)
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (file: string, options: { worker?: string; format: string }) => {
+      const expanded = await plan(io, file);
+      const session = await openWorkerSession(io, { ...options, allowLocal: false });
+      try {
+        const found = await findPlannedRuns(session.client, expanded);
+        const rows = expanded.runs.map((planned) => {
+          const run = found.get(planned.name);
+          return {
+            name: planned.name,
+            id: run?.id ?? '',
+            state: planned.trains
+              ? run
+                ? runStateName(run.state)
+                : 'not submitted'
+              : 'base model',
+            stage: run ? `${run.stageIndex + 1}/${run.spec?.stages.length ?? 0}` : '',
+            step: run ? `${run.step}/${run.totalSteps}` : '',
+            loss: run?.latestMetrics ? run.latestMetrics.loss.toFixed(4) : '',
+          };
+        });
+        if (options.format === 'json') {
+          io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        io.stdout.write(
+          formatTable(
+            ['RUN', 'ID', 'STATE', 'STAGE', 'STEP', 'LOSS'],
+            rows.map((row) => Object.values(row)),
+          ),
+        );
+      } finally {
+        await session.close();
+      }
+    });
+
+  experiment
+    .command('watch <experiment>')
+    .description(
+      'Follow every submitted run of an experiment to its end; Ctrl-C stops watching, never the runs',
+    )
+    .option(...WORKER_OPTION)
+    .action(async (file: string, options: { worker?: string }) => {
+      const expanded = await plan(io, file);
+      const session = await openWorkerSession(io, { ...options, allowLocal: false });
+      try {
+        const found = await findPlannedRuns(session.client, expanded);
+        if (found.size === 0)
+          throw new CliUsageError(
+            `no run of ${expanded.experiment.name} is on the worker yet: run \`midspec experiment submit ${file}\``,
+          );
+        await watchAll(io, session.client, found);
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/** Follows runs together with one progress line each; exits 1 when any run did not succeed. */
+async function watchAll(io: CliIo, client: WorkerClient, runs: Map<string, Run>): Promise<void> {
+  const progress = new ExperimentProgress(
+    io.stderr,
+    [...runs].map(([name, run]) => ({ name, state: runStateName(run.state) })),
+  );
+  const finals = await Promise.all(
+    [...runs].map(async ([name, run]) => {
+      // From the first event: a finished run replays its history and ends at once.
+      for await (const event of watchRun(client, run.id)) progress.handle(name, event);
+      return [name, await client.getRun({ runId: run.id })] as const;
+    }),
+  );
+  progress.close();
+  const failed = finals.filter(([, run]) => runStateName(run.state) !== 'succeeded');
+  io.stdout.write(`${finals.length - failed.length} of ${finals.length} runs succeeded\n`);
+  for (const [name, run] of failed)
+    io.stdout.write(
+      `  ${name}: ${runStateName(run.state)}${run.error ? ` (${run.error.message})` : ''}\n`,
+    );
+  if (failed.length > 0) throw new CliExit(1);
+}

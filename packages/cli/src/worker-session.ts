@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { connectWorker } from '@midspec/trainer';
+import type { CliIo } from './cli-io.js';
+import { CliUsageError } from './cli-usage-error.js';
+import { type LocalWorker, startLocalWorker } from './local-worker.js';
+import { optionalWorkerAddress, requireWorkerAddress } from './worker-address.js';
+
+export interface WorkerSession {
+  client: WorkerClient;
+  close(): Promise<void>;
+}
+
+/**
+ * A client of the worker named by --worker (or MIDSPEC_WORKER), checked to answer; without one, a
+ * local worker started for this command and stopped after it.
+ */
+export async function openWorkerSession(
+  io: CliIo,
+  options: {
+    worker?: string;
+    dataDir?: string;
+    python?: string;
+    allowLocal: boolean;
+    why?: string;
+  },
+): Promise<WorkerSession> {
+  const address = options.allowLocal
+    ? optionalWorkerAddress(options.worker, io.env)
+    : requireWorkerAddress(options.worker, io.env);
+  if (address) {
+    const { client } = await connectWorker(address);
+    return { client, close: async () => client.close() };
+  }
+  if (options.why) throw new CliUsageError(options.why);
+  io.stderr.write('starting a local worker (pass --worker HOST:PORT to use a running one)…\n');
+  const local: LocalWorker = await startLocalWorker({
+    dataDir: resolve(io.cwd, options.dataDir ?? '.midspec/worker'),
+    python: options.python,
+    env: io.env,
+  });
+  io.stderr.write(`local worker listening on ${local.address}\n`);
+  const client = createWorkerClient(local.address);
+  const stopLocal = () => void local.stop();
+  process.once('SIGINT', stopLocal);
+  return {
+    client,
+    async close() {
+      process.off('SIGINT', stopLocal);
+      client.close();
+      await local.stop();
+    },
+  };
+}
