@@ -30,4 +30,15 @@ step "worker environment (workers/torch/.venv, from uv.lock)"
 export UV_PYTHON_DOWNLOADS=never
 (cd workers/torch && ../../.tools/uv/bin/uv sync --frozen --python 3.11)
 
+step "Chromium (headless report tests)"
+# Debian's build: test tools may not download browsers of their own here.
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get);" \
+      "the HTML report test will be skipped" >&2
+  fi
+fi
+
 step "ready"
