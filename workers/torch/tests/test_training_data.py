@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
-from midspec_worker import models
+from midspec_worker import models, runspec
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.tokenizer import build_tokenizer
 from midspec_worker.train import packing
 from midspec_worker.train.data import Example, chat_example, prepare_messages, text_example
-from midspec_worker.train.engine import token_losses
+from midspec_worker.train.engine import plan_steps, token_losses
 from midspec_worker.train.schedule import lr_factor
 
 
@@ -101,3 +103,21 @@ def test_schedules(kind, end):
     assert factors[0] < factors[4] <= 1.0
     assert max(factors) == pytest.approx(1.0)
     assert factors[100] == pytest.approx(end)
+
+
+def test_defaults_and_budget():
+    spec = runs_pb2.RunSpec(
+        base_model="tiny:llama",
+        stages=[runs_pb2.Stage(kind=1, data=[runs_pb2.DataSource(dataset_id="d")])],
+    )
+    stage = runspec.validate(spec, {"d": 1}).stages[0]
+    assert (stage.learning_rate, stage.weight_decay, stage.warmup_ratio) == (1e-4, 0.01, 0.05)
+    assert stage.lora == runspec.LoraPlan(
+        r=64, alpha=128.0, dropout=0.0, target_modules="all-linear"
+    )
+    assert stage.packing and stage.max_length == 512 and stage.micro_batch_size == 4
+    assert plan_steps(stage, micro_batches_per_epoch=10, tokens_per_epoch=5000) == 10
+    limited = dataclasses.replace(stage, epochs=2.5, max_steps=100, max_tokens=0)
+    assert plan_steps(limited, 10, 5000) == 25
+    by_tokens = dataclasses.replace(stage, max_tokens=1200, gradient_accumulation_steps=2)
+    assert plan_steps(by_tokens, 10, 5000) == 2  # 1000 tokens per step

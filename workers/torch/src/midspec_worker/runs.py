@@ -47,9 +47,9 @@ class Runs:
         self._grace = shutdown_grace_seconds
         # Never fork the gRPC process: its threads and locks do not survive a fork.
         self._mp = multiprocessing.get_context("spawn")
-        self._shutdown = self._mp.Event()
+        self._stopping = False
         self._wake = asyncio.Event()
-        self._current: tuple[str, Any, Any] | None = None  # (run id, process, cancel event)
+        self._current: tuple[str, Any] | None = None  # (run id, training process)
         self._loop_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -77,17 +77,16 @@ class Runs:
                 log.warning("marked interrupted run failed", extra={"run_id": run_id})
 
     async def stop(self) -> None:
-        """Stop the queue; the running child stops at a step boundary (or is terminated)."""
-        self._shutdown.set()
+        """Stop the queue; the running child stops at a step boundary on SIGTERM, or is killed."""
+        self._stopping = True
         if self._current is not None:
             process = self._current[1]
+            process.terminate()
             await asyncio.to_thread(process.join, self._grace)
             if process.is_alive():
-                log.warning("terminating training process", extra={"pid": process.pid})
-                process.terminate()
-                await asyncio.to_thread(process.join, 5.0)
-            if process.is_alive():
+                log.warning("killing training process", extra={"pid": process.pid})
                 process.kill()
+                await asyncio.to_thread(process.join, 5.0)
         if self._loop_task is not None:
             self._loop_task.cancel()
             try:
@@ -150,9 +149,9 @@ class Runs:
             self._store.set_state(
                 run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled while queued", only_from=_QUEUED
             )
-        elif self._current is not None and self._current[0] == run_id:
+        elif run.state == runs_pb2.RUN_STATE_RUNNING:
             # The child sees this at its next step boundary and records CANCELLED itself.
-            self._current[2].set()
+            self._store.request_cancel(run_id)
         elif run.state in (runs_pb2.RUN_STATE_SUCCEEDED, runs_pb2.RUN_STATE_FAILED):
             raise BadState(f"run {run_id} already finished as {runs_pb2.RunState.Name(run.state)}")
         return self.get(run_id)
@@ -186,7 +185,7 @@ class Runs:
     # Execution --------------------------------------------------------------------------------
 
     async def _run_queue(self) -> None:
-        while not self._shutdown.is_set():
+        while not self._stopping:
             queued = self._store.run_ids_in_state(runs_pb2.RUN_STATE_QUEUED)
             if not queued:
                 self._wake.clear()
@@ -203,24 +202,23 @@ class Runs:
             run_id, runs_pb2.RUN_STATE_RUNNING, "training started", only_from=_QUEUED
         ):
             return
-        cancel = self._mp.Event()
         process = self._mp.Process(
             target=child.entry,
-            args=(str(self._data_dir), run_id, cancel, self._shutdown),
+            args=(str(self._data_dir), run_id),
             name=f"midspec-train-{run_id}",
             daemon=True,
         )
         process.start()
-        self._current = (run_id, process, cancel)
+        self._current = (run_id, process)
         log.info("training process started", extra={"run_id": run_id, "pid": process.pid})
         try:
             await asyncio.to_thread(process.join)
         finally:
             self._current = None
         process.join()
-        if self._shutdown.is_set():
+        if self._stopping:
             return
-        if cancel.is_set():
+        if self._store.cancel_requested(run_id):
             self._store.set_state(
                 run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled", only_from=_RUNNING
             )

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, spec BLOB NOT NULL, idempotency_key TEXT UNIQUE, state INTEGER NOT NULL,
   created_at REAL NOT NULL, started_at REAL, finished_at REAL, stage_index INTEGER DEFAULT 0,
   step INTEGER DEFAULT 0, total_steps INTEGER DEFAULT 0, error BLOB, last_seq INTEGER DEFAULT 0,
-  latest_metrics BLOB);
+  latest_metrics BLOB, cancel_requested INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS events (
   run_id TEXT NOT NULL, seq INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -193,6 +193,15 @@ class Store:
                 changed.error.CopyFrom(error)
             self._append(db, run_id, runs_pb2.RunEvent(state_changed=changed))
         return True
+
+    def request_cancel(self, run_id: str) -> None:
+        """Flag a running run; its training process polls the flag at every step boundary."""
+        with self._write() as db:
+            db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+
+    def cancel_requested(self, run_id: str) -> bool:
+        rows = self._query("SELECT cancel_requested FROM runs WHERE id = ?", (run_id,))
+        return bool(rows and rows[0]["cancel_requested"])
 
     def append_event(self, run_id: str, event: runs_pb2.RunEvent) -> int:
         """Log an event; metrics and stage starts also update the run row's progress fields."""

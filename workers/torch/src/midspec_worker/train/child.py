@@ -26,30 +26,38 @@ log = logging.getLogger("midspec.train")
 _RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
 
 
-def entry(data_dir: str, run_id: str, cancel: Any, shutdown: Any) -> None:
+def entry(data_dir: str, run_id: str) -> None:
     """Process target: train, then exit at once.
 
     Everything that matters is already in SQLite and on disk, and interpreter teardown with torch
     loaded takes seconds, which would hold up the next run in the queue and worker shutdown.
     """
-    main(data_dir, run_id, cancel, shutdown)
+    main(data_dir, run_id)
     logging.shutdown()
     os._exit(0)
 
 
-def main(data_dir: str, run_id: str, cancel: Any, shutdown: Any) -> None:
+def main(data_dir: str, run_id: str) -> None:
     """Train one run, recording its final state (in-process callable, for tests and debugging)."""
     logs.configure()
-    # Ctrl-C reaches the whole process group; the parent decides when the child stops.
+    # Ctrl-C reaches the whole process group; the parent decides when the child stops. SIGTERM
+    # (from the worker, or forwarded by a launcher) means: stop at the next step boundary.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    shutdown = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: shutdown.set())
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     _exit_with_parent()
     store = Store(Path(data_dir) / "worker.sqlite")
     try:
-        _train(Path(data_dir), run_id, store, lambda: cancel.is_set() or shutdown.is_set())
+        _train(
+            Path(data_dir),
+            run_id,
+            store,
+            lambda: shutdown.is_set() or store.cancel_requested(run_id),
+        )
     except Stopped:
-        if shutdown.is_set() and not cancel.is_set():
+        if not store.cancel_requested(run_id):
             log.info("stopped for worker shutdown", extra={"run_id": run_id})
             return
         store.set_state(
