@@ -99,3 +99,13 @@ async def test_interrupted_upload_resumes(stub, tmp_path):
     assert done.dataset.id == sha and done.dataset.num_records == 20
     status = await stub.GetUploadStatus(datasets_pb2.GetUploadStatusRequest(sha256=sha))
     assert status.complete and status.dataset.id == sha
+
+
+async def test_upload_idempotency_key(stub):
+    first = await upload(stub, jsonl(text_records(2)), TEXT, idempotency_key="docs-v1")
+    again = await upload(stub, jsonl(text_records(2)), TEXT, idempotency_key="docs-v1")
+    assert again.already_existed and again.dataset.id == first.dataset.id
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await upload(stub, jsonl(text_records(3)), TEXT, idempotency_key="docs-v1")
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert trailers(caught.value)["midspec-reason"] == "ERROR_REASON_IDEMPOTENCY_CONFLICT"

@@ -27,27 +27,27 @@ _RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
 
 
 def entry(data_dir: str, run_id: str) -> None:
-    """Process target: train, then exit at once.
+    """Process target: set up the process, train, then exit at once.
 
     Everything that matters is already in SQLite and on disk, and interpreter teardown with torch
     loaded takes seconds, which would hold up the next run in the queue and worker shutdown.
     """
-    main(data_dir, run_id)
-    logging.shutdown()
-    os._exit(0)
-
-
-def main(data_dir: str, run_id: str) -> None:
-    """Train one run, recording its final state (in-process callable, for tests and debugging)."""
     logs.configure()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Ctrl-C reaches the whole process group; the parent decides when the child stops. SIGTERM
     # (from the worker, or forwarded by a launcher) means: stop at the next step boundary.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     shutdown = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: shutdown.set())
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     _exit_with_parent()
+    main(data_dir, run_id, shutdown)
+    logging.shutdown()
+    os._exit(0)
+
+
+def main(data_dir: str, run_id: str, shutdown: threading.Event) -> None:
+    """Train one run and record its final state; `shutdown` set means stop, leaving it RUNNING."""
     store = Store(Path(data_dir) / "worker.sqlite")
     try:
         _train(

@@ -114,7 +114,8 @@ def train_stage(
 
     model = prepare_adapter(model, stage, ctx.seed)
     if stage.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        # Non-reentrant checkpointing works with frozen base weights (LoRA) without extra hooks.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         trainable,
