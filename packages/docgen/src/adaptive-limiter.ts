@@ -8,7 +8,8 @@ export class AdaptiveLimiter {
   private successes = 0;
   private pausedUntil = 0;
   private pauseTimer: NodeJS.Timeout | undefined;
-  private readonly waiting: (() => void)[] = [];
+  private waiting: (() => void)[] = [];
+  private head = 0;
   limit: number;
 
   constructor(readonly max: number) {
@@ -62,9 +63,16 @@ export class AdaptiveLimiter {
       }
       return;
     }
-    while (this.active < this.limit && this.waiting.length > 0) {
+    while (this.active < this.limit && this.head < this.waiting.length) {
       this.active += 1;
-      this.waiting.shift()?.();
+      const wake = this.waiting[this.head] as () => void;
+      this.head += 1;
+      wake();
+    }
+    // Compact now and then rather than shift() per call, which is O(n) on a long queue.
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
     }
   }
 }

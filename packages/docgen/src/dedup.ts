@@ -9,8 +9,6 @@ export interface DedupDrop {
   similarity: number;
 }
 
-const MERSENNE = 2 ** 31 - 1;
-
 /**
  * Exact (normalized text hash) and near-duplicate (MinHash over word shingles, banded LSH, then the
  * estimated Jaccard checked against the threshold) removal. Items are offered in a fixed order; the
@@ -34,8 +32,8 @@ export class Deduplicator {
       return state;
     };
     for (let i = 0; i < n; i += 1) {
-      this.a[i] = (next() % (MERSENNE - 1)) + 1;
-      this.b[i] = next() % MERSENNE;
+      this.a[i] = next() | 1;
+      this.b[i] = next();
     }
     // Rows per band chosen so the LSH S-curve's midpoint sits near the threshold.
     this.rows = chooseRows(n, config.nearThreshold);
@@ -52,7 +50,10 @@ export class Deduplicator {
     const candidates = new Set<string>();
     const keys: string[] = [];
     for (let start = 0; start + this.rows <= signature.length; start += this.rows) {
-      const key = `${start}:${signature.subarray(start, start + this.rows).join(',')}`;
+      let band = start;
+      for (let r = start; r < start + this.rows; r += 1)
+        band = Math.imul(band ^ (signature[r] as number), 0x9e3779b1) ^ (band >>> 13);
+      const key = `${start}:${band >>> 0}`;
       keys.push(key);
       for (const other of this.bands.get(key) ?? []) candidates.add(other);
     }
@@ -72,16 +73,22 @@ export class Deduplicator {
   }
 
   private signature(normalized: string): Uint32Array {
-    const words = normalized.split(' ');
+    const words = normalized.split(' ').map(hash32);
     const size = this.config.shingleWords;
     const signature = new Uint32Array(this.config.permutations).fill(0xffffffff);
     const count = Math.max(1, words.length - size + 1);
+    const a = this.a;
+    const b = this.b;
     for (let i = 0; i < count; i += 1) {
-      const shingle = hash32(words.slice(i, i + size).join(' ')) % MERSENNE;
+      let shingle = 0x811c9dc5;
+      for (let w = i; w < Math.min(words.length, i + size); w += 1)
+        shingle = Math.imul(shingle ^ (words[w] as number), 0x01000193);
+      shingle ^= shingle >>> 15;
+      // One multiply-add per permutation in 32-bit arithmetic: fast, and good enough for MinHash.
       for (let p = 0; p < signature.length; p += 1) {
-        const value = mulMod(this.a[p] as number, shingle) + (this.b[p] as number);
-        const hashed = value % MERSENNE;
-        if (hashed < (signature[p] as number)) signature[p] = hashed;
+        const hashed = (Math.imul(a[p] as number, shingle) + (b[p] as number)) >>> 0;
+        const mixed = (hashed ^ (hashed >>> 16)) >>> 0;
+        if (mixed < (signature[p] as number)) signature[p] = mixed;
       }
     }
     return signature;
@@ -108,13 +115,6 @@ function estimate(a: Uint32Array, b: Uint32Array): number {
   let same = 0;
   for (let i = 0; i < a.length; i += 1) if (a[i] === b[i]) same += 1;
   return same / a.length;
-}
-
-/** (a × b) mod 2^31−1 without leaving exact double range. */
-function mulMod(a: number, b: number): number {
-  const high = Math.floor(a / 65536);
-  const low = a % 65536;
-  return (((high * b) % MERSENNE) * 65536 + low * b) % MERSENNE;
 }
 
 function hash32(text: string): number {

@@ -6,14 +6,20 @@ import type { ProviderMessage, TaskContext } from './provider.js';
 const ITEMS_FORMAT =
   'Answer with one JSON object and nothing else: {"items": [{"name": "...", "description": "..."}]}.';
 
+let lastSystem: { markdown: string; message: ProviderMessage } | undefined;
+
+/** One system message per spec, reused: every request shares the same (flattened) string. */
 function system(specMarkdown: string): ProviderMessage {
-  return {
+  if (lastSystem?.markdown === specMarkdown) return lastSystem.message;
+  const message: ProviderMessage = {
     role: 'system',
     content:
       'You help build a training corpus that teaches a language model its behavioural specification: ' +
       'the rules and the values behind them. Here is the specification.\n\n<spec>\n' +
       `${specMarkdown}\n</spec>`,
   };
+  lastSystem = { markdown: specMarkdown, message };
+  return message;
 }
 
 /** Messages for one task; `have` lists items already collected, so a top-up asks for new ones. */

@@ -1,5 +1,6 @@
 import { loadApiKey } from './api-key.js';
 import { isRetryableStatus, ProviderError, parseRetryAfter } from './docgen-error.js';
+import { createJsonPoster, type HttpResponse, headerValue } from './http-post.js';
 import {
   attemptSignal,
   type CallOptions,
@@ -20,7 +21,6 @@ export interface OpenAIProviderOptions {
   concurrency?: number;
   /** Send `seed` (OpenAI, vLLM and Ollama accept it). Default true. */
   sendSeed?: boolean;
-  fetch?: typeof fetch;
 }
 
 interface ChatCompletion {
@@ -46,11 +46,16 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
           provider: 'OpenAI',
           env: options.env,
         }));
-  const doFetch = options.fetch ?? fetch;
+  const concurrency = options.concurrency ?? 50;
+  const post = createJsonPoster(concurrency);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(apiKey && apiKey !== 'none' ? { authorization: `Bearer ${apiKey}` } : {}),
+  };
   return {
     id: 'openai',
     model: options.model,
-    defaultConcurrency: options.concurrency ?? 50,
+    defaultConcurrency: concurrency,
     async complete(request: CompletionRequest, call?: CallOptions): Promise<CompletionResult> {
       const body = {
         model: options.model,
@@ -61,19 +66,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
         ...(options.sendSeed !== false && request.seed !== undefined ? { seed: request.seed } : {}),
       };
       const { signal, dispose } = attemptSignal(call);
-      let response: Response;
-      let text: string;
+      let response: HttpResponse;
       try {
-        response = await doFetch(`${baseUrl}/chat/completions`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(apiKey && apiKey !== 'none' ? { authorization: `Bearer ${apiKey}` } : {}),
-          },
-          body: JSON.stringify(body),
-          signal,
-        });
-        text = await response.text();
+        response = await post(`${baseUrl}/chat/completions`, headers, JSON.stringify(body), signal);
       } catch (error) {
         if (call?.signal?.aborted) throw error;
         throw new ProviderError({
@@ -85,15 +80,16 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
       } finally {
         dispose();
       }
-      if (!response.ok) {
+      const text = response.text;
+      if (response.status < 200 || response.status >= 300) {
         throw new ProviderError({
           provider: 'openai',
           status: response.status,
           message: `HTTP ${response.status}: ${text.slice(0, 300)}`,
           retryable: isRetryableStatus(response.status),
           retryAfterMs: parseRetryAfter(
-            response.headers.get('retry-after'),
-            response.headers.get('retry-after-ms'),
+            headerValue(response.headers, 'retry-after'),
+            headerValue(response.headers, 'retry-after-ms'),
           ),
         });
       }

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { JsonlStore } from './jsonl-store.js';
 import type { CompletionRequest, CompletionResult } from './provider.js';
-import { hashValue } from './stable-hash.js';
+import { stableJson } from './stable-hash.js';
 
 interface CacheEntry {
   key: string;
@@ -29,18 +30,26 @@ export class ResponseCache {
     request: CompletionRequest,
     sample: { stage: string; sampleIndex: string; attempt: number },
   ): string {
-    return hashValue({
-      provider: provider.id,
-      model: provider.model,
-      messages: request.messages,
-      temperature: request.temperature,
-      maxTokens: request.maxTokens,
-      json: request.json ?? false,
-      seed: request.seed,
-      stage: sample.stage,
-      sampleIndex: sample.sampleIndex,
-      attempt: sample.attempt,
-    });
+    // Fed to the hash piece by piece: no 20 kB JSON string per request just to hash it.
+    const hash = createHash('sha256');
+    hash.update(
+      stableJson({
+        provider: provider.id,
+        model: provider.model,
+        temperature: request.temperature,
+        maxTokens: request.maxTokens,
+        json: request.json ?? false,
+        seed: request.seed,
+        stage: sample.stage,
+        sampleIndex: sample.sampleIndex,
+        attempt: sample.attempt,
+      }),
+    );
+    for (const message of request.messages) {
+      hash.update(`\u0000${message.role}\u0000${message.content.length}\u0000`);
+      hash.update(message.content);
+    }
+    return hash.digest('hex');
   }
 
   get(key: string): CompletionResult | undefined {

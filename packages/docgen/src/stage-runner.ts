@@ -181,14 +181,21 @@ export class StageRunner {
         inFlight: this.options.engine.limiter.inFlight,
       });
     report();
+    // A pool a little wider than the engine's limit pulls tasks in order: prompts are built only
+    // shortly before they are sent, so 10,000 pending items never hold 10,000 prompts in memory.
+    let next = 0;
+    const width = Math.min(pending.length, this.options.engine.limiter.max * 2);
     await Promise.all(
-      pending.map(async (task) => {
-        const record = { key: task.key, ...(await produce(task)) } as StageRecord<T>;
-        store.append(record);
-        latest.set(task.key, record);
-        done += 1;
-        if (!record.ok) failed += 1;
-        report();
+      Array.from({ length: width }, async () => {
+        while (next < pending.length) {
+          const task = pending[next++] as K;
+          const record = { key: task.key, ...(await produce(task)) } as StageRecord<T>;
+          store.append(record);
+          latest.set(task.key, record);
+          done += 1;
+          if (!record.ok) failed += 1;
+          report();
+        }
       }),
     );
     // The loop guard: a stage that had work and produced nothing at all is going nowhere.
