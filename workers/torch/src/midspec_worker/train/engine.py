@@ -115,7 +115,11 @@ def train_stage(
     model = prepare_adapter(model, stage, ctx.seed)
     if stage.gradient_checkpointing:
         # Non-reentrant checkpointing works with frozen base weights (LoRA) without extra hooks.
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        # transformers 5 renamed gradient to activation checkpointing; 4.x has only the old name.
+        if hasattr(model, "activation_checkpointing_enable"):
+            model.activation_checkpointing_enable({"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable({"use_reentrant": False})
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         trainable,
@@ -208,7 +212,10 @@ def train_stage(
         if stage.max_tokens and tokens_seen >= stage.max_tokens:
             break
     if stage.gradient_checkpointing:
-        model.gradient_checkpointing_disable()
+        if hasattr(model, "activation_checkpointing_disable"):
+            model.activation_checkpointing_disable()
+        else:
+            model.gradient_checkpointing_disable()
     ctx.emit(
         runs_pb2.RunEvent(
             stage_finished=runs_pb2.StageFinished(stage_index=stage.index, final_loss=loss)
