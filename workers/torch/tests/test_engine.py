@@ -54,9 +54,8 @@ def test_full_finetune_unpacked_with_checkpointing(tmp_path):
 
 
 def test_max_tokens_ends_the_stage(tmp_path):
-    stage = _stage(
-        max_tokens=40, micro_batch_size=1, lora=runspec.LoraPlan(4, 8.0, 0.0, ["q_proj"])
-    )
+    lora = runspec.LoraPlan(4, 8.0, 0.0, ["q_proj"])
+    stage = _stage(max_tokens=40, micro_batch_size=1, lora=lora, gradient_checkpointing=True)
     model, events, _ = _train(tmp_path, stage)
     metrics = [e.metrics for e in events if e.HasField("metrics")]
     assert metrics[-1].tokens_seen >= 40 and len(metrics) <= metrics[0].total_steps
