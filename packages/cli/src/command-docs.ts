@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import {
+  type BatchBackend,
   type CorpusConfigInput,
+  createAnthropicBatchBackend,
+  createOpenAIBatchBackend,
   createProvider,
   DEFAULT_PRICES,
   type DemosConfigInput,
@@ -28,6 +31,7 @@ import { ProgressBar } from './progress-bar.js';
 
 interface CommonOptions {
   spec: string;
+  batch?: boolean;
   out?: string;
   provider: ProviderName;
   model?: string;
@@ -103,6 +107,7 @@ function commonOptions(command: Command, withOut: boolean): Command {
       'API base URL (an OpenAI-compatible server: vLLM, Ollama, the worker)',
     )
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
+    .option('--batch', 'send the text stages through the provider batch API (openai, anthropic)')
     .option('--concurrency <n>', 'requests in flight (default: 50 for HTTP APIs)', parseInteger)
     .option('--seed <n>', 'seed', parseInteger, 0)
     .option('--temperature <t>', 'sampling temperature (default 0.8)', parsePositiveNumber)
@@ -189,11 +194,12 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
       await withSetup(
         io,
         options,
-        async ({ spec, provider, prices, tokenCounter, onProgress, finish }) => {
+        async ({ spec, provider, batch, prices, tokenCounter, onProgress, finish }) => {
           const result = await generateCorpus({
             spec,
             variables: options.var,
             provider,
+            batch,
             outDir: resolve(io.cwd, options.out as string),
             cacheDir: options.cacheDir && resolve(io.cwd, options.cacheDir),
             config: docsConfig(options),
@@ -242,22 +248,27 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
   demosOptions(commonOptions(demos.command('generate'), true))
     .description('Generate chat JSONL ({"messages": [...]}) for alignment fine-tuning')
     .action(async (options: DemosOptions) => {
-      await withSetup(io, options, async ({ spec, provider, prices, onProgress, finish }) => {
-        const result = await generateDemos({
-          spec,
-          variables: options.var,
-          provider,
-          outDir: resolve(io.cwd, options.out as string),
-          cacheDir: options.cacheDir && resolve(io.cwd, options.cacheDir),
-          config: demosConfig(options),
-          prices,
-          onProgress,
-        });
-        finish();
-        io.stdout.write(
-          `${formatYieldReport(result.report)}\nwrote ${result.examples.length} demonstrations to ${result.outDir}/dataset.jsonl\n`,
-        );
-      });
+      await withSetup(
+        io,
+        options,
+        async ({ spec, provider, batch, prices, onProgress, finish }) => {
+          const result = await generateDemos({
+            spec,
+            variables: options.var,
+            provider,
+            batch,
+            outDir: resolve(io.cwd, options.out as string),
+            cacheDir: options.cacheDir && resolve(io.cwd, options.cacheDir),
+            config: demosConfig(options),
+            prices,
+            onProgress,
+          });
+          finish();
+          io.stdout.write(
+            `${formatYieldReport(result.report)}\nwrote ${result.examples.length} demonstrations to ${result.outDir}/dataset.jsonl\n`,
+          );
+        },
+      );
     });
   demosOptions(commonOptions(demos.command('preview'), false))
     .description('Projected items per level, tokens and cost for the demonstrations')
@@ -296,6 +307,7 @@ function defaultModel(provider: ProviderName): string {
 interface Setup {
   spec: Awaited<ReturnType<typeof loadSpec>>['spec'];
   provider: Provider;
+  batch: BatchBackend | undefined;
   prices: typeof DEFAULT_PRICES;
   tokenCounter: TokenCounter | undefined;
   onProgress: (progress: StageProgress) => void;
@@ -324,6 +336,16 @@ async function withSetup(
       })
     : undefined;
   const closers: (() => void)[] = [];
+  let batch: BatchBackend | undefined;
+  if (options.batch && needsProvider) {
+    const model = options.model ?? defaultModel(options.provider);
+    const common = { model, apiKey: options.apiKey, env: io.env };
+    if (options.provider === 'openai')
+      batch = createOpenAIBatchBackend({ ...common, baseUrl: options.baseUrl });
+    else if (options.provider === 'anthropic')
+      batch = createAnthropicBatchBackend({ ...common, baseUrl: options.baseUrl });
+    else throw new CliUsageError('--batch needs --provider openai or anthropic');
+  }
   let tokenCounter: TokenCounter | undefined;
   if (options.tokenizer) tokenCounter = await loadTokenizerJson(resolve(io.cwd, options.tokenizer));
   else if (options.tokenizerModel) {
@@ -369,6 +391,7 @@ async function withSetup(
     await body({
       spec,
       provider: provider as Provider,
+      batch,
       prices,
       tokenCounter,
       onProgress,

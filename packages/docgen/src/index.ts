@@ -1,5 +1,8 @@
 export { AdaptiveLimiter } from './adaptive-limiter.js';
 export { loadApiKey } from './api-key.js';
+export { type AnthropicBatchOptions, createAnthropicBatchBackend } from './batch-anthropic.js';
+export type { BatchBackend, BatchItemResult, BatchRequest, BatchStatus } from './batch-backend.js';
+export { createOpenAIBatchBackend, type OpenAIBatchOptions } from './batch-openai.js';
 export {
   type CorpusConfig,
   type CorpusConfigInput,

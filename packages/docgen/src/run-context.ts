@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fingerprintSpec, renderMarkdown, renderSpec, type Spec } from '@midspec/spec';
+import type { BatchBackend } from './batch-backend.js';
 import { DocgenError } from './docgen-error.js';
 import { Engine } from './engine.js';
 import { writeFileAtomic } from './jsonl-store.js';
@@ -19,6 +20,13 @@ export interface RunOptions extends CallOptions {
   /** Response cache folder; default `<outDir>/cache`. Share one between runs to reuse answers. */
   cacheDir?: string;
   onProgress?: (progress: StageProgress) => void;
+  /**
+   * Send the large text stages (documents, revisions, judge, responses) through a batch API:
+   * half the price, hours of latency, resumable across crashes.
+   */
+  batch?: BatchBackend;
+  /** How often to poll a batch; default 30 s. */
+  batchPollIntervalMs?: number;
 }
 
 interface EngineSettings {
@@ -98,6 +106,16 @@ export async function openRun(
     textMaxTokens: settings.textMaxTokens,
     loopGuardRounds: settings.loopGuardRounds,
     onProgress: options.onProgress,
+    seed: settings.seed,
+    ...(options.batch
+      ? {
+          batch: {
+            backend: options.batch,
+            pollIntervalMs: options.batchPollIntervalMs ?? 30_000,
+            maxRounds: settings.maxParseAttempts,
+          },
+        }
+      : {}),
     signal: options.signal,
     timeoutMs: settings.attemptTimeoutMs,
   });

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { BatchBackend } from './batch-backend.js';
+import { runBatchStage } from './batch-runner.js';
 import { DocgenError } from './docgen-error.js';
 import type { Engine, ParseOutcome, SampleAccounting } from './engine.js';
 import { JsonlStore } from './jsonl-store.js';
@@ -11,6 +13,7 @@ import type {
   StageName,
   TaskContext,
 } from './provider.js';
+import { deriveSeed } from './stable-hash.js';
 
 /** One line of a stage artifact (`stages/<stage>.jsonl`); the last line for a key wins. */
 export interface StageRecord<T = unknown> {
@@ -47,6 +50,10 @@ export interface StageRunnerOptions extends CallOptions {
   textMaxTokens: number;
   loopGuardRounds: number;
   onProgress?: (progress: StageProgress) => void;
+  /** Text stages go through this batch API instead of one request per item. */
+  batch?: { backend: BatchBackend; pollIntervalMs: number; maxRounds: number };
+  /** For per-item seeds in batch mode (the engine derives its own otherwise). */
+  seed?: number;
 }
 
 export interface TextTask<T> {
@@ -125,6 +132,7 @@ export class StageRunner {
 
   /** Text stages: one answer per task. */
   async runText<T>(stage: StageName, tasks: TextTask<T>[]): Promise<Map<string, T>> {
+    if (this.options.batch) return this.runTextBatch(stage, tasks);
     const records = await this.run<T, TextTask<T>>(stage, tasks, async (entry) => {
       const outcome = await this.options.engine.sample(
         {
@@ -145,6 +153,39 @@ export class StageRunner {
     });
     const out = new Map<string, T>();
     for (const [key, record] of records) if (record.ok) out.set(key, record.value as T);
+    return out;
+  }
+
+  private async runTextBatch<T>(stage: StageName, tasks: TextTask<T>[]): Promise<Map<string, T>> {
+    const batch = this.options.batch as NonNullable<StageRunnerOptions['batch']>;
+    const store = await this.store(stage);
+    const records = await this.records(stage);
+    const report = (done: number, total: number) =>
+      this.options.onProgress?.({ stage, done, total, failed: 0, inFlight: total - done });
+    await runBatchStage(tasks as TextTask<unknown>[], {
+      backend: batch.backend,
+      directory: this.options.directory,
+      stage,
+      maxRounds: batch.maxRounds,
+      pollIntervalMs: batch.pollIntervalMs,
+      signal: this.options.signal,
+      records,
+      append: (record) => store.append(record),
+      onPoll: report,
+      build: (task, round) => ({
+        messages: buildMessages(task.task, this.options.specMarkdown),
+        temperature: this.options.temperature,
+        maxTokens: task.json ? this.options.structuredMaxTokens : this.options.textMaxTokens,
+        json: task.json,
+        seed: deriveSeed(this.options.seed ?? 0, stage, task.key, round),
+        task: task.task,
+      }),
+    });
+    const out = new Map<string, T>();
+    for (const task of tasks) {
+      const record = records.get(task.key);
+      if (record?.ok) out.set(task.key, record.value as T);
+    }
     return out;
   }
 

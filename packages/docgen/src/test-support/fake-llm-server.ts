@@ -6,6 +6,9 @@ export interface FakeRequest {
   url: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** The body as sent (multipart uploads are not JSON). */
+  raw: string;
+  method: string;
 }
 
 export type FakeHandler = (
@@ -24,10 +27,19 @@ export async function startFakeServer(handler: FakeHandler): Promise<{
     async (incoming: IncomingMessage, response: ServerResponse) => {
       const chunks: Buffer[] = [];
       for await (const chunk of incoming) chunks.push(chunk as Buffer);
-      const request = {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(raw || '{}') as Record<string, unknown>;
+      } catch {
+        body = {};
+      }
+      const request: FakeRequest = {
         url: incoming.url ?? '',
+        method: incoming.method ?? 'GET',
         headers: incoming.headers,
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>,
+        body,
+        raw,
       };
       requests.push(request);
       const answer = handler(request, requests.length - 1);
@@ -36,7 +48,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<{
         'content-type': 'application/json',
         ...answer.headers,
       });
-      response.end(JSON.stringify(answer.body));
+      response.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
     },
   );
   server.listen(0, '127.0.0.1');
