@@ -178,3 +178,18 @@ async def test_restart_fails_interrupted_runs_retryably(tmp_path):
         await worker.stop(grace=0)
     assert recovered.state == runs_pb2.RUN_STATE_FAILED
     assert recovered.error.retryable and recovered.error.message == "worker restarted"
+
+
+async def test_bad_target_modules_fail_the_run_as_a_user_error(stub):
+    text, _ = await _datasets(stub)
+    bad = stage(MIDTRAIN, text, 2)
+    bad.adapter.lora.target_modules.append("no_such_proj")
+    spec = runs_pb2.RunSpec(base_model="tiny:llama", stages=[bad])
+    run_id = (await stub.SubmitRun(runs_pb2.SubmitRunRequest(spec=spec))).run.id
+    log = stored(await watch_events(stub, run_id))
+    final = log[-1].state_changed
+    assert final.state == runs_pb2.RUN_STATE_FAILED
+    assert final.error.reason == "ERROR_REASON_INVALID_REQUEST" and not final.error.retryable
+    assert "no_such_proj" in final.error.message
+    run = await stub.GetRun(runs_pb2.GetRunRequest(run_id=run_id))
+    assert run.error.reason == "ERROR_REASON_INVALID_REQUEST"

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.runspec import StagePlan
 from midspec_worker.train import packing
@@ -71,7 +72,11 @@ def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
         target_modules=stage.lora.target_modules,
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, config)
+    try:
+        return get_peft_model(model, config)
+    except ValueError as error:
+        # Module names can only be checked against the loaded model; it is still the user's input.
+        raise InvalidRequest(f"stages[{stage.index}].adapter.lora: {error}") from None
 
 
 def plan_steps(stage: StagePlan, micro_batches_per_epoch: int, tokens_per_epoch: int) -> int:
