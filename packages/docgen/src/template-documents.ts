@@ -216,5 +216,8 @@ export function renderTemplateDocument(docTypeName: string, material: DocumentMa
   const type =
     TEMPLATE_DOC_TYPES.find((item) => item.name.toLowerCase() === docTypeName.toLowerCase()) ??
     material.phrasing.random.pick(TEMPLATE_DOC_TYPES);
-  return type.render(blocks(material), material);
+  // Template variables at the start of a sentence ("{model_name} helps…") render in lower case.
+  return type
+    .render(blocks(material), material)
+    .replace(/([.!?]\s+)([a-z])/g, (_, gap: string, letter: string) => `${gap}${letter.toUpperCase()}`);
 }
