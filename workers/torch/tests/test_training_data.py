@@ -121,3 +121,23 @@ def test_defaults_and_budget():
     assert plan_steps(limited, 10, 5000) == 25
     by_tokens = dataclasses.replace(stage, max_tokens=1200, gradient_accumulation_steps=2)
     assert plan_steps(by_tokens, 10, 5000) == 2  # 1000 tokens per step
+
+
+def test_explicit_zero_is_not_the_default():
+    stage = runs_pb2.Stage(kind=1, data=[runs_pb2.DataSource(dataset_id="d")])
+    stage.optimizer.weight_decay = 0.0
+    stage.optimizer.max_grad_norm = 0.0
+    stage.schedule.warmup_ratio = 0.0
+    stage.packing.enabled = False
+    spec = runs_pb2.RunSpec(base_model="tiny:llama", stages=[stage])
+    plan = runspec.validate(spec, {"d": 1}).stages[0]
+    assert (plan.weight_decay, plan.max_grad_norm, plan.warmup_ratio) == (0.0, 0.0, 0.0)
+    assert plan.packing is False
+    unset = runspec.validate(
+        runs_pb2.RunSpec(
+            base_model="tiny:llama",
+            stages=[runs_pb2.Stage(kind=1, data=[runs_pb2.DataSource(dataset_id="d")])],
+        ),
+        {"d": 1},
+    ).stages[0]
+    assert (unset.max_grad_norm, unset.packing) == (1.0, True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from midspec_worker import models
 from midspec_worker.errors import InvalidRequest
@@ -19,6 +20,7 @@ from midspec_worker.gen.midspec.worker.v1 import datasets_pb2, runs_pb2
 DEFAULT_LEARNING_RATE = 1e-4
 DEFAULT_WEIGHT_DECAY = 0.01
 DEFAULT_WARMUP_RATIO = 0.05
+DEFAULT_MAX_GRAD_NORM = 1.0
 DEFAULT_LORA_R = 64
 DEFAULT_MICRO_BATCH = 4
 DTYPES = ("float32", "bfloat16")
@@ -221,17 +223,17 @@ def _stage(
         assistant_only=(stage.loss_mask == caps.LOSS_MASK_ASSISTANT_ONLY)
         or (stage.loss_mask == caps.LOSS_MASK_UNSPECIFIED and kind == caps.STAGE_KIND_SFT),
         # An absent Packing message means packing on: the efficient default.
-        packing=stage.packing.enabled or not stage.HasField("packing"),
+        packing=_or_default(stage.packing, "enabled", True),
         max_length=max_length
         or (models.TINY_DEFAULT_MAX_LENGTH if tiny else models.DEFAULT_MAX_LENGTH),
         learning_rate=opt.learning_rate or DEFAULT_LEARNING_RATE,
-        weight_decay=opt.weight_decay or DEFAULT_WEIGHT_DECAY,
-        betas=(opt.beta1 or 0.9, opt.beta2 or 0.999),
-        epsilon=opt.epsilon or 1e-8,
-        max_grad_norm=opt.max_grad_norm,
+        weight_decay=_or_default(opt, "weight_decay", DEFAULT_WEIGHT_DECAY),
+        betas=(_or_default(opt, "beta1", 0.9), _or_default(opt, "beta2", 0.999)),
+        epsilon=_or_default(opt, "epsilon", 1e-8),
+        max_grad_norm=_or_default(opt, "max_grad_norm", DEFAULT_MAX_GRAD_NORM),
         schedule=sched.kind or runs_pb2.SCHEDULE_KIND_COSINE,
-        warmup_ratio=sched.warmup_ratio or DEFAULT_WARMUP_RATIO,
-        min_lr_ratio=sched.min_lr_ratio,
+        warmup_ratio=_or_default(sched, "warmup_ratio", DEFAULT_WARMUP_RATIO),
+        min_lr_ratio=_or_default(sched, "min_lr_ratio", 0.0),
         epochs=budget.epochs,
         max_tokens=budget.max_tokens,
         max_steps=budget.max_steps,
@@ -242,6 +244,11 @@ def _stage(
         strip_reasoning=stage.reasoning == runs_pb2.REASONING_MODE_STRIP,
         gradient_checkpointing=stage.gradient_checkpointing,
     )
+
+
+def _or_default(message: Any, name: str, default: Any) -> Any:
+    # Optional fields distinguish "unset" (the recipe default) from an intentional 0 or false.
+    return getattr(message, name) if message.HasField(name) else default
 
 
 def _finite(value: float) -> bool:

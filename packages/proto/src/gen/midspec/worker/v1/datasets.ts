@@ -91,7 +91,11 @@ export interface UploadHeader {
   idempotencyKey: string;
 }
 
-/** One message of a client-streamed upload: a header, then chunks in order. */
+/**
+ * One message of a client-streamed upload: a header, then chunks in order. A stream that ends before
+ * size_bytes have arrived is an interrupted upload: the worker keeps the bytes for resume (see
+ * GetUploadStatus) and fails the call with FAILED_PRECONDITION and a retryable reason.
+ */
 export interface UploadDatasetRequest {
   part?:
     | //

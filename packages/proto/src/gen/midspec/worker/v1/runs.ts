@@ -273,9 +273,12 @@ export interface DataSource {
 export interface Packing {
   /**
    * True to pack documents best-fit-decreasing into rows of max_length with position ids restarted
-   * per document and no attention across documents; false pads each document to its own row.
+   * per document and no attention across documents; false pads each document to its own row. Unset
+   * (or no Packing message) means true.
    */
-  enabled: boolean;
+  enabled?:
+    | boolean
+    | undefined;
   /** Tokens per row (and the truncation length of a single document). */
   maxLength: number;
 }
@@ -284,26 +287,36 @@ export interface Packing {
 export interface Optimizer {
   /** Peak learning rate (published recipe: 1e-4). */
   learningRate: number;
-  /** Decoupled weight decay (published recipe: 0.01). */
-  weightDecay: number;
-  /** Adam beta1 (default 0.9). */
-  beta1: number;
-  /** Adam beta2 (default 0.999). */
-  beta2: number;
-  /** Adam epsilon (default 1e-8). */
-  epsilon: number;
-  /** Clip the global gradient norm to this value; 0 disables clipping. */
-  maxGradNorm: number;
+  /** Decoupled weight decay; unset means the published recipe's 0.01 (set 0 for none). */
+  weightDecay?:
+    | number
+    | undefined;
+  /** Adam beta1; unset means 0.9. */
+  beta1?:
+    | number
+    | undefined;
+  /** Adam beta2; unset means 0.999. */
+  beta2?:
+    | number
+    | undefined;
+  /** Adam epsilon; unset means 1e-8. */
+  epsilon?:
+    | number
+    | undefined;
+  /** Clip the global gradient norm to this value; unset means 1.0, 0 disables clipping. */
+  maxGradNorm?: number | undefined;
 }
 
 /** Learning-rate schedule. */
 export interface Schedule {
   /** Decay shape. */
   kind: ScheduleKind;
-  /** Share of the stage's steps spent warming up linearly from 0 (published recipe: 0.05). */
-  warmupRatio: number;
-  /** Final learning rate as a share of the peak (default 0). */
-  minLrRatio: number;
+  /** Share of the stage's steps spent warming up linearly from 0; unset means the published 0.05. */
+  warmupRatio?:
+    | number
+    | undefined;
+  /** Final learning rate as a share of the peak; unset means 0. */
+  minLrRatio?: number | undefined;
 }
 
 /** How long a stage trains. The first limit reached ends the stage; all zero means one epoch. */
@@ -1405,12 +1418,12 @@ export const DataSource: MessageFns<DataSource> = {
 };
 
 function createBasePacking(): Packing {
-  return { enabled: false, maxLength: 0 };
+  return { enabled: undefined, maxLength: 0 };
 }
 
 export const Packing: MessageFns<Packing> = {
   encode(message: Packing, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.enabled !== false) {
+    if (message.enabled !== undefined) {
       writer.uint32(8).bool(message.enabled);
     }
     if (message.maxLength !== 0) {
@@ -1462,7 +1475,7 @@ export const Packing: MessageFns<Packing> = {
 
   fromJSON(object: any): Packing {
     return {
-      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
       maxLength: isSet(object.maxLength)
         ? globalThis.Number(object.maxLength)
         : isSet(object.max_length)
@@ -1473,7 +1486,7 @@ export const Packing: MessageFns<Packing> = {
 
   toJSON(message: Packing): unknown {
     const obj: any = {};
-    if (message.enabled !== false) {
+    if (message.enabled !== undefined) {
       obj.enabled = message.enabled;
     }
     if (message.maxLength !== 0) {
@@ -1487,14 +1500,21 @@ export const Packing: MessageFns<Packing> = {
   },
   fromPartial(object: DeepPartial<Packing>): Packing {
     const message = createBasePacking();
-    message.enabled = object.enabled ?? false;
+    message.enabled = object.enabled ?? undefined;
     message.maxLength = object.maxLength ?? 0;
     return message;
   },
 };
 
 function createBaseOptimizer(): Optimizer {
-  return { learningRate: 0, weightDecay: 0, beta1: 0, beta2: 0, epsilon: 0, maxGradNorm: 0 };
+  return {
+    learningRate: 0,
+    weightDecay: undefined,
+    beta1: undefined,
+    beta2: undefined,
+    epsilon: undefined,
+    maxGradNorm: undefined,
+  };
 }
 
 export const Optimizer: MessageFns<Optimizer> = {
@@ -1502,19 +1522,19 @@ export const Optimizer: MessageFns<Optimizer> = {
     if (message.learningRate !== 0) {
       writer.uint32(9).double(message.learningRate);
     }
-    if (message.weightDecay !== 0) {
+    if (message.weightDecay !== undefined) {
       writer.uint32(17).double(message.weightDecay);
     }
-    if (message.beta1 !== 0) {
+    if (message.beta1 !== undefined) {
       writer.uint32(25).double(message.beta1);
     }
-    if (message.beta2 !== 0) {
+    if (message.beta2 !== undefined) {
       writer.uint32(33).double(message.beta2);
     }
-    if (message.epsilon !== 0) {
+    if (message.epsilon !== undefined) {
       writer.uint32(41).double(message.epsilon);
     }
-    if (message.maxGradNorm !== 0) {
+    if (message.maxGradNorm !== undefined) {
       writer.uint32(49).double(message.maxGradNorm);
     }
     return writer;
@@ -1604,15 +1624,15 @@ export const Optimizer: MessageFns<Optimizer> = {
         ? globalThis.Number(object.weightDecay)
         : isSet(object.weight_decay)
         ? globalThis.Number(object.weight_decay)
-        : 0,
-      beta1: isSet(object.beta1) ? globalThis.Number(object.beta1) : 0,
-      beta2: isSet(object.beta2) ? globalThis.Number(object.beta2) : 0,
-      epsilon: isSet(object.epsilon) ? globalThis.Number(object.epsilon) : 0,
+        : undefined,
+      beta1: isSet(object.beta1) ? globalThis.Number(object.beta1) : undefined,
+      beta2: isSet(object.beta2) ? globalThis.Number(object.beta2) : undefined,
+      epsilon: isSet(object.epsilon) ? globalThis.Number(object.epsilon) : undefined,
       maxGradNorm: isSet(object.maxGradNorm)
         ? globalThis.Number(object.maxGradNorm)
         : isSet(object.max_grad_norm)
         ? globalThis.Number(object.max_grad_norm)
-        : 0,
+        : undefined,
     };
   },
 
@@ -1621,19 +1641,19 @@ export const Optimizer: MessageFns<Optimizer> = {
     if (message.learningRate !== 0) {
       obj.learningRate = floatToJson(message.learningRate);
     }
-    if (message.weightDecay !== 0) {
+    if (message.weightDecay !== undefined) {
       obj.weightDecay = floatToJson(message.weightDecay);
     }
-    if (message.beta1 !== 0) {
+    if (message.beta1 !== undefined) {
       obj.beta1 = floatToJson(message.beta1);
     }
-    if (message.beta2 !== 0) {
+    if (message.beta2 !== undefined) {
       obj.beta2 = floatToJson(message.beta2);
     }
-    if (message.epsilon !== 0) {
+    if (message.epsilon !== undefined) {
       obj.epsilon = floatToJson(message.epsilon);
     }
-    if (message.maxGradNorm !== 0) {
+    if (message.maxGradNorm !== undefined) {
       obj.maxGradNorm = floatToJson(message.maxGradNorm);
     }
     return obj;
@@ -1645,17 +1665,17 @@ export const Optimizer: MessageFns<Optimizer> = {
   fromPartial(object: DeepPartial<Optimizer>): Optimizer {
     const message = createBaseOptimizer();
     message.learningRate = object.learningRate ?? 0;
-    message.weightDecay = object.weightDecay ?? 0;
-    message.beta1 = object.beta1 ?? 0;
-    message.beta2 = object.beta2 ?? 0;
-    message.epsilon = object.epsilon ?? 0;
-    message.maxGradNorm = object.maxGradNorm ?? 0;
+    message.weightDecay = object.weightDecay ?? undefined;
+    message.beta1 = object.beta1 ?? undefined;
+    message.beta2 = object.beta2 ?? undefined;
+    message.epsilon = object.epsilon ?? undefined;
+    message.maxGradNorm = object.maxGradNorm ?? undefined;
     return message;
   },
 };
 
 function createBaseSchedule(): Schedule {
-  return { kind: 0, warmupRatio: 0, minLrRatio: 0 };
+  return { kind: 0, warmupRatio: undefined, minLrRatio: undefined };
 }
 
 export const Schedule: MessageFns<Schedule> = {
@@ -1663,10 +1683,10 @@ export const Schedule: MessageFns<Schedule> = {
     if (message.kind !== 0) {
       writer.uint32(8).int32(message.kind);
     }
-    if (message.warmupRatio !== 0) {
+    if (message.warmupRatio !== undefined) {
       writer.uint32(17).double(message.warmupRatio);
     }
-    if (message.minLrRatio !== 0) {
+    if (message.minLrRatio !== undefined) {
       writer.uint32(25).double(message.minLrRatio);
     }
     return writer;
@@ -1728,12 +1748,12 @@ export const Schedule: MessageFns<Schedule> = {
         ? globalThis.Number(object.warmupRatio)
         : isSet(object.warmup_ratio)
         ? globalThis.Number(object.warmup_ratio)
-        : 0,
+        : undefined,
       minLrRatio: isSet(object.minLrRatio)
         ? globalThis.Number(object.minLrRatio)
         : isSet(object.min_lr_ratio)
         ? globalThis.Number(object.min_lr_ratio)
-        : 0,
+        : undefined,
     };
   },
 
@@ -1742,10 +1762,10 @@ export const Schedule: MessageFns<Schedule> = {
     if (message.kind !== 0) {
       obj.kind = scheduleKindToJSON(message.kind);
     }
-    if (message.warmupRatio !== 0) {
+    if (message.warmupRatio !== undefined) {
       obj.warmupRatio = floatToJson(message.warmupRatio);
     }
-    if (message.minLrRatio !== 0) {
+    if (message.minLrRatio !== undefined) {
       obj.minLrRatio = floatToJson(message.minLrRatio);
     }
     return obj;
@@ -1757,8 +1777,8 @@ export const Schedule: MessageFns<Schedule> = {
   fromPartial(object: DeepPartial<Schedule>): Schedule {
     const message = createBaseSchedule();
     message.kind = object.kind ?? 0;
-    message.warmupRatio = object.warmupRatio ?? 0;
-    message.minLrRatio = object.minLrRatio ?? 0;
+    message.warmupRatio = object.warmupRatio ?? undefined;
+    message.minLrRatio = object.minLrRatio ?? undefined;
     return message;
   },
 };
