@@ -82,12 +82,12 @@ export async function runBatchStage(
           completionTokens: item?.ok ? item.result.completionTokens : 0,
         };
         let record: StageRecord;
-        if (!item || !item.ok) {
+        if (!item?.ok) {
           record = {
             ...base,
             ok: false,
             parseFailures: 0,
-            reason: item ? item.error : 'missing from the batch results',
+            reason: item && !item.ok ? item.error : 'missing from the batch results',
           };
         } else if (item.result.finishReason === 'refusal') {
           record = { ...base, ok: false, parseFailures: 0, refusals: 1, reason: 'refusal' };

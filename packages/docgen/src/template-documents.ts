@@ -219,5 +219,8 @@ export function renderTemplateDocument(docTypeName: string, material: DocumentMa
   // Template variables at the start of a sentence ("{model_name} helps…") render in lower case.
   return type
     .render(blocks(material), material)
-    .replace(/([.!?]\s+)([a-z])/g, (_, gap: string, letter: string) => `${gap}${letter.toUpperCase()}`);
+    .replace(
+      /([.!?]\s+)([a-z])/g,
+      (_, gap: string, letter: string) => `${gap}${letter.toUpperCase()}`,
+    );
 }
