@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { BatchBackend } from './batch-backend.js';
 import { runBatchStage } from './batch-runner.js';
 import { DocgenError } from './docgen-error.js';
@@ -14,6 +15,23 @@ import type {
   TaskContext,
 } from './provider.js';
 import { deriveSeed } from './stable-hash.js';
+
+const count = z.number().int().min(0);
+/** Validates artifact lines on load: a line that is not a record (edited, foreign) is not trusted. */
+export const StageRecordSchema = z.object({
+  key: z.string().min(1),
+  ok: z.boolean(),
+  value: z.unknown().optional(),
+  reason: z.string().optional(),
+  requested: count,
+  attempts: count,
+  parseFailures: count,
+  refusals: count,
+  truncated: z.boolean(),
+  promptTokens: count,
+  completionTokens: count,
+  cacheHits: count,
+});
 
 /** One line of a stage artifact (`stages/<stage>.jsonl`); the last line for a key wins. */
 export interface StageRecord<T = unknown> {
@@ -193,7 +211,9 @@ export class StageRunner {
   async records(stage: StageName): Promise<Map<string, StageRecord>> {
     const store = await this.store(stage);
     const latest = new Map<string, StageRecord>();
-    for (const record of store.all()) latest.set(record.key, record);
+    for (const record of store.all()) {
+      if (StageRecordSchema.safeParse(record).success) latest.set(record.key, record);
+    }
     return latest;
   }
 
