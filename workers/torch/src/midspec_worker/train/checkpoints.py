@@ -1,8 +1,9 @@
 """Atomic checkpoint writing: everything goes to a hidden staging folder that is renamed at the end,
 so a crash never leaves a checkpoint that looks complete but is not.
 
-Stage checkpoints hold what a resume needs: the adapter (or the full model for full fine-tuning) and
-the optimizer/scheduler/RNG state. The final checkpoint is a merged Hugging Face folder plus, for
+Stage checkpoints hold what a resume needs: the adapter (or the full model for full fine-tuning) and,
+in trainer_state.pt, the optimizer, scheduler and RNG states, the data position (micro-batches
+consumed) and whether the stage had finished. The final checkpoint is a merged Hugging Face folder plus, for
 LoRA runs, the adapter in final/adapter.
 """
 
@@ -57,13 +58,49 @@ def save_stage(
         else:
             model.save_pretrained(staging / "model")
             tokenizer.save_pretrained(staging / "model")
-        torch.save(
-            {**state, "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()},
-            staging / "trainer_state.pt",
-        )
+        torch.save({**state, **rng_state()}, staging / "trainer_state.pt")
 
     write_atomically(target, fill)
     return [caps.CHECKPOINT_FORMAT_ADAPTER if is_lora(model) else caps.CHECKPOINT_FORMAT_MERGED_HF]
+
+
+def rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch_rng": torch.get_rng_state(), "python_rng": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch_rng"])
+    random.setstate(state["python_rng"])
+    if "cuda_rng" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+
+
+def load_state(folder: Path) -> dict[str, Any]:
+    # Our own file, written by save_stage: it holds optimizer state and RNG tuples, not just tensors.
+    state: dict[str, Any] = torch.load(folder / "trainer_state.pt", weights_only=False)
+    return state
+
+
+def load_weights(model: Any, folder: Path) -> None:
+    """Load a stage checkpoint's adapter (or full model) into a model prepared for that stage."""
+    from safetensors.torch import load_file
+
+    if is_lora(model):
+        from peft import set_peft_model_state_dict
+
+        weights = load_file(str(folder / "adapter" / "adapter_model.safetensors"))
+        set_peft_model_state_dict(model, weights)
+        return
+    weights = {}
+    for shard in sorted((folder / "model").glob("*.safetensors")):
+        weights.update(load_file(str(shard)))
+    # Tied weights (the output embedding) are saved once; strict=False lets the tie fill them in.
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if unexpected:
+        raise ValueError(f"checkpoint {folder.name} does not fit the model: {unexpected[:3]}")
 
 
 def save_final(target: Path, model: Any, tokenizer: Any) -> tuple[Any, list[caps.CheckpointFormat]]:
@@ -104,4 +141,6 @@ def record(
         formats=formats,
         created_at=timestamp(time.time()),
         size_bytes=folder_size(path),
+        # Clients on this machine can load a merged folder directly; nothing else is exposed.
+        local_path=str(path.resolve()) if caps.CHECKPOINT_FORMAT_MERGED_HF in formats else "",
     )
