@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadSpec, type Spec } from '@midspec/spec';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateCorpus } from './corpus-pipeline.js';
+import { ProviderError } from './docgen-error.js';
 import type { Provider } from './provider.js';
 import { createTemplateProvider } from './provider-template.js';
 
@@ -118,6 +119,31 @@ describe('generateCorpus', () => {
     expect(documents?.failed).toBeGreaterThan(0);
     expect(documents?.produced).toBeGreaterThan(0);
     expect(result.report.drops.failed).toBe(documents?.failed);
+  });
+
+  it('keeps finished items when a fatal error stops a stage, and a rerun completes', async () => {
+    let documents = 0;
+    const template = createTemplateProvider();
+    const failing: Provider = {
+      ...template,
+      async complete(request, options) {
+        if (request.task.stage === 'documents' && ++documents > 20)
+          throw new ProviderError({
+            provider: 'test',
+            status: 401,
+            message: 'bad key',
+            retryable: false,
+          });
+        return template.complete(request, options);
+      },
+    };
+    await expect(
+      generateCorpus({ spec, provider: failing, outDir: dir, config: small }),
+    ).rejects.toThrow('bad key');
+    const kept = (await readFile(join(dir, 'stages/documents.jsonl'), 'utf8')).trim().split('\n');
+    expect(kept.length).toBeGreaterThanOrEqual(20);
+    const result = await generateCorpus({ spec, provider: template, outDir: dir, config: small });
+    expect(result.report.stages.at(-1)?.produced).toBe(2 * 3 * 2 * 3 * 2);
   });
 
   it('refuses an output folder that holds a different run', async () => {

@@ -245,12 +245,22 @@ export class StageRunner {
     // A pool a little wider than the engine's limit pulls tasks in order: prompts are built only
     // shortly before they are sent, so 10,000 pending items never hold 10,000 prompts in memory.
     let next = 0;
+    // After a fatal error (an exhausted transport, an abort) no new item starts.
+    let stopped = false;
     const width = Math.min(pending.length, this.options.engine.limiter.max * 2);
-    await Promise.all(
+    // Settle every worker before rethrowing, so items already in flight still land in the artifact.
+    const settled = await Promise.allSettled(
       Array.from({ length: width }, async () => {
-        while (next < pending.length) {
+        while (next < pending.length && !stopped) {
           const task = pending[next++] as K;
-          const record = { key: task.key, ...(await produce(task)) } as StageRecord<T>;
+          let produced: Omit<StageRecord<T>, 'key'>;
+          try {
+            produced = await produce(task);
+          } catch (error) {
+            stopped = true;
+            throw error;
+          }
+          const record = { key: task.key, ...produced } as StageRecord<T>;
           store.append(record);
           latest.set(task.key, record);
           done += 1;
@@ -259,6 +269,8 @@ export class StageRunner {
         }
       }),
     );
+    const failure = settled.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
     // The loop guard: a stage that had work and produced nothing at all is going nowhere.
     if (pending.length > 0 && !tasks.some((task) => latest.get(task.key)?.ok)) {
       const reason = latest.get(pending[0]?.key ?? '')?.reason ?? 'no output';
