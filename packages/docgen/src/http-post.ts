@@ -17,7 +17,7 @@ export function createJsonPoster(maxSockets: number) {
     http: new HttpAgent({ keepAlive: true, maxSockets }),
     https: new HttpsAgent({ keepAlive: true, maxSockets }),
   };
-  return (
+  const post = (
     url: string,
     headers: Record<string, string>,
     body: string,
@@ -51,6 +51,12 @@ export function createJsonPoster(maxSockets: number) {
       request.on('error', reject);
       request.end(body);
     });
+  return Object.assign(post, {
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  });
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

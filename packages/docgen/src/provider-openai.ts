@@ -56,6 +56,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
     id: 'openai',
     model: options.model,
     defaultConcurrency: concurrency,
+    close() {
+      post.close();
+    },
     async complete(request: CompletionRequest, call?: CallOptions): Promise<CompletionResult> {
       const body = {
         model: options.model,
