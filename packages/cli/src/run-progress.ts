@@ -80,7 +80,7 @@ export class RunProgress {
           this.bar?.done();
           this.bar = undefined;
           this.log(
-            `run ${event.runId}: ${stateName(changed.state)}${changed.message ? ` (${changed.message})` : ''}`,
+            `run ${event.runId}: ${stateName(changed.state)}${changed.message && changed.message !== stateName(changed.state) ? ` (${changed.message})` : ''}`,
           );
         }
         break;
