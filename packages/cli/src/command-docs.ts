@@ -369,6 +369,7 @@ async function withSetup(
     };
   }
   const bars = new Map<string, ProgressBar>();
+  const started = new Map<string, { at: number; done: number }>();
   let current: string | undefined;
   const onProgress = (progress: StageProgress) => {
     let bar = bars.get(progress.stage);
@@ -376,11 +377,17 @@ async function withSetup(
       if (current) bars.get(current)?.done();
       bar = new ProgressBar(io.stderr, progress.stage.padEnd(12), progress.total);
       bars.set(progress.stage, bar);
+      // Items finished in an earlier run do not count towards this run's rate.
+      started.set(progress.stage, { at: Date.now(), done: progress.done });
       current = progress.stage;
     }
     bar.update(
       progress.done,
-      { failed: String(progress.failed), 'in flight': String(progress.inFlight) },
+      {
+        rate: `${rate(started.get(progress.stage), progress.done)}/s`,
+        failed: String(progress.failed),
+        'in flight': String(progress.inFlight),
+      },
       progress.total,
     );
   };
@@ -401,6 +408,11 @@ async function withSetup(
     await provider?.close?.();
     for (const close of closers) close();
   }
+}
+
+function rate(start: { at: number; done: number } | undefined, done: number): string {
+  const seconds = start ? (Date.now() - start.at) / 1000 : 0;
+  return seconds > 0 && start ? ((done - start.done) / seconds).toFixed(1) : '0.0';
 }
 
 function dropUndefined(value: Record<string, unknown>): Record<string, unknown> {
