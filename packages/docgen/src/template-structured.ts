@@ -67,13 +67,22 @@ export function templateDomains(spec: Spec, count: number): NamedItem[] {
   const names: string[] = [];
   for (const principle of spec.principles)
     for (const domain of principle.domains) if (!names.includes(domain)) names.push(domain);
+  // No principle names a domain: several sections group them instead, else the spec as a whole.
+  const sections = [
+    ...new Set(
+      spec.principles.flatMap((principle) => (principle.section ? [principle.section] : [])),
+    ),
+  ];
+  const bySection = names.length === 0 && sections.length > 1;
+  if (bySection) names.push(...sections);
   if (names.length === 0) names.push(spec.title);
   const schedule = (name: string) =>
     principleSchedule(
       spec,
-      spec.principles.filter(
-        (principle) =>
-          principle.domains.length === 0 || principle.domains.includes(name) || name === spec.title,
+      spec.principles.filter((principle) =>
+        principle.domains.length > 0
+          ? principle.domains.includes(name)
+          : !bySection || !principle.section || principle.section === name || name === spec.title,
       ),
     );
   const out: NamedItem[] = [];
@@ -104,7 +113,7 @@ export function templateSubdomains(spec: Spec, task: TaskContext): NamedItem[] {
   return distinct(
     ordered.map((principle) => ({
       name: titleOf(principle),
-      description: principle.statement.trim(),
+      description: `${principle.statement.trim()}${principle.tags.length > 0 ? ` Topics: ${principle.tags.join(', ')}.` : ''}`,
       principles: [principle.id],
     })),
     (task.have?.length ?? 0) + (task.count ?? 1),
