@@ -42,12 +42,35 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=15.0,
         help="how long a training child may take to stop before it is terminated",
     )
+    serve.add_argument(
+        "--openai-port",
+        type=int,
+        default=None,
+        help="also serve an OpenAI-compatible HTTP API on this port (0 picks a free one)",
+    )
+    serve.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=16,
+        help="most completions generated together in one batch (1 generates one at a time)",
+    )
+    serve.add_argument(
+        "--batch-window-ms",
+        type=float,
+        default=5.0,
+        help="how long a batch waits for concurrent requests to join it",
+    )
+    serve.add_argument(
+        "--model-cache-size", type=int, default=2, help="models kept loaded for inference"
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> int:
     from midspec_worker import server
+    from midspec_worker.inference.engine import Limits
+    from midspec_worker.openai_http import OpenAIServer
 
     worker = await server.start(
         args.host,
@@ -56,6 +79,11 @@ async def serve(args: argparse.Namespace) -> int:
         args.max_message_mb,
         args.heartbeat_seconds,
         args.shutdown_grace_seconds,
+        inference_limits=Limits(
+            max_batch_size=args.max_batch_size,
+            batch_window_seconds=args.batch_window_ms / 1000,
+            cache_size=args.model_cache_size,
+        ),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -63,7 +91,14 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     # Clients (the TypeScript CLI, tests) wait for exactly this line.
     print(f"midspec-worker listening on {args.host}:{worker.port}", flush=True)
+    openai = None
+    if args.openai_port is not None:
+        openai = OpenAIServer(worker.inference)
+        port = await openai.start(args.host, args.openai_port)
+        print(f"midspec-worker openai listening on {args.host}:{port}", flush=True)
     await stop.wait()
+    if openai is not None:
+        await openai.stop()
     await worker.stop()
     return 0
 

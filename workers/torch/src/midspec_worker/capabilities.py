@@ -22,6 +22,10 @@ IMPLEMENTED_RPCS = (
     "WatchRun",
     "CancelRun",
     "ListCheckpoints",
+    "Sample",
+    "SampleStream",
+    "ScoreLogprobs",
+    "Tokenize",
 )
 _LIBRARIES = ("torch", "transformers", "peft", "tokenizers", "grpcio", "protobuf", "safetensors")
 

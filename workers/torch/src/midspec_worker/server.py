@@ -20,10 +20,12 @@ from midspec_worker.datasets import Datasets
 from midspec_worker.errors import MidspecError, Unsupported
 from midspec_worker.gen.midspec.worker.v1 import (
     datasets_pb2,
+    inference_pb2,
     runs_pb2,
     worker_pb2,
     worker_pb2_grpc,
 )
+from midspec_worker.inference.engine import Inference, Limits
 from midspec_worker.runs import Runs
 from midspec_worker.store import Store
 
@@ -72,15 +74,11 @@ def streaming(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncI
     return wrapper
 
 
-_INFERENCE = (
-    "the inference capability (a later release: Sample, SampleStream, ScoreLogprobs, Tokenize)"
-)
-
-
 class WorkerService(worker_pb2_grpc.WorkerServicer):
-    def __init__(self, datasets: Datasets, runs: Runs) -> None:
+    def __init__(self, datasets: Datasets, runs: Runs, inference: Inference) -> None:
         self._datasets = datasets
         self._runs = runs
+        self._inference = inference
 
     @unary
     async def GetCapabilities(self, request: Any, context: Any) -> Any:
@@ -141,20 +139,39 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
 
     @unary
     async def Sample(self, request: Any, context: Any) -> Any:
-        raise Unsupported(f"Sample is not implemented yet; it arrives with {_INFERENCE}")
+        results = await self._inference.sample_all(request)
+        return inference_pb2.SampleResponse(
+            results=[inference_pb2.PromptCompletions(completions=c) for c in results]
+        )
 
     @streaming
     async def SampleStream(self, request: Any, context: Any) -> Any:
-        raise Unsupported(f"SampleStream is not implemented yet; it arrives with {_INFERENCE}")
-        yield  # pragma: no cover
+        job = await self._inference.sample(request)
+        async for event in job.events():
+            message = inference_pb2.SampleStreamResponse(
+                prompt_index=event.prompt_index,
+                completion_index=event.completion_index,
+                delta=event.delta,
+            )
+            if event.completion is not None:
+                message.finish_reason = event.completion.finish_reason
+                message.completion.CopyFrom(event.completion)
+            yield message
 
     @unary
     async def ScoreLogprobs(self, request: Any, context: Any) -> Any:
-        raise Unsupported(f"ScoreLogprobs is not implemented yet; it arrives with {_INFERENCE}")
+        results = await self._inference.score(request)
+        return inference_pb2.ScoreLogprobsResponse(results=results)
 
     @unary
     async def Tokenize(self, request: Any, context: Any) -> Any:
-        raise Unsupported(f"Tokenize is not implemented yet; it arrives with {_INFERENCE}")
+        tokenized = await self._inference.tokenize(request)
+        return inference_pb2.TokenizeResponse(
+            results=[
+                inference_pb2.Tokenization(count=len(ids), ids=ids if request.return_ids else [])
+                for ids in tokenized
+            ]
+        )
 
 
 @dataclass
@@ -166,12 +183,14 @@ class Worker:
     store: Store
     runs: Runs
     health: Any
+    inference: Inference
 
     async def stop(self, grace: float = 2.0) -> None:
         for service in ("", SERVICE_NAME):
             await self.health.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.runs.stop()
         await self.server.stop(grace)
+        await self.inference.stop()
         self.store.close()
 
 
@@ -182,6 +201,7 @@ async def start(
     max_message_mb: int = 64,
     heartbeat_seconds: float = 5.0,
     shutdown_grace_seconds: float = 15.0,
+    inference_limits: Limits | None = None,
 ) -> Worker:
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at startup
     store = Store(data_dir / "worker.sqlite")
@@ -200,7 +220,9 @@ async def start(
             ("grpc.max_send_message_length", limit),
         ]
     )
-    worker_pb2_grpc.add_WorkerServicer_to_server(WorkerService(datasets, runs), server)
+    inference = Inference(data_dir, store, inference_limits)
+    servicer = WorkerService(datasets, runs, inference)
+    worker_pb2_grpc.add_WorkerServicer_to_server(servicer, server)
     health = health_module.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     for service in ("", SERVICE_NAME):
@@ -211,5 +233,8 @@ async def start(
     bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
     await runs.start()
+    inference.start()
     log.info("serving", extra={"host": host, "port": bound, "data_dir": str(data_dir)})
-    return Worker(server=server, port=bound, store=store, runs=runs, health=health)
+    return Worker(
+        server=server, port=bound, store=store, runs=runs, health=health, inference=inference
+    )
