@@ -25,8 +25,8 @@ from midspec_worker.store import FINAL_STATES, Store, labels_match, timestamp
 from midspec_worker.train import child
 
 log = logging.getLogger("midspec.runs")
-_QUEUED = frozenset({runs_pb2.RUN_STATE_QUEUED})
 _RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
+_STARTABLE = frozenset({runs_pb2.RUN_STATE_QUEUED, runs_pb2.RUN_STATE_RESUMING})
 _INTERRUPTED = (runs_pb2.RUN_STATE_RUNNING, runs_pb2.RUN_STATE_RESUMING)
 _POLL_SECONDS = 0.2
 
@@ -57,24 +57,29 @@ class Runs:
         self._loop_task = asyncio.create_task(self._run_queue(), name="run-queue")
 
     def _recover(self) -> None:
-        """Settle runs a previous worker process left unfinished.
+        """Queue runs a previous worker process left unfinished to resume from their checkpoints.
 
-        Resuming from the last checkpoint belongs here once the engine restores trainer state; until
-        then an interrupted run fails with a retryable error so the client can resubmit it.
+        They go to RESUMING (ahead of queued runs); the training child continues each from its
+        newest stage checkpoint, or from the start when it has none. Event numbering continues.
         """
         for state in _INTERRUPTED:
             for run_id in self._store.run_ids_in_state(state):
-                error = runs_pb2.RunError(
-                    reason="ERROR_REASON_INTERNAL", message="worker restarted", retryable=True
-                )
-                self._store.set_state(
-                    run_id,
-                    runs_pb2.RUN_STATE_FAILED,
-                    "worker restarted",
-                    error=error,
-                    only_from=frozenset({state}),
-                )
-                log.warning("marked interrupted run failed", extra={"run_id": run_id})
+                if self._store.cancel_requested(run_id):
+                    self._store.set_state(
+                        run_id,
+                        runs_pb2.RUN_STATE_CANCELLED,
+                        "cancelled while the worker was down",
+                        only_from=frozenset({state}),
+                    )
+                    continue
+                if state == runs_pb2.RUN_STATE_RUNNING:
+                    self._store.set_state(
+                        run_id,
+                        runs_pb2.RUN_STATE_RESUMING,
+                        "worker restarted; resuming from the last checkpoint",
+                        only_from=_RUNNING,
+                    )
+                log.warning("resuming interrupted run", extra={"run_id": run_id})
 
     async def stop(self) -> None:
         """Stop the queue; the running child stops at a step boundary on SIGTERM, or is killed."""
@@ -145,9 +150,12 @@ class Runs:
 
     def cancel(self, run_id: str) -> runs_pb2.Run:
         run = self.get(run_id)
-        if run.state == runs_pb2.RUN_STATE_QUEUED:
+        if run.state in _STARTABLE:
             self._store.set_state(
-                run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled while queued", only_from=_QUEUED
+                run_id,
+                runs_pb2.RUN_STATE_CANCELLED,
+                "cancelled while queued",
+                only_from=_STARTABLE,
             )
         elif run.state == runs_pb2.RUN_STATE_RUNNING:
             # The child sees this at its next step boundary and records CANCELLED itself.
@@ -186,7 +194,9 @@ class Runs:
 
     async def _run_queue(self) -> None:
         while not self._stopping:
-            queued = self._store.run_ids_in_state(runs_pb2.RUN_STATE_QUEUED)
+            queued = self._store.run_ids_in_state(
+                runs_pb2.RUN_STATE_RESUMING
+            ) + self._store.run_ids_in_state(runs_pb2.RUN_STATE_QUEUED)
             if not queued:
                 self._wake.clear()
                 await self._wake.wait()
@@ -198,8 +208,12 @@ class Runs:
                 self._fail(queued[0], "the worker could not supervise the run")
 
     async def _execute(self, run_id: str) -> None:
+        resuming = self.get(run_id).state == runs_pb2.RUN_STATE_RESUMING
         if not self._store.set_state(
-            run_id, runs_pb2.RUN_STATE_RUNNING, "training started", only_from=_QUEUED
+            run_id,
+            runs_pb2.RUN_STATE_RUNNING,
+            "training resumed" if resuming else "training started",
+            only_from=_STARTABLE,
         ):
             return
         process = self._mp.Process(

@@ -1,10 +1,10 @@
 """Atomic checkpoint writing: everything goes to a hidden staging folder that is renamed at the end,
 so a crash never leaves a checkpoint that looks complete but is not.
 
-Stage checkpoints hold what a resume needs: the adapter (or the full model for full fine-tuning) and,
-in trainer_state.pt, the optimizer, scheduler and RNG states, the data position (micro-batches
-consumed) and whether the stage had finished. The final checkpoint is a merged Hugging Face folder plus, for
-LoRA runs, the adapter in final/adapter.
+Stage checkpoints hold what a resume needs: the adapter (or the full model for full fine-tuning)
+and, in trainer_state.pt, the optimizer, scheduler and RNG states, the data position (micro-batches
+consumed) and whether the stage had finished. The final checkpoint is a merged Hugging Face folder
+plus, for LoRA runs, the adapter in final/adapter.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def restore_rng(state: dict[str, Any]) -> None:
 
 
 def load_state(folder: Path) -> dict[str, Any]:
-    # Our own file, written by save_stage: it holds optimizer state and RNG tuples, not just tensors.
+    # Our own file from save_stage: it holds optimizer state and RNG tuples, not just tensors.
     state: dict[str, Any] = torch.load(folder / "trainer_state.pt", weights_only=False)
     return state
 

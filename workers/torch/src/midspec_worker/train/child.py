@@ -2,7 +2,9 @@
 
 Started with multiprocessing's spawn context (never fork: the parent holds gRPC threads). It owns
 the run's RUNNING -> SUCCEEDED / FAILED / CANCELLED transition; on a worker shutdown it stops at a
-step boundary and leaves the run RUNNING, so a restarted worker knows it was interrupted.
+step boundary and leaves the run RUNNING, so a restarted worker resumes it. A run that has stage
+checkpoints continues from the newest: finished stages are restored from their last checkpoint,
+the interrupted one from its weights, optimizer, scheduler, RNG and data position.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -92,8 +95,17 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> None:
 
 
 def _exit_with_parent() -> None:
-    """A spawned child outlives a killed parent; poll for that and exit instead of training on."""
+    """A spawned child outlives a killed parent; it must not train on beside the restarted worker's
+    resumed child. On Linux the kernel kills it with the parent; elsewhere a thread polls."""
     parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -144,10 +156,12 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
     run_dir = data_dir / "runs" / run_id / "checkpoints"
 
-    def checkpoint(current: Any, stage: runspec.StagePlan, step: int) -> None:
+    def checkpoint(
+        current: Any, stage: runspec.StagePlan, step: int, state: dict[str, Any]
+    ) -> None:
         checkpoint_id = f"stage-{stage.index}-step-{step}"
         target = run_dir / checkpoint_id
-        state = {"stage_index": stage.index, "step": step}
+        state = {**state, "stage_index": stage.index, "step": step}
         saved = checkpoints.save_stage(target, current, tokenizer, state)
         store.add_checkpoint(
             checkpoints.record(run_id, checkpoint_id, stage.index, step, False, saved, target),
@@ -163,9 +177,26 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         dtype=dtype,
         seed=plan.seed,
     )
+    saved = store.list_checkpoints(run_id)
+    if any(c.final for c in saved):
+        # The previous process wrote the final checkpoint and died before recording success.
+        return
+    # The newest checkpoint of each stage; an interrupted run continues from the newest of all.
+    latest = {c.stage_index: c for c in saved if (run_dir / c.id / "trainer_state.pt").is_file()}
+    resume_from = latest[max(latest)] if latest else None
+    if resume_from is not None:
+        note(f"resuming from checkpoint {resume_from.id}")
     for stage in plan.stages:
         if should_stop():
             raise Stopped()
+        resume = None
+        if resume_from is not None and stage.index <= resume_from.stage_index:
+            folder = run_dir / latest[stage.index].id
+            state = checkpoints.load_state(folder)
+            if state.get("finished", False):
+                model = engine.restore_stage(model, stage, folder, plan.seed)
+                continue
+            resume = engine.Resume(folder=folder, state=state)
         sources = []
         for dataset_id, weight in stage.sources:
             fmt = formats[dataset_id]
@@ -177,12 +208,12 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         examples = data.mix(sources, plan.seed + stage.index)
         kind = "text" if stage.kind == caps.STAGE_KIND_MIDTRAIN else "chat"
         note(f"stage {stage.index} ({stage.name}): {len(examples)} {kind} examples")
-        model = engine.train_stage(model, tokenizer, stage, examples, ctx)
+        model = engine.train_stage(model, tokenizer, stage, examples, ctx, resume)
     target = run_dir / "final"
-    model, saved = checkpoints.save_final(target, model, tokenizer)
+    model, formats_saved = checkpoints.save_final(target, model, tokenizer)
     last = plan.stages[-1]
     current = store.get_run(run_id)
     step = current.step if current is not None else 0
     store.add_checkpoint(
-        checkpoints.record(run_id, "final", last.index, step, True, saved, target), target
+        checkpoints.record(run_id, "final", last.index, step, True, formats_saved, target), target
     )

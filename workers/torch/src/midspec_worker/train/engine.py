@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -15,7 +17,7 @@ import torch.nn.functional as F
 from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.runspec import StagePlan
-from midspec_worker.train import packing
+from midspec_worker.train import checkpoints, packing
 from midspec_worker.train.data import Example
 from midspec_worker.train.packing import IGNORE, Batch
 
@@ -30,11 +32,20 @@ class StageContext:
 
     emit: Callable[[runs_pb2.RunEvent], None]
     should_stop: Callable[[], bool]
-    checkpoint: Callable[[Any, StagePlan, int], None]
+    # (model, stage, step, trainer state): writes a resumable stage checkpoint.
+    checkpoint: Callable[[Any, StagePlan, int, dict[str, Any]], None]
     checkpoint_every_steps: int
     device: torch.device
     dtype: torch.dtype
     seed: int
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a stage picks up after a restart: a checkpoint folder and its trainer state."""
+
+    folder: Path
+    state: dict[str, Any]
 
 
 def token_losses(model: Any, batch: Batch) -> torch.Tensor:
@@ -79,6 +90,13 @@ def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
         raise InvalidRequest(f"stages[{stage.index}].adapter.lora: {error}") from None
 
 
+def restore_stage(model: Any, stage: StagePlan, folder: Path, seed: int) -> Any:
+    """Rebuild a finished stage without training: its adapter (or model) from a checkpoint."""
+    model = prepare_adapter(model, stage, seed)
+    checkpoints.load_weights(model, folder)
+    return model
+
+
 def plan_steps(stage: StagePlan, micro_batches_per_epoch: int, tokens_per_epoch: int) -> int:
     """Optimizer steps for the stage: the first of its budget limits; one epoch when none is set."""
     steps_per_epoch = max(1, math.ceil(micro_batches_per_epoch / stage.gradient_accumulation_steps))
@@ -105,9 +123,14 @@ def micro_batches(rows: list[list[Example]], size: int, seed: int) -> Iterator[l
 
 
 def train_stage(
-    model: Any, tokenizer: Any, stage: StagePlan, examples: list[Example], ctx: StageContext
+    model: Any,
+    tokenizer: Any,
+    stage: StagePlan,
+    examples: list[Example],
+    ctx: StageContext,
+    resume: Resume | None = None,
 ) -> Any:
-    """Train one stage; return the (possibly adapter-wrapped) model."""
+    """Train one stage, or finish it from `resume`; return the (possibly adapter-wrapped) model."""
     if not examples:
         raise ValueError(f"stage {stage.index} has no trainable examples")
     rows = packing.pack(examples, stage.max_length) if stage.packing else packing.unpacked(examples)
@@ -118,6 +141,8 @@ def train_stage(
     total_steps = plan_steps(stage, per_epoch, tokens_per_epoch)
 
     model = prepare_adapter(model, stage, ctx.seed)
+    if resume is not None:
+        checkpoints.load_weights(model, resume.folder)
     if stage.gradient_checkpointing:
         # Non-reentrant checkpointing works with frozen base weights (LoRA) without extra hooks.
         # transformers 5 renamed gradient to activation checkpointing; 4.x has only the old name.
@@ -143,29 +168,53 @@ def train_stage(
     )
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     stream = micro_batches(rows, stage.micro_batch_size, ctx.seed + stage.index)
-    pending = [next(stream)]
-
-    model.eval()
-    with torch.no_grad():
-        first = packing.collate(pending[0], pad_id).to(ctx.device, ctx.dtype)
-        initial_loss = float(token_losses(model, first).sum() / max(1, first.loss_tokens))
-    ctx.emit(
-        runs_pb2.RunEvent(
-            stage_started=runs_pb2.StageStarted(
-                stage_index=stage.index,
-                name=stage.name,
-                total_steps=total_steps,
-                num_tokens=tokens_per_epoch,
-                packing_efficiency=packing_efficiency,
-                initial_loss=initial_loss,
+    tokens_seen = 0
+    consumed = 0  # the data position: micro-batches taken from the stream so far
+    first_step = 1
+    pending: list[list[list[Example]]] = []
+    if resume is None:
+        pending.append(next(stream))
+        model.eval()
+        with torch.no_grad():
+            first = packing.collate(pending[0], pad_id).to(ctx.device, ctx.dtype)
+            loss = float(token_losses(model, first).sum() / max(1, first.loss_tokens))
+        ctx.emit(
+            runs_pb2.RunEvent(
+                stage_started=runs_pb2.StageStarted(
+                    stage_index=stage.index,
+                    name=stage.name,
+                    total_steps=total_steps,
+                    num_tokens=tokens_per_epoch,
+                    packing_efficiency=packing_efficiency,
+                    initial_loss=loss,
+                )
             )
         )
-    )
+    else:
+        state = resume.state
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        consumed = state["consumed"]
+        tokens_seen = state["tokens_seen"]
+        loss = state["loss"]
+        first_step = state["step"] + 1
+        # The stream is a pure function of the seed, so skipping replays the exact data order.
+        stream = itertools.islice(stream, consumed, None)
+        checkpoints.restore_rng(state)
     model.train()
-    tokens_seen = 0
-    consumed = 0
-    loss = initial_loss
-    for step in range(1, total_steps + 1):
+    step = first_step - 1
+
+    def trainer_state(finished: bool) -> dict[str, Any]:
+        return {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "consumed": consumed,
+            "tokens_seen": tokens_seen,
+            "loss": loss,
+            "finished": finished,
+        }
+
+    for step in range(first_step, total_steps + 1):
         if ctx.should_stop():
             raise Stopped()
         started = time.perf_counter()
@@ -208,14 +257,14 @@ def train_stage(
                 )
             )
         )
+        if stage.max_tokens and tokens_seen >= stage.max_tokens:
+            break
         if (
             ctx.checkpoint_every_steps
             and step % ctx.checkpoint_every_steps == 0
             and step < total_steps
         ):
-            ctx.checkpoint(model, stage, step)
-        if stage.max_tokens and tokens_seen >= stage.max_tokens:
-            break
+            ctx.checkpoint(model, stage, step, trainer_state(False))
     if stage.gradient_checkpointing:
         if hasattr(model, "activation_checkpointing_disable"):
             model.activation_checkpointing_disable()
@@ -226,5 +275,5 @@ def train_stage(
             stage_finished=runs_pb2.StageFinished(stage_index=stage.index, final_loss=loss)
         )
     )
-    ctx.checkpoint(model, stage, step)
+    ctx.checkpoint(model, stage, step, trainer_state(True))
     return model
