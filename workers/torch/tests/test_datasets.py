@@ -27,7 +27,7 @@ async def test_upload_stores_and_deduplicates(stub, worker, tmp_path):
 
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
-    [({"sha256": "0" * 64}, "sha256 mismatch"), ({"size_bytes": 10_000}, "size mismatch")],
+    [({"sha256": "0" * 64}, "sha256 mismatch"), ({"size_bytes": 10}, "more than the declared")],
 )
 async def test_checksum_or_size_mismatch_stores_nothing(stub, tmp_path, overrides, fragment):
     data = jsonl(text_records(3))
@@ -99,6 +99,22 @@ async def test_interrupted_upload_resumes(stub, tmp_path):
     assert done.dataset.id == sha and done.dataset.num_records == 20
     status = await stub.GetUploadStatus(datasets_pb2.GetUploadStatusRequest(sha256=sha))
     assert status.complete and status.dataset.id == sha
+
+
+async def test_short_stream_is_an_interrupted_upload(stub, tmp_path):
+    data = jsonl(text_records(5))
+    half = len(data) // 2
+    sha = hashlib.sha256(data).hexdigest()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await upload(stub, data[:half], TEXT, sha256=sha, size_bytes=len(data))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert trailers(caught.value)["midspec-retryable"] == "true"
+    assert trailers(caught.value)["midspec-reason"] == "ERROR_REASON_BAD_STATE"
+    assert f"header.offset={half}" in caught.value.details()
+    status = await stub.GetUploadStatus(datasets_pb2.GetUploadStatusRequest(sha256=sha))
+    assert status.received_bytes == half and not status.complete
+    done = await upload(stub, data[half:], TEXT, offset=half, sha256=sha, size_bytes=len(data))
+    assert done.dataset.num_records == 5
 
 
 async def test_upload_idempotency_key(stub):

@@ -1,8 +1,9 @@
 """Content-addressed dataset storage: resumable, verified uploads of JSONL files.
 
 Bytes stream into DIR/uploads/<sha256>.part while being hashed; only a complete, verified and
-validated file is renamed into DIR/datasets/<sha256>.jsonl. A stream that breaks keeps its partial
-file so the client can resume from GetUploadStatus.received_bytes.
+validated file is renamed into DIR/datasets/<sha256>.jsonl. A stream that breaks, or ends before
+size_bytes have arrived, keeps its partial file so the client can resume from
+GetUploadStatus.received_bytes; a short stream fails with FAILED_PRECONDITION, retryable.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from midspec_worker.errors import (
     IdempotencyConflict,
     InvalidRequest,
     MidspecError,
+    UploadIncomplete,
 )
 from midspec_worker.gen.midspec.worker.v1 import datasets_pb2
 from midspec_worker.store import Store, timestamp
@@ -32,7 +34,6 @@ log = logging.getLogger("midspec.datasets")
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CANCEL_GRACE_SECONDS = 0.25
 _FORMATS = (datasets_pb2.DATASET_FORMAT_TEXT, datasets_pb2.DATASET_FORMAT_CHAT)
 
 
@@ -147,16 +148,15 @@ class Datasets:
             # Rejected for its content: nothing is left behind.
             part.unlink(missing_ok=True)
             raise
-        # Any other exit (cancelled, connection lost) keeps the bytes for a resume. grpc.aio ends
-        # the request stream of a cancelled call like a finished one and cancels the handler a
-        # moment later, so a short stream waits briefly: a cancellation meanwhile keeps the bytes.
+        # Any other exit (cancelled, connection lost) keeps the bytes for a resume, and so does a
+        # stream that ends early: grpc.aio ends a cancelled call's request stream like a finished
+        # one, so the two cannot be told apart, and the contract treats both as interrupted.
         if received < header.size_bytes:
-            await asyncio.sleep(_CANCEL_GRACE_SECONDS)
+            raise UploadIncomplete(
+                f"the upload stream ended after {received} of {header.size_bytes} bytes; the bytes "
+                f"are kept: resume with header.offset={received} (see GetUploadStatus)"
+            )
         try:
-            if received != header.size_bytes:
-                raise ChecksumMismatch(
-                    f"size mismatch: declared {header.size_bytes} bytes, received {received}"
-                )
             if digest.hexdigest() != header.sha256:
                 raise ChecksumMismatch(
                     f"sha256 mismatch: declared {header.sha256}, received {digest.hexdigest()}"

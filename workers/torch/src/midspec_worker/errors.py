@@ -72,6 +72,16 @@ class Busy(MidspecError):
     retryable = True
 
 
+class UploadIncomplete(BadState):
+    """An upload stream ended early; the bytes are kept and the client resumes from them."""
+
+    retryable = True
+
+
+class Unauthenticated(MidspecError):
+    reason = "ERROR_REASON_UNAUTHENTICATED"
+
+
 class Internal(MidspecError):
     reason = "ERROR_REASON_INTERNAL"
     retryable = True
@@ -90,6 +100,7 @@ STATUS_CODES: tuple[tuple[type[MidspecError], grpc.StatusCode], ...] = (
     (Unsupported, grpc.StatusCode.UNIMPLEMENTED),
     (LimitExceeded, grpc.StatusCode.INVALID_ARGUMENT),
     (Busy, grpc.StatusCode.ABORTED),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (BadState, grpc.StatusCode.FAILED_PRECONDITION),
     (Internal, grpc.StatusCode.INTERNAL),
     (MidspecError, grpc.StatusCode.INTERNAL),
