@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startWorker } from './start-worker.js';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '50061' },
+    'data-dir': { type: 'string', default: '.midspec/byow-worker' },
+    'train-command': { type: 'string', default: process.env.BYOW_TRAIN_COMMAND },
+    model: { type: 'string', multiple: true },
+  },
+});
+
+const trainCommand =
+  values['train-command'] ??
+  `node ${JSON.stringify(new URL('../scripts/fake-trainer.mjs', import.meta.url).pathname)}`;
+const worker = await startWorker({
+  host: values.host,
+  port: Number(values.port),
+  dataDir: resolve(values['data-dir'] ?? '.midspec/byow-worker'),
+  trainCommand,
+  models: values.model,
+});
+console.log(`bring-your-own-worker listening on ${worker.address} (trains with: ${trainCommand})`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    void worker.close().then(() => process.exit(0));
+  });
