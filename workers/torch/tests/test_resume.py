@@ -114,7 +114,10 @@ def _start_worker(data_dir):
         + ["--data-dir", str(data_dir), "--heartbeat-seconds", "0.5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "MIDSPEC_TORCH_THREADS": "1"},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "MIDSPEC_WORKER_TOKEN"},
+            "MIDSPEC_TORCH_THREADS": "1",
+        },
         text=True,
     )
     assert process.stdout is not None

@@ -63,8 +63,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument(
         "--model-cache-size", type=int, default=2, help="models kept loaded for inference"
     )
+    serve.add_argument(
+        "--token",
+        default=None,
+        help="require 'authorization: Bearer TOKEN' on every call but health checks "
+        "(default: $MIDSPEC_WORKER_TOKEN; unset means no authentication)",
+    )
+    serve.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain for TLS")
+    serve.add_argument("--tls-key", type=Path, default=None, help="PEM private key for TLS")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    # An explicit flag first, then the environment; an empty value means no token.
+    args.token = args.token if args.token is not None else os.environ.get("MIDSPEC_WORKER_TOKEN")
+    return args
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -84,6 +97,8 @@ async def serve(args: argparse.Namespace) -> int:
             batch_window_seconds=args.batch_window_ms / 1000,
             cache_size=args.model_cache_size,
         ),
+        token=args.token or None,
+        tls=(args.tls_cert, args.tls_key) if args.tls_cert is not None else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -61,6 +61,10 @@ class LimitExceeded(MidspecError):
     reason = "ERROR_REASON_LIMIT_EXCEEDED"
 
 
+class MessageTooLarge(LimitExceeded):
+    """A gRPC message over the worker's size limit (RESOURCE_EXHAUSTED, like gRPC core's own)."""
+
+
 class BadState(MidspecError):
     reason = "ERROR_REASON_BAD_STATE"
 
@@ -98,6 +102,7 @@ STATUS_CODES: tuple[tuple[type[MidspecError], grpc.StatusCode], ...] = (
     (ModelNotFound, grpc.StatusCode.NOT_FOUND),
     (IdempotencyConflict, grpc.StatusCode.ALREADY_EXISTS),
     (Unsupported, grpc.StatusCode.UNIMPLEMENTED),
+    (MessageTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (LimitExceeded, grpc.StatusCode.INVALID_ARGUMENT),
     (Busy, grpc.StatusCode.ABORTED),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),

@@ -14,7 +14,7 @@ from grpc_health.v1 import health as health_module
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from midspec_worker import errors
+from midspec_worker import errors, security
 from midspec_worker.capabilities import capabilities
 from midspec_worker.datasets import Datasets
 from midspec_worker.errors import MidspecError, Unsupported
@@ -202,7 +202,10 @@ async def start(
     heartbeat_seconds: float = 5.0,
     shutdown_grace_seconds: float = 15.0,
     inference_limits: Limits | None = None,
+    token: str | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> Worker:
+    """Start serving; `token` requires a bearer token, `tls` is (certificate, private key)."""
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at startup
     store = Store(data_dir / "worker.sqlite")
     datasets = Datasets(data_dir, store)
@@ -215,10 +218,11 @@ async def start(
     )
     limit = max_message_mb * 1024 * 1024
     server = grpc.aio.server(
+        interceptors=[security.Guard(token, limit)],
         options=[
-            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_receive_message_length", security.core_receive_limit(limit)),
             ("grpc.max_send_message_length", limit),
-        ]
+        ],
     )
     inference = Inference(data_dir, store, inference_limits)
     servicer = WorkerService(datasets, runs, inference)
@@ -230,7 +234,10 @@ async def start(
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_module.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    if tls is not None:
+        bound = server.add_secure_port(f"{host}:{port}", security.server_credentials(*tls))
+    else:
+        bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
     await runs.start()
     inference.start()
