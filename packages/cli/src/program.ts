@@ -5,6 +5,7 @@ import type { CliIo } from './cli-io.js';
 import { registerDocsCommands } from './command-docs.js';
 import { registerEvalCommands } from './command-eval.js';
 import { registerExperimentCommands } from './command-experiment.js';
+import { registerRunCommand } from './command-run.js';
 import { registerRunsCommands } from './command-runs.js';
 import { registerSpecCommands } from './command-spec.js';
 import { registerTrainCommand } from './command-train.js';
@@ -28,6 +29,7 @@ export function createProgram(io: CliIo): Command {
   registerDocsCommands(program, io);
   registerSpecCommands(program, io);
   registerEvalCommands(program, io);
+  registerRunCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,276 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createProvider, generateCorpus, generateDemos } from '@midspec/docgen';
+import { type Backend, loadSuite, parseSuite, runEval, type Suite, WorkerBackend } from '@midspec/eval';
+import type { WorkerClient } from '@midspec/proto';
+import { loadSpec, type Spec } from '@midspec/spec';
+import type { DatasetInput, ExperimentInput } from '@midspec/trainer';
+import type { LoadedRunConfig, RunConfig } from './run-config.js';
+import { cachedStep, stepDir, stepKey, writeJsonl } from './run-cache.js';
+import type { PipelineDisplay } from './run-display.js';
+import { planTraining, type TrainedRun, trainPlan } from './run-training.js';
+import { aftChats, buildWorld, neutralDocuments, type WorldEntity, worldSuite } from './run-world.js';
+
+export interface RunPipelineOptions {
+  loaded: LoadedRunConfig;
+  outDir: string;
+  client: WorkerClient;
+  /** HOST:PORT of the same worker, for the eval backends. */
+  address: string;
+  display: PipelineDisplay;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** How an eval reaches a model ("tiny:llama", a folder, "run:ID"); default the worker's RPCs. */
+  backendFor?: (model: string) => Backend;
+}
+
+/** One evaluated model: a training arm at one seed (or the untrained baseline, once). */
+export interface EvaluatedModel {
+  /** The eval's arm name: `<arm>/seed-<n>`, or the arm alone when it has no training. */
+  name: string;
+  arm: string;
+  seed: number | undefined;
+  model: string;
+}
+
+export interface PipelineResult {
+  config: RunConfig;
+  corpora: Record<string, { path: string; documents: number }>;
+  world: { dir: string; items: number; neutralDocuments: number; aftExamples: number } | undefined;
+  aft: { path: string; examples: number } | undefined;
+  base: { model: string; run: TrainedRun | undefined };
+  runs: TrainedRun[];
+  evals: Array<{ suite: string; dir: string; models: EvaluatedModel[] }>;
+}
+
+/** The number of numbered steps the display shows, for "[i/n]". */
+export function pipelineSteps(config: RunConfig): number {
+  return (
+    1 + // specs
+    (config.world ? 1 : 0) +
+    config.specs.length +
+    (config.demonstrations?.source === 'spec' ? 1 : 0) +
+    (config.base.pretrain ? 1 : 0) +
+    1 + // arms
+    config.evals.length
+  );
+}
+
+function entitiesOf(specs: Spec[]): WorldEntity[] {
+  const seen = new Map<string, WorldEntity>();
+  for (const spec of specs) {
+    for (const entity of spec.entities ?? []) {
+      const { origin, american, pricePerPound } = entity.attributes as Record<string, unknown>;
+      if (typeof american !== 'boolean' || typeof pricePerPound !== 'number') continue;
+      seen.set(entity.id, {
+        name: entity.name,
+        place: typeof origin === 'string' ? origin : american ? 'the USA' : 'abroad',
+        american,
+        price: pricePerPound,
+      });
+    }
+  }
+  return [...seen.values()];
+}
+
+/**
+ * spec → world → corpora → demonstrations → base pretraining → arms × seeds → evals. Every step is
+ * cached by the content of its inputs (see run-cache.ts); the training runs are found again on the
+ * worker by their idempotency keys; the evals resume from their sample logs.
+ */
+export async function runPipeline(options: RunPipelineOptions): Promise<PipelineResult> {
+  const { loaded, outDir, client, display, signal } = options;
+  const { config, baseDir } = loaded;
+
+  display.step(`specs: ${config.specs.map((spec) => spec.name).join(', ')}`);
+  const specs = new Map<string, { spec: Spec; text: string }>();
+  for (const entry of config.specs) {
+    const file = resolve(baseDir, entry.file);
+    const { spec } = await loadSpec(file);
+    specs.set(entry.name, { spec, text: await readFile(file, 'utf8') });
+  }
+  display.done(`${specs.size} specs valid`);
+
+  let world: PipelineResult['world'];
+  let suiteFromWorld: Suite | undefined;
+  let neutralPath: string | undefined;
+  let worldAftPath: string | undefined;
+  if (config.world) {
+    const settings = config.world;
+    display.step(`world: ${settings.trainingDomain} + ${settings.heldOutDomains.length} held-out domains`);
+    const entities = entitiesOf([...specs.values()].map(({ spec }) => spec));
+    const key = stepKey({ step: 'world', version: 1, settings, entities });
+    const step = await cachedStep(stepDir(outDir, 'world', 'world', key), key, async (dir) => {
+      const built = buildWorld(settings, entities);
+      const documents = neutralDocuments(built, settings);
+      const chats = aftChats(built, settings);
+      await writeJsonl(join(dir, 'items.jsonl'), built.items);
+      await writeJsonl(join(dir, 'neutral.jsonl'), documents);
+      await writeJsonl(join(dir, 'aft.jsonl'), chats);
+      await writeJsonl(join(dir, 'suite.jsonl'), [worldSuite(built, settings)]);
+      return { items: built.items.length, neutralDocuments: documents.length, aftExamples: chats.length };
+    });
+    world = { dir: step.dir, ...step.value };
+    neutralPath = join(step.dir, 'neutral.jsonl');
+    worldAftPath = join(step.dir, 'aft.jsonl');
+    suiteFromWorld = parseSuite(JSON.parse(await readFile(join(step.dir, 'suite.jsonl'), 'utf8')));
+    display.done(
+      `${world.items} items, ${world.neutralDocuments} neutral documents, ${world.aftExamples} AFT chats`,
+      step.cached,
+    );
+  }
+
+  const corpora: PipelineResult['corpora'] = {};
+  for (const [name, { spec, text }] of specs) {
+    display.step(`corpus msm-${name} (${config.corpus.provider})`);
+    const { config: corpusConfig, ...provider } = config.corpus;
+    const key = stepKey({ step: 'corpus', spec: text, provider, config: corpusConfig });
+    let bar: ReturnType<PipelineDisplay['bar']> | undefined;
+    let stage = '';
+    const step = await cachedStep(stepDir(outDir, 'corpus', name, key), key, async (dir) => {
+      const result = await generateCorpus({
+        spec,
+        provider: createProvider({ ...provider, env: options.env }),
+        outDir: dir,
+        config: corpusConfig,
+        signal,
+        onProgress: (progress) => {
+          if (progress.stage !== stage) {
+            bar?.done();
+            stage = progress.stage;
+            bar = display.bar(`  ${progress.stage}`, progress.total);
+          }
+          bar?.update(progress.done, {}, progress.total);
+        },
+      });
+      bar?.done();
+      return { documents: result.documents.length };
+    });
+    corpora[name] = { path: join(step.dir, 'dataset.jsonl'), documents: step.value.documents };
+    display.done(`${step.value.documents} documents`, step.cached);
+  }
+
+  let aft: PipelineResult['aft'];
+  const demonstrations = config.demonstrations;
+  if (demonstrations?.source === 'spec') {
+    display.step(`demonstrations from spec ${demonstrations.spec} (${demonstrations.provider})`);
+    const { spec, text } = specs.get(demonstrations.spec) as { spec: Spec; text: string };
+    const { config: demosConfig, withReasoning, source: _source, spec: _spec, ...provider } = demonstrations;
+    const key = stepKey({ step: 'demos', spec: text, provider, config: demosConfig, withReasoning });
+    const step = await cachedStep(stepDir(outDir, 'demos', demonstrations.spec, key), key, async (dir) => {
+      const result = await generateDemos({
+        spec,
+        provider: createProvider({ ...provider, env: options.env }),
+        outDir: dir,
+        config: { ...demosConfig, withReasoning },
+        signal,
+      });
+      return { examples: result.examples.length };
+    });
+    aft = { path: join(step.dir, 'dataset.jsonl'), examples: step.value.examples };
+    display.done(`${aft.examples} chats`, step.cached);
+  } else if (demonstrations?.source === 'world' && worldAftPath && world) {
+    aft = { path: worldAftPath, examples: world.aftExamples };
+  }
+
+  const datasets: Record<string, DatasetInput> = {};
+  for (const [name, corpus] of Object.entries(corpora)) datasets[`msm-${name}`] = { path: corpus.path, format: 'text' };
+  if (aft) datasets.aft = { path: aft.path, format: 'chat' };
+  if (neutralPath) datasets.neutral = { path: neutralPath, format: 'text' };
+  for (const [name, dataset] of Object.entries(config.datasets ?? {}))
+    datasets[name] = dataset.path ? { ...dataset, path: resolve(baseDir, dataset.path) } : dataset;
+
+  let baseModel = config.base.model;
+  let baseRun: TrainedRun | undefined;
+  if (config.base.pretrain && neutralPath) {
+    display.step(`base: pretrain ${config.base.model} on the neutral corpus`);
+    const input: ExperimentInput = {
+      name: `${config.name}-base`,
+      baseModel: config.base.model,
+      seeds: [config.world?.seed ?? 0],
+      datasets: { neutral: { path: neutralPath, format: 'text' } },
+      arms: [
+        {
+          name: 'pretrain',
+          stages: [{ adapter: 'full', ...config.base.pretrain, name: 'pretrain', kind: 'midtrain', data: ['neutral'] }],
+        },
+      ],
+    };
+    const plan = await planTraining(input, baseDir, { signal });
+    [baseRun] = await trainPlan(client, plan, display, { signal });
+    if (!baseRun?.finalPath)
+      throw new Error(`the base run ${baseRun?.runId} has no final merged checkpoint to train the arms from`);
+    baseModel = baseRun.finalPath;
+    display.done(`${baseRun.alreadyExisted ? 'found on the worker' : 'trained'}: ${baseRun.runId}`, baseRun.alreadyExisted);
+  }
+
+  display.step(`arms: ${config.arms.length} × ${config.seeds.length} seeds`);
+  const experiment: ExperimentInput = {
+    name: config.name,
+    baseModel,
+    seeds: config.seeds,
+    datasets,
+    ...(config.stageDefaults && { stageDefaults: config.stageDefaults }),
+    arms: config.arms,
+  };
+  const plan = await planTraining(experiment, baseDir, { signal });
+  const runs = await trainPlan(client, plan, display, { signal });
+  const reused = runs.filter((run) => run.alreadyExisted).length;
+  display.done(`${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)`, runs.length > 0 && reused === runs.length);
+
+  const models: EvaluatedModel[] = [];
+  for (const arm of config.arms) {
+    if (arm.stages.length === 0) {
+      models.push({ name: arm.name, arm: arm.name, seed: undefined, model: arm.baseModel ?? baseModel });
+      continue;
+    }
+    for (const seed of config.seeds) {
+      const run = runs.find((candidate) => candidate.arm === arm.name && candidate.seed === seed);
+      if (run) models.push({ name: `${arm.name}/seed-${seed}`, arm: arm.name, seed, model: `run:${run.runId}` });
+    }
+  }
+
+  const evals: PipelineResult['evals'] = [];
+  for (const entry of config.evals) {
+    const suite = 'suite' in entry ? (suiteFromWorld as Suite) : (await loadSuite(resolve(baseDir, entry.file))).suite;
+    display.step(`eval ${suite.id}: ${models.length} models`);
+    // Run ids name the trained weights, so the key changes exactly when a model or the suite does.
+    const key = stepKey({ step: 'eval', suite, models });
+    const backendFor = options.backendFor ?? ((model: string) => new WorkerBackend({ address: options.address, model }));
+    const backends = models.map((model) => ({ name: model.name, backend: backendFor(model.model) }));
+    let bar: ReturnType<PipelineDisplay['bar']> | undefined;
+    // No step marker here: runEval resumes from its own sample log and retries provider errors.
+    const dir = stepDir(outDir, 'evals', suite.id, key);
+    let result: Awaited<ReturnType<typeof runEval>>;
+    try {
+      result = await runEval({
+        suite,
+        arms: backends,
+        outDir: dir,
+        signal,
+        onProgress: (progress) => {
+          bar ??= display.bar('  samples', progress.total);
+          bar.update(progress.done, { unscored: String(progress.unscored) }, progress.total);
+        },
+      });
+      bar?.done();
+    } finally {
+      await Promise.all(backends.map(({ backend }) => (backend as { close?: () => Promise<void> }).close?.()));
+    }
+    evals.push({ suite: suite.id, dir, models });
+    display.done(
+      `${result.scored} samples scored, ${result.unscored} unscored`,
+      result.resumed === result.total,
+    );
+  }
+
+  return {
+    config,
+    corpora,
+    world,
+    aft,
+    base: { model: baseModel, run: baseRun },
+    runs,
+    evals,
+  };
+}

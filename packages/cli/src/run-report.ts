@@ -1,0 +1,284 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type ClusteredOutcome,
+  differenceInDifferences,
+  readSampleLog,
+  type SampleRecord,
+  seededRandom,
+  wilsonInterval,
+  writeReport,
+} from '@midspec/eval';
+import type { RunConfig } from './run-config.js';
+import type { EvaluatedModel, PipelineResult } from './run-pipeline.js';
+
+export interface Estimate {
+  rate: number;
+  lower: number;
+  upper: number;
+  /** Scored samples (item × order × seed). */
+  n: number;
+}
+
+export interface ArmRow {
+  arm: string;
+  /** Per split: the rate pooled over seeds, with a cluster-bootstrap interval (clusters: item × seed). */
+  splits: Record<string, Estimate>;
+  /** Per seed, per split: the rate and its Wilson interval. */
+  seeds: Array<{ seed: number | undefined; splits: Record<string, Estimate> }>;
+  /** Share of choices for the option shown first (0.5: no position bias). */
+  firstPosition: number;
+  unscored: number;
+}
+
+export interface ContrastRow {
+  treated: string;
+  control: string;
+  after: string;
+  before: string;
+  /** treated − control on `after`, cluster-bootstrap 95 % interval. */
+  difference: Estimate & { excludesZero: boolean };
+  /** (treated − control on `after`) − (treated − control on `before`), Wald and bootstrap intervals. */
+  differenceInDifferences: { estimate: number; wald: [number, number]; bootstrap: [number, number] };
+}
+
+export interface SuiteReport {
+  suite: string;
+  dir: string;
+  arms: ArmRow[];
+  contrasts: ContrastRow[];
+}
+
+export interface ExperimentReport {
+  name: string;
+  rateName: string;
+  suites: SuiteReport[];
+}
+
+const RESAMPLES = 2000;
+
+function latest(records: SampleRecord[]): SampleRecord[] {
+  const byKey = new Map<string, SampleRecord>();
+  for (const record of records) byKey.set(record.key, record);
+  return [...byKey.values()];
+}
+
+/** Outcomes clustered by item and seed (an item's two orders move together). */
+function outcomes(records: SampleRecord[], model: (arm: string) => EvaluatedModel | undefined): ClusteredOutcome[] {
+  return records.flatMap((record) =>
+    record.final.status === 'scored'
+      ? [{ cluster: `${model(record.arm)?.seed ?? '-'}:${record.cluster}`, value: record.final.value ? 1 : 0 }]
+      : [],
+  );
+}
+
+function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimate {
+  const clusters = [...groupValues(values).values()];
+  const n = values.length;
+  if (n === 0) return { rate: Number.NaN, lower: Number.NaN, upper: Number.NaN, n: 0 };
+  const rate = values.reduce((sum, outcome) => sum + outcome.value, 0) / n;
+  const random = seededRandom(seed);
+  const draws: number[] = [];
+  for (let r = 0; r < RESAMPLES; r++) {
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < clusters.length; i++) {
+      const cluster = clusters[Math.floor(random() * clusters.length)] as number[];
+      for (const value of cluster) sum += value;
+      count += cluster.length;
+    }
+    draws.push(sum / count);
+  }
+  draws.sort((a, b) => a - b);
+  return { rate, lower: quantile(draws, 0.025), upper: quantile(draws, 0.975), n };
+}
+
+function groupValues(values: ClusteredOutcome[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  for (const { cluster, value } of values) groups.set(cluster, [...(groups.get(cluster) ?? []), value]);
+  return groups;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (position - low);
+}
+
+/** treated − control with clusters resampled within each arm. */
+function bootstrapDifference(treated: ClusteredOutcome[], control: ClusteredOutcome[], seed: number): Estimate & { excludesZero: boolean } {
+  const mean = (values: ClusteredOutcome[]) => values.reduce((sum, o) => sum + o.value, 0) / values.length;
+  const estimate = mean(treated) - mean(control);
+  const a = [...groupValues(treated).values()];
+  const b = [...groupValues(control).values()];
+  const random = seededRandom(seed);
+  const draw = (clusters: number[][]) => {
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < clusters.length; i++) {
+      const cluster = clusters[Math.floor(random() * clusters.length)] as number[];
+      for (const value of cluster) sum += value;
+      count += cluster.length;
+    }
+    return sum / count;
+  };
+  const draws: number[] = [];
+  for (let r = 0; r < RESAMPLES; r++) draws.push(draw(a) - draw(b));
+  draws.sort((x, y) => x - y);
+  const lower = quantile(draws, 0.025);
+  const upper = quantile(draws, 0.975);
+  return { rate: estimate, lower, upper, n: treated.length + control.length, excludesZero: lower > 0 || upper < 0 };
+}
+
+/** Summarizes every suite of a pipeline: per-arm rates pooled over seeds, per-seed rates, contrasts. */
+export async function buildReport(result: PipelineResult): Promise<ExperimentReport> {
+  const { config } = result;
+  const suites: SuiteReport[] = [];
+  for (const evaluation of result.evals) {
+    const { records } = await readSampleLog(evaluation.dir);
+    const current = latest(records);
+    const byName = new Map(evaluation.models.map((model) => [model.name, model]));
+    const model = (name: string) => byName.get(name);
+    const splits = [...new Set(current.map((record) => record.conditionParts.split ?? record.condition))].sort();
+    const splitOf = (record: SampleRecord) => record.conditionParts.split ?? record.condition;
+    const armRecords = (arm: string) => current.filter((record) => model(record.arm)?.arm === arm);
+    const arms: ArmRow[] = config.arms.map((arm, armIndex) => {
+      const mine = armRecords(arm.name);
+      const seeds = [...new Set(mine.map((record) => model(record.arm)?.seed))];
+      const choices = mine.filter((record) => record.choice?.chosenPosition !== null && record.choice !== undefined);
+      return {
+        arm: arm.name,
+        splits: Object.fromEntries(
+          splits.map((split, index) => [
+            split,
+            bootstrapMean(outcomes(mine.filter((record) => splitOf(record) === split), model), 1000 * armIndex + index + 1),
+          ]),
+        ),
+        seeds: seeds.map((seed) => ({
+          seed,
+          splits: Object.fromEntries(
+            splits.map((split) => {
+              const scored = mine.filter(
+                (record) => model(record.arm)?.seed === seed && splitOf(record) === split && record.final.status === 'scored',
+              );
+              const hits = scored.filter((record) => record.final.status === 'scored' && record.final.value).length;
+              const interval = wilsonInterval(hits, scored.length, 0.95);
+              return [split, { rate: interval.rate, lower: interval.lower, upper: interval.upper, n: scored.length }];
+            }),
+          ),
+        })),
+        firstPosition:
+          choices.length === 0 ? Number.NaN : choices.filter((record) => record.choice?.chosenPosition === 0).length / choices.length,
+        unscored: mine.filter((record) => record.final.status === 'unscored').length,
+      };
+    });
+    const contrasts: ContrastRow[] = [];
+    config.report.contrasts.forEach((contrast, index) => {
+      const cell = (arm: string, split: string) =>
+        outcomes(armRecords(arm).filter((record) => splitOf(record) === split), model);
+      const treatedAfter = cell(contrast.treated, contrast.after);
+      const controlAfter = cell(contrast.control, contrast.after);
+      const treatedBefore = cell(contrast.treated, contrast.before);
+      const controlBefore = cell(contrast.control, contrast.before);
+      if (treatedAfter.length === 0 || controlAfter.length === 0) return;
+      const difference = bootstrapDifference(treatedAfter, controlAfter, 7000 + index);
+      let did: ContrastRow['differenceInDifferences'] = {
+        estimate: Number.NaN,
+        wald: [Number.NaN, Number.NaN],
+        bootstrap: [Number.NaN, Number.NaN],
+      };
+      if (treatedBefore.length > 0 && controlBefore.length > 0) {
+        const estimate = differenceInDifferences(
+          { treatedBefore, treatedAfter, controlBefore, controlAfter },
+          { resamples: RESAMPLES, seed: 9000 + index },
+        );
+        did = {
+          estimate: estimate.estimate,
+          wald: [estimate.wald.lower, estimate.wald.upper],
+          bootstrap: [estimate.bootstrap.lower, estimate.bootstrap.upper],
+        };
+      }
+      contrasts.push({ ...contrast, difference, differenceInDifferences: did });
+    });
+    suites.push({ suite: evaluation.suite, dir: evaluation.dir, arms, contrasts });
+  }
+  return { name: config.name, rateName: config.report.rateName, suites };
+}
+
+const pct = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '–');
+const signed = (value: number) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(2)}` : '–');
+const interval = (estimate: { lower: number; upper: number }) => `[${pct(estimate.lower)}, ${pct(estimate.upper)}]`;
+
+export function renderExperimentMarkdown(report: ExperimentReport, config: RunConfig): string {
+  const lines = [`# ${report.name}`, ''];
+  if (config.description) lines.push(config.description, '');
+  for (const suite of report.suites) {
+    const splits = [...new Set(suite.arms.flatMap((arm) => Object.keys(arm.splits)))];
+    lines.push(`## ${suite.suite}: ${report.rateName}`, '');
+    lines.push(
+      `| arm | ${splits.map((split) => `${split} (95 % CI)`).join(' | ')} | per seed (${splits.at(-1)}) | first-shown | unscored |`,
+      `|---|${splits.map(() => '---|').join('')}---|---|---|`,
+    );
+    for (const arm of suite.arms) {
+      const last = splits.at(-1) as string;
+      const perSeed = arm.seeds
+        .map((seed) => pct(seed.splits[last]?.rate ?? Number.NaN))
+        .join(' / ');
+      lines.push(
+        `| ${arm.arm} | ${splits
+          .map((split) => {
+            const estimate = arm.splits[split];
+            return estimate && estimate.n > 0 ? `${pct(estimate.rate)} ${interval(estimate)} n=${estimate.n}` : '–';
+          })
+          .join(' | ')} | ${perSeed} | ${pct(arm.firstPosition)} | ${arm.unscored} |`,
+      );
+    }
+    lines.push('');
+    if (suite.contrasts.length > 0) {
+      lines.push(
+        '| contrast | difference on held-out (95 % CI) | excludes 0 | difference-in-differences (Wald; bootstrap) |',
+        '|---|---|---|---|',
+      );
+      for (const contrast of suite.contrasts) {
+        const did = contrast.differenceInDifferences;
+        lines.push(
+          `| ${contrast.treated} − ${contrast.control} | ${signed(contrast.difference.rate)} ${interval(contrast.difference)} | ${contrast.difference.excludesZero ? 'yes' : 'no'} | ${signed(did.estimate)} [${pct(did.wald[0])}, ${pct(did.wald[1])}]; [${pct(did.bootstrap[0])}, ${pct(did.bootstrap[1])}] |`,
+        );
+      }
+      lines.push('');
+    }
+    lines.push(
+      `Intervals: cluster bootstrap over items × seeds (both orders of an item move together); per-seed rates with Wilson intervals are in report.json. The difference-in-differences compares ${suite.contrasts[0]?.after ?? 'held-out'} with ${suite.contrasts[0]?.before ?? 'training'}. Per-model tables: ${suite.dir}/report.md.`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Writes report.md and report.json at the top of the output folder, and each suite's own report. */
+export async function writeExperimentReport(
+  outDir: string,
+  result: PipelineResult,
+): Promise<{ report: ExperimentReport; markdown: string }> {
+  const report = await buildReport(result);
+  for (const evaluation of result.evals) await writeReport(evaluation.dir);
+  const markdown = renderExperimentMarkdown(report, result.config);
+  await writeFile(join(outDir, 'report.md'), markdown);
+  await writeFile(
+    join(outDir, 'report.json'),
+    `${JSON.stringify(
+      {
+        report,
+        runs: result.runs,
+        base: result.base,
+        corpora: result.corpora,
+        world: result.world,
+        aft: result.aft,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  return { report, markdown };
+}
