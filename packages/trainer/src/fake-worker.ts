@@ -331,8 +331,7 @@ export async function startFakeWorker(
       call.on('cancelled', () => {
         failed = true;
       });
-      // grpc-js may report the half-close before the cancellation: decide a moment later.
-      call.on('end', () => setTimeout(finish, 50));
+      call.on('end', () => finish());
       const finish = () => {
         if (call.cancelled) return;
         if (failed || !header)
@@ -340,6 +339,16 @@ export async function startFakeWorker(
             failure(status.INVALID_ARGUMENT, 'no header', 'ERROR_REASON_INVALID_REQUEST'),
           );
         const bytes = Buffer.concat(chunks);
+        // As the reference worker: a stream that ends short is an interrupted upload, kept for a resume.
+        if (bytes.length < header.sizeBytes)
+          return fail(
+            failure(
+              status.FAILED_PRECONDITION,
+              `the upload stream ended after ${bytes.length} of ${header.sizeBytes} bytes; resume from there`,
+              'ERROR_REASON_BAD_STATE',
+              true,
+            ),
+          );
         const sha = createHash('sha256').update(bytes).digest('hex');
         if (bytes.length !== header.sizeBytes || sha !== header.sha256) {
           partial.delete(header.sha256);
