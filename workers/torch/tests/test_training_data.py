@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 import torch
 
 from midspec_worker import models, runspec
-from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.errors import InvalidData
+from midspec_worker.gen.midspec.worker.v1 import datasets_pb2, runs_pb2
 from midspec_worker.tokenizer import build_tokenizer
 from midspec_worker.train import packing
-from midspec_worker.train.data import Example, chat_example, prepare_messages, text_example
+from midspec_worker.train.data import (
+    Example,
+    chat_example,
+    load_examples,
+    mix,
+    prepare_messages,
+    text_example,
+)
 from midspec_worker.train.engine import plan_steps, token_losses
 from midspec_worker.train.schedule import lr_factor
 
@@ -141,3 +150,33 @@ def test_explicit_zero_is_not_the_default():
         {"d": 1},
     ).stages[0]
     assert (unset.max_grad_norm, unset.packing) == (1.0, True)
+
+
+def test_unrenderable_chat_names_the_line(tmp_path):
+    strict = build_tokenizer()
+    # Like templates that refuse some roles (Gemma's refuses "system"): this one refuses tools.
+    strict.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'tool' %}"
+        "{{ raise_exception('tool turns are not supported') }}{% endif %}"
+        "{{ m['role'] + ': ' + m['content'] + '\\n' }}{% endfor %}"
+        "{% if add_generation_prompt %}assistant: {% endif %}"
+    )
+    good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    bad = {"messages": [{"role": "tool", "content": "42"}, {"role": "assistant", "content": "ok"}]}
+    path = tmp_path / "chats.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (good, good, bad)) + "\n")
+    with pytest.raises(InvalidData) as caught:
+        load_examples(path, datasets_pb2.DATASET_FORMAT_CHAT, strict, 64, True, False)
+    assert caught.value.line == 3
+    assert (
+        "line 3" in caught.value.message and "tool turns are not supported" in caught.value.message
+    )
+
+
+def test_replay_mixture_follows_the_weights():
+    spec_docs = [Example(ids=[1, 2], mask=[True, True]) for _ in range(30)]
+    replay = [Example(ids=[3, 4, 5], mask=[True] * 3) for _ in range(90)]
+    mixed = mix([(spec_docs, 3.0), (replay, 1.0)], seed=0)
+    assert len(mixed) == 120
+    assert sum(len(e.ids) == 2 for e in mixed) == 90  # the spec documents, oversampled 3x
+    assert sum(len(e.ids) == 3 for e in mixed) == 30

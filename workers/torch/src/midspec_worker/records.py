@@ -50,6 +50,12 @@ def validate_file(path: Path, fmt: int) -> int:
 
 
 def iter_records(path: Path, fmt: int) -> Iterator[dict[str, Any]]:
+    for _, record in iter_numbered(path, fmt):
+        yield record
+
+
+def iter_numbered(path: Path, fmt: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Valid records with their 1-based line numbers; InvalidData names the first bad line."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -65,4 +71,4 @@ def iter_records(path: Path, fmt: int) -> Iterator[dict[str, Any]]:
             problem = check_record(record, fmt)
             if problem is not None:
                 raise InvalidData(f"line {number}: {problem}", line=number)
-            yield record
+            yield number, record

@@ -89,12 +89,20 @@ def load_examples(
     strip_reasoning: bool,
 ) -> list[Example]:
     examples = []
-    for record in records.iter_records(path, fmt):
+    for number, record in records.iter_numbered(path, fmt):
         if fmt == datasets_pb2.DATASET_FORMAT_TEXT:
             examples.append(text_example(tokenizer, record["text"], max_length))
-        else:
-            messages = prepare_messages(record["messages"], strip_reasoning)
+            continue
+        messages = prepare_messages(record["messages"], strip_reasoning)
+        try:
             examples.append(chat_example(tokenizer, messages, max_length, assistant_only))
+        except Exception as error:  # noqa: BLE001 - templates raise anything (jinja, ValueError)
+            detail = error.message if isinstance(error, InvalidData) else str(error)
+            raise InvalidData(
+                f"dataset {path.stem} line {number}: the chat cannot be rendered with the model's "
+                f"chat template: {detail or type(error).__name__}",
+                line=number,
+            ) from None
     # Documents with nothing to learn from (an assistant turn cut off by truncation) are dropped.
     return [example for example in examples if len(example.ids) > 1 and any(example.mask[1:])]
 
