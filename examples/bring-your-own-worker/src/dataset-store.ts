@@ -13,16 +13,11 @@ import {
   datasetNotFound,
   invalidData,
   invalidRequest,
+  uploadIncomplete,
 } from './worker-errors.js';
 
 const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-
-/** What an upload stream delivers after its header, and whether the client cancelled it. */
-export interface UploadBody {
-  chunks: AsyncIterable<Uint8Array>;
-  cancelled(): boolean;
-}
 
 /**
  * Content-addressed JSONL datasets in a folder: `<sha256>.jsonl` beside `<sha256>.json` (its
@@ -70,7 +65,7 @@ export class DatasetStore {
   /** Receives one upload: checks the header, appends chunks, then verifies size, hash and lines. */
   async upload(
     header: UploadHeader,
-    body: UploadBody,
+    chunks: AsyncIterable<Uint8Array>,
   ): Promise<{ dataset: Dataset; alreadyExisted: boolean }> {
     checkHeader(header);
     const existing = this.datasets.get(header.sha256);
@@ -84,7 +79,7 @@ export class DatasetStore {
     if (previous) await Promise.race([previous.catch(() => undefined), sleep(2_000)]);
     if (this.active.has(header.sha256))
       throw badState(`an upload of ${header.sha256} is already in progress`);
-    const receiving = this.receive(header, body);
+    const receiving = this.receive(header, chunks);
     this.active.set(header.sha256, receiving);
     try {
       return { dataset: await receiving, alreadyExisted: false };
@@ -93,7 +88,7 @@ export class DatasetStore {
     }
   }
 
-  private async receive(header: UploadHeader, body: UploadBody): Promise<Dataset> {
+  private async receive(header: UploadHeader, chunks: AsyncIterable<Uint8Array>): Promise<Dataset> {
     const part = this.partPath(header.sha256);
     const held = await this.held(header.sha256);
     if (header.offset !== 0 && header.offset !== held)
@@ -103,7 +98,7 @@ export class DatasetStore {
     let received = header.offset;
     const out = createWriteStream(part, { flags: header.offset ? 'a' : 'w' });
     try {
-      for await (const chunk of body.chunks) {
+      for await (const chunk of chunks) {
         received += chunk.length;
         if (received > header.sizeBytes)
           throw checksumMismatch(`received more than the declared ${header.sizeBytes} bytes`);
@@ -117,14 +112,12 @@ export class DatasetStore {
       throw error;
     }
     await close(out);
-    // grpc-js may end the request stream of a cancelled call before it reports the cancellation.
-    if (received < header.sizeBytes) await sleep(200);
-    if (body.cancelled()) throw badState('the upload stream was cancelled; resume it');
+    // A stream that ends early is an interrupted upload, as a broken one is: keep the bytes.
+    if (received < header.sizeBytes)
+      throw uploadIncomplete(
+        `the upload stream ended after ${received} of ${header.sizeBytes} bytes; the bytes are kept: resume with header.offset=${received} (see GetUploadStatus)`,
+      );
     try {
-      if (received !== header.sizeBytes)
-        throw checksumMismatch(
-          `size mismatch: declared ${header.sizeBytes} bytes, received ${received}`,
-        );
       const digest = await hashFile(part);
       if (digest !== header.sha256)
         throw checksumMismatch(`sha256 mismatch: declared ${header.sha256}, received ${digest}`);

@@ -13,13 +13,10 @@ export class ContractError extends Error {
     readonly reason: ErrorReason,
     message: string,
     readonly line?: number,
+    /** User errors are not worth retrying; infrastructure errors are. */
+    readonly retryable = reason === ErrorReason.ERROR_REASON_INTERNAL,
   ) {
     super(message);
-  }
-
-  /** User errors are not worth retrying; infrastructure errors are. */
-  get retryable(): boolean {
-    return this.reason === ErrorReason.ERROR_REASON_INTERNAL;
   }
 }
 
@@ -31,6 +28,15 @@ export const checksumMismatch = (message: string) =>
   new ContractError(status.INVALID_ARGUMENT, ErrorReason.ERROR_REASON_CHECKSUM_MISMATCH, message);
 export const badState = (message: string) =>
   new ContractError(status.FAILED_PRECONDITION, ErrorReason.ERROR_REASON_BAD_STATE, message);
+/** A stream that ended early: the bytes are kept and a retry resumes from them. */
+export const uploadIncomplete = (message: string) =>
+  new ContractError(
+    status.FAILED_PRECONDITION,
+    ErrorReason.ERROR_REASON_BAD_STATE,
+    message,
+    undefined,
+    true,
+  );
 export const datasetNotFound = (id: string) =>
   new ContractError(
     status.NOT_FOUND,

@@ -124,7 +124,7 @@ export function createWorkerService(options: WorkerServiceOptions): WorkerServer
         const first = await messages.next();
         const part = first.done ? undefined : first.value.part;
         if (part?.$case !== 'header') throw invalidRequest('the first message must be a header');
-        return datasets.upload(part.header, { chunks: chunks(), cancelled: () => call.cancelled });
+        return datasets.upload(part.header, chunks());
       })().then(
         (response) => callback(null, response),
         (error: unknown) => callback(toServiceError(error)),
