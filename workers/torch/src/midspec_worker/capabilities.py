@@ -40,6 +40,8 @@ def _version(package: str) -> str:
 def capabilities() -> caps.GetCapabilitiesResponse:
     import torch
 
+    from midspec_worker.train.distributed import max_world_size
+
     devices = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
     versions = {name: _version(name) for name in _LIBRARIES}
     versions["python"] = platform.python_version()
@@ -54,7 +56,7 @@ def capabilities() -> caps.GetCapabilitiesResponse:
         supports_full_finetune=True,
         dtypes=["float32", "bfloat16"],
         devices=devices,
-        max_world_size=1,
+        max_world_size=max_world_size(),
         stage_kinds=[caps.STAGE_KIND_MIDTRAIN, caps.STAGE_KIND_SFT],
         loss_masks=[caps.LOSS_MASK_ALL_TOKENS, caps.LOSS_MASK_ASSISTANT_ONLY],
         # The forms checkpoints are written in; DownloadCheckpoint is not in implemented_rpcs yet.

@@ -72,6 +72,7 @@ class RunPlan:
     seed: int
     dtype: str
     checkpoint_every_steps: int
+    world_size: int = 1
     stages: list[StagePlan] = field(default_factory=list)
 
 
@@ -82,8 +83,12 @@ def validate(spec: runs_pb2.RunSpec, dataset_formats: Mapping[str, int]) -> RunP
         problems.append("base_model: required")
     if not spec.stages:
         problems.append("stages: at least one stage is required")
-    if spec.world_size not in (0, 1):
-        problems.append("world_size: this worker trains with 1 process (see capabilities)")
+    if spec.world_size < 0 or spec.world_size > 1:
+        from midspec_worker.train.distributed import max_world_size
+
+        most = max_world_size()
+        if not 0 <= spec.world_size <= most:
+            problems.append(f"world_size: must be between 1 and {most} (see capabilities)")
     if spec.dtype and spec.dtype not in DTYPES:
         problems.append(f"dtype: must be one of {', '.join(DTYPES)} or empty")
     if spec.checkpoint_every_steps < 0:
@@ -100,6 +105,7 @@ def validate(spec: runs_pb2.RunSpec, dataset_formats: Mapping[str, int]) -> RunP
         seed=spec.seed,
         dtype=spec.dtype,
         checkpoint_every_steps=spec.checkpoint_every_steps,
+        world_size=max(1, spec.world_size),
         stages=stages,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -44,14 +45,62 @@ def entry(data_dir: str, run_id: str) -> None:
     shutdown = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: shutdown.set())
     _exit_with_parent()
-    main(data_dir, run_id, shutdown)
+    world_size = _world_size(data_dir, run_id)
+    if "RANK" not in os.environ and world_size > 1:
+        code = _launch(data_dir, run_id, world_size, shutdown)
+    else:
+        failed = not main(data_dir, run_id, shutdown)
+        # Under torchrun a failed rank must exit non-zero, so torchrun stops the ranks waiting in
+        # a collective for it.
+        code = 1 if failed and "RANK" in os.environ else 0
     logging.shutdown()
-    os._exit(0)
+    os._exit(code)
 
 
-def main(data_dir: str, run_id: str, shutdown: threading.Event) -> None:
-    """Train one run and record its final state; `shutdown` set means stop, leaving it RUNNING."""
+def _world_size(data_dir: str, run_id: str) -> int:
     store = Store(Path(data_dir) / "worker.sqlite")
+    try:
+        run = store.get_run(run_id)
+        return run.spec.world_size if run is not None else 1
+    finally:
+        store.close()
+
+
+def _launch(data_dir: str, run_id: str, world_size: int, shutdown: threading.Event) -> int:
+    """Run the ranks under torchrun; forward a shutdown to it (it forwards SIGTERM to the ranks)."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += [f"--nproc_per_node={world_size}", "-m", "midspec_worker.train.child"]
+    # torchrun dies with this process (and its ranks with torchrun), never training on alone.
+    launcher = subprocess.Popen(command + [data_dir, run_id], preexec_fn=_die_with_parent)
+    while launcher.poll() is None:
+        if shutdown.wait(0.5):
+            launcher.terminate()
+            break
+    return launcher.wait()
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def main(data_dir: str, run_id: str, shutdown: threading.Event) -> bool:
+    """Train one run and record its final state; `shutdown` set means stop, leaving it RUNNING.
+
+    Under torchrun only rank 0 records anything; the other ranks train and follow its decisions.
+    Returns False when the run failed.
+    """
+    store = Store(Path(data_dir) / "worker.sqlite")
+    if os.environ.get("RANK", "0") != "0":
+        try:
+            _train(Path(data_dir), run_id, store, shutdown.is_set)
+        except Stopped:
+            pass
+        finally:
+            store.close()
+        return True
     try:
         _train(
             Path(data_dir),
@@ -62,7 +111,7 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> None:
     except Stopped:
         if not store.cancel_requested(run_id):
             log.info("stopped for worker shutdown", extra={"run_id": run_id})
-            return
+            return True
         store.set_state(
             run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled at a step boundary", only_from=_RUNNING
         )
@@ -76,6 +125,7 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> None:
                 reason=error.reason, message=error.message, retryable=error.retryable
             ),
         )
+        return False
     except Exception as error:
         log.exception("training failed", extra={"run_id": run_id})
         message = f"training failed: {type(error).__name__}: {error}"
@@ -86,12 +136,14 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> None:
             only_from=_RUNNING,
             error=runs_pb2.RunError(reason="ERROR_REASON_INTERNAL", message=message),
         )
+        return False
     else:
         store.set_state(
             run_id, runs_pb2.RUN_STATE_SUCCEEDED, "all stages finished", only_from=_RUNNING
         )
     finally:
         store.close()
+    return True
 
 
 def _exit_with_parent() -> None:
@@ -120,7 +172,7 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     import transformers
 
     from midspec_worker import models, runspec
-    from midspec_worker.train import checkpoints, data, engine
+    from midspec_worker.train import checkpoints, data, distributed, engine
 
     transformers.utils.logging.disable_progress_bar()
     # Library messages join our JSON log lines instead of printing their own format.
@@ -139,13 +191,17 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     if threads:
         # On shared or small machines fewer intra-op threads avoid oversubscription stalls.
         torch.set_num_threads(int(threads))
-    device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    group = distributed.Group()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    group.start(device)
     dtype_name = plan.dtype or ("bfloat16" if device.type == "cuda" else "float32")
     dtype = getattr(torch, dtype_name)
     torch.manual_seed(plan.seed)
 
     def emit(event: runs_pb2.RunEvent) -> None:
-        store.append_event(run_id, event)
+        if group.main:
+            store.append_event(run_id, event)
 
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
@@ -176,13 +232,20 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         device=device,
         dtype=dtype,
         seed=plan.seed,
+        group=group,
     )
     saved = store.list_checkpoints(run_id)
     if any(c.final for c in saved):
         # The previous process wrote the final checkpoint and died before recording success.
         return
-    # The newest checkpoint of each stage; an interrupted run continues from the newest of all.
-    latest = {c.stage_index: c for c in saved if (run_dir / c.id / "trainer_state.pt").is_file()}
+    # The newest resumable checkpoint of each stage; the run continues from the newest of all.
+    latest = {}
+    for record in reversed(saved):
+        folder = run_dir / record.id
+        if record.stage_index in latest or not (folder / "trainer_state.pt").is_file():
+            continue
+        if checkpoints.load_state(folder).get("resumable", True):
+            latest[record.stage_index] = record
     resume_from = latest[max(latest)] if latest else None
     if resume_from is not None:
         note(f"resuming from checkpoint {resume_from.id}")
@@ -209,6 +272,9 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         kind = "text" if stage.kind == caps.STAGE_KIND_MIDTRAIN else "chat"
         note(f"stage {stage.index} ({stage.name}): {len(examples)} {kind} examples")
         model = engine.train_stage(model, tokenizer, stage, examples, ctx, resume)
+    group.stop()
+    if not group.main:
+        return
     target = run_dir / "final"
     model, formats_saved = checkpoints.save_final(target, model, tokenizer)
     last = plan.stages[-1]
@@ -217,3 +283,8 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     store.add_checkpoint(
         checkpoints.record(run_id, "final", last.index, step, True, formats_saved, target), target
     )
+
+
+if __name__ == "__main__":
+    # A torchrun rank: `python -m midspec_worker.train.child DATA_DIR RUN_ID`.
+    entry(sys.argv[1], sys.argv[2])

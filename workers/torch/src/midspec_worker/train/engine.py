@@ -7,7 +7,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.runspec import StagePlan
 from midspec_worker.train import checkpoints, packing
 from midspec_worker.train.data import Example
+from midspec_worker.train.distributed import Group
 from midspec_worker.train.packing import IGNORE, Batch
 
 
@@ -38,6 +39,7 @@ class StageContext:
     device: torch.device
     dtype: torch.dtype
     seed: int
+    group: Group = field(default_factory=Group)
 
 
 @dataclass(frozen=True)
@@ -137,12 +139,18 @@ def train_stage(
     row_length = stage.max_length if stage.packing else max(len(e.ids) for e in examples)
     packing_efficiency = packing.efficiency(rows, row_length)
     tokens_per_epoch = sum(len(e.ids) for e in examples)
-    per_epoch = math.ceil(len(rows) / stage.micro_batch_size)
+    group = ctx.group
+    # micro_batch_size is per process: a global micro-batch holds one slice per rank.
+    global_batch = stage.micro_batch_size * group.world_size
+    per_epoch = math.ceil(len(rows) / global_batch)
     total_steps = plan_steps(stage, per_epoch, tokens_per_epoch)
 
     model = prepare_adapter(model, stage, ctx.seed)
     if resume is not None:
         checkpoints.load_weights(model, resume.folder)
+    whole = model  # unsharded: what checkpoints save and the next stage starts from
+    if group.active:
+        model = group.shard(whole)
     if stage.gradient_checkpointing:
         # Non-reentrant checkpointing works with frozen base weights (LoRA) without extra hooks.
         # transformers 5 renamed gradient to activation checkpointing; 4.x has only the old name.
@@ -167,7 +175,16 @@ def train_stage(
         ),
     )
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    stream = micro_batches(rows, stage.micro_batch_size, ctx.seed + stage.index)
+    stream = micro_batches(rows, global_batch, ctx.seed + stage.index)
+
+    def local(rows_: list[list[Example]]) -> tuple[Batch, float]:
+        """This rank's slice of a global micro-batch, and its weight (0 for an empty slice)."""
+        size = stage.micro_batch_size
+        mine = rows_[group.rank * size : (group.rank + 1) * size]
+        # An empty slice (a short last batch) still joins the collectives, with weight 0.
+        batch = packing.collate(mine or rows_[:1], pad_id).to(ctx.device, ctx.dtype)
+        return batch, 1.0 if mine else 0.0
+
     tokens_seen = 0
     consumed = 0  # the data position: micro-batches taken from the stream so far
     first_step = 1
@@ -176,8 +193,9 @@ def train_stage(
         pending.append(next(stream))
         model.eval()
         with torch.no_grad():
-            first = packing.collate(pending[0], pad_id).to(ctx.device, ctx.dtype)
-            loss = float(token_losses(model, first).sum() / max(1, first.loss_tokens))
+            first, weight = local(pending[0])
+            summed = group.total(weight * float(token_losses(model, first).sum()))
+            loss = summed / max(1.0, group.total(weight * first.loss_tokens))
         ctx.emit(
             runs_pb2.RunEvent(
                 stage_started=runs_pb2.StageStarted(
@@ -204,9 +222,18 @@ def train_stage(
     model.train()
     step = first_step - 1
 
+    def save(step: int, finished: bool) -> None:
+        if group.active:
+            group.gather_into(model, whole)  # every rank takes part in the gather
+        if not group.main:
+            return
+        # Sharded optimizer states are not gathered: a multi-process run resumes at stage ends.
+        ctx.checkpoint(whole, stage, step, trainer_state(finished))
+
     def trainer_state(finished: bool) -> dict[str, Any]:
         return {
-            "optimizer": optimizer.state_dict(),
+            "resumable": finished or not group.active,
+            "optimizer": None if group.active else optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "consumed": consumed,
             "tokens_seen": tokens_seen,
@@ -215,28 +242,31 @@ def train_stage(
         }
 
     for step in range(first_step, total_steps + 1):
-        if ctx.should_stop():
+        if group.any(ctx.should_stop()):
             raise Stopped()
         started = time.perf_counter()
         while len(pending) < stage.gradient_accumulation_steps:
             pending.append(next(stream))
-        batches = [packing.collate(rows_, pad_id).to(ctx.device, ctx.dtype) for rows_ in pending]
+        batches = [local(rows_) for rows_ in pending]
         pending = []
-        # Normalise by the step's loss tokens, so accumulation equals one big batch.
-        loss_tokens = max(1, sum(b.loss_tokens for b in batches))
+        # Normalise by the step's loss tokens over all ranks, so accumulation and data parallelism
+        # equal one big batch. FSDP averages gradients over ranks; the world size undoes that.
+        loss_tokens = max(1.0, group.total(sum(w * b.loss_tokens for b, w in batches)))
         total = 0.0
-        for batch in batches:
-            part = token_losses(model, batch).sum() / loss_tokens
-            part.backward()
+        for batch, weight in batches:
+            part = token_losses(model, batch).sum() * (weight / loss_tokens)
+            (part * group.world_size).backward()
             total += float(part.detach())
+        total = group.total(total)
         clip = stage.max_grad_norm if stage.max_grad_norm > 0 else float("inf")
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, clip))
+        norm = torch.nn.utils.clip_grad_norm_(trainable, clip)
+        grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
         learning_rate = float(scheduler.get_last_lr()[0])
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        real = sum(b.real_tokens for b in batches)
-        computed = sum(b.input_ids.numel() for b in batches)
+        real = int(group.total(sum(w * b.real_tokens for b, w in batches)))
+        computed = int(group.total(sum(w * b.input_ids.numel() for b, w in batches)))
         tokens_seen += real
         consumed += len(batches)
         loss = total
@@ -264,7 +294,7 @@ def train_stage(
             and step % ctx.checkpoint_every_steps == 0
             and step < total_steps
         ):
-            ctx.checkpoint(model, stage, step, trainer_state(False))
+            save(step, False)
     if stage.gradient_checkpointing:
         if hasattr(model, "activation_checkpointing_disable"):
             model.activation_checkpointing_disable()
@@ -275,5 +305,5 @@ def train_stage(
             stage_finished=runs_pb2.StageFinished(stage_index=stage.index, final_loss=loss)
         )
     )
-    ctx.checkpoint(model, stage, step, trainer_state(True))
-    return model
+    save(step, True)
+    return whole
