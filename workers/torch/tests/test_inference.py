@@ -92,6 +92,12 @@ async def test_greedy_max_tokens_and_stop_strings(stub):
     greedy = await stub.Sample(request(LLAMA, [text("Honesty")], temperature=0, max_tokens=24))
     full = greedy.results[0].completions[0]
     assert full.finish_reason == LENGTH and full.completion_tokens == 24
+    # top_k 1, or a tiny top_p, leaves only the argmax: sampling then equals greedy decoding.
+    for narrow in ({"top_k": 1}, {"top_p": 1e-6}):
+        sampled = await stub.Sample(
+            request(LLAMA, [text("Honesty")], temperature=1.5, max_tokens=24, seed=5, **narrow)
+        )
+        assert sampled.results[0].completions[0].text == full.text
     stop = full.text[len(full.text) // 2 : len(full.text) // 2 + 2]
     stopped = await stub.Sample(
         request(LLAMA, [text("Honesty")], temperature=0, max_tokens=24, stop=[stop])

@@ -47,23 +47,44 @@ class Row:
     done: bool = False
 
 
-def choose(logits: torch.Tensor, params: Params, generator: torch.Generator) -> int:
-    """Pick the next token from one row's logits (float32, shape [vocab])."""
-    if params.temperature <= 0:
-        return int(torch.argmax(logits))
-    scores = logits / params.temperature
-    if 0 < params.top_k < scores.shape[-1]:
-        kth = torch.topk(scores, params.top_k).values[-1]
-        scores = scores.masked_fill(scores < kth, float("-inf"))
-    if 0 < params.top_p < 1:
-        ordered, order = torch.sort(scores, descending=True)
-        probs = torch.softmax(ordered, dim=-1)
-        # Keep the smallest prefix whose mass reaches top_p (the first token always stays).
-        drop = torch.cumsum(probs, dim=-1) - probs >= params.top_p
-        ordered = ordered.masked_fill(drop, float("-inf"))
-        scores = torch.full_like(scores, float("-inf")).scatter(0, order, ordered)
+def choose(
+    logits: torch.Tensor, params: list[Params], generators: list[torch.Generator]
+) -> list[int]:
+    """Pick each row's next token from logits (float32, [rows, vocab]), vectorised over rows.
+
+    Sampling is an inverse-CDF draw over the row's tokens (sorted by score when top-k or top-p
+    applies), with one uniform number from the row's own generator per token.
+    """
+    greedy = torch.argmax(logits, dim=-1).tolist()
+    sampled = [i for i, p in enumerate(params) if p.temperature > 0]
+    if not sampled:
+        return greedy
+    index = torch.tensor(sampled)
+    rows = [params[i] for i in sampled]
+    temperature = torch.tensor([p.temperature for p in rows], dtype=torch.float32)
+    scores = logits[index] / temperature.unsqueeze(-1)
+    vocabulary = scores.shape[-1]
+    if any(0 < p.top_k < vocabulary or 0 < p.top_p < 1 for p in rows):
+        scores, order = torch.sort(scores, dim=-1, descending=True)
+    else:  # plain sampling needs no order: skip the sort, the costliest step
+        order = torch.arange(vocabulary).expand_as(scores)
+    top_k = torch.tensor([p.top_k if 0 < p.top_k < vocabulary else vocabulary for p in rows])
+    ranks = torch.arange(vocabulary).unsqueeze(0)
+    scores = scores.masked_fill(ranks >= top_k.unsqueeze(-1), float("-inf"))
     probs = torch.softmax(scores, dim=-1)
-    return int(torch.multinomial(probs, 1, generator=generator))
+    top_p = torch.tensor([p.top_p if 0 < p.top_p < 1 else 2.0 for p in rows])
+    # Keep the smallest prefix whose mass reaches top_p (the first token always stays).
+    drop = torch.cumsum(probs, dim=-1) - probs >= top_p.unsqueeze(-1)
+    probs = probs.masked_fill(drop, 0.0)
+    cumulative = torch.cumsum(probs, dim=-1)
+    draws = torch.cat([torch.rand(1, generator=generators[i]) for i in sampled])
+    picks = torch.searchsorted(cumulative, (draws * cumulative[:, -1]).unsqueeze(-1)).squeeze(-1)
+    kept = (probs > 0).sum(-1) - 1
+    picks = torch.minimum(picks, kept)
+    chosen = order.gather(-1, picks.unsqueeze(-1)).squeeze(-1).tolist()
+    for row, token in zip(sampled, chosen, strict=True):
+        greedy[row] = token
+    return greedy
 
 
 def _held_back(text: str, stops: tuple[str, ...]) -> int:
@@ -154,15 +175,13 @@ def generate(loaded: LoadedModel, rows: list[Row]) -> None:
         )
         logits = out.logits[:, -1, :].float().cpu()
         logprobs = torch.log_softmax(logits, dim=-1)
-        chosen = []
+        chosen = choose(logits, [r.params for r in live], [r.generator for r in live])
+        picked = logprobs.gather(-1, torch.tensor(chosen).unsqueeze(-1)).squeeze(-1).tolist()
         for i, row in enumerate(live):
             if row.cancelled():
                 row.done = True
-                chosen.append(pad)
                 continue
-            token = choose(logits[i], row.params, row.generator)
-            chosen.append(token)
-            _step(loaded, row, token, float(logprobs[i, token]))
+            _step(loaded, row, chosen[i], picked[i])
         keep = [i for i, row in enumerate(live) if not row.done]
         if not keep:
             return
