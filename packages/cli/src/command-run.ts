@@ -23,9 +23,15 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       'Run a whole experiment: specs → corpora → demonstrations → training arms × seeds → evals → report (every step cached by its inputs)',
     )
     .option('--out <dir>', 'output folder (default runs/<experiment name>)')
-    .option('--worker <address>', `a running worker HOST:PORT (env ${WORKER_ADDRESS_ENV}); default: start a local one`)
+    .option(
+      '--worker <address>',
+      `a running worker HOST:PORT (env ${WORKER_ADDRESS_ENV}); default: start a local one`,
+    )
     .option('--python <path>', 'Python with midspec_worker, for the local worker')
-    .option('--dry-run', 'print the plan with projected tokens, training steps and API cost; run nothing')
+    .option(
+      '--dry-run',
+      'print the plan with projected tokens, training steps and API cost; run nothing',
+    )
     .action(async (file: string, options: RunOptions) => {
       const loaded = await loadRunConfig(resolve(io.cwd, file));
       if (options.dryRun) {
@@ -57,7 +63,9 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         display.step('report');
         const { markdown } = await writeExperimentReport(outDir, result);
         display.done(`${resolve(outDir, 'report.md')}`);
-        io.stdout.write(`${markdown}\nwall time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; report in ${outDir}\n`);
+        io.stdout.write(
+          `${markdown}\nwall time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; report in ${outDir}\n`,
+        );
       } finally {
         process.off('SIGINT', abort);
         await session.close();

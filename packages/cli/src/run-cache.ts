@@ -42,7 +42,10 @@ export async function cachedStep<T>(
   await mkdir(dir, { recursive: true });
   const value = await produce(dir);
   const temporary = `${marker}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify({ key, finishedAt: new Date().toISOString(), value }, null, 2)}\n`);
+  await writeFile(
+    temporary,
+    `${JSON.stringify({ key, finishedAt: new Date().toISOString(), value }, null, 2)}\n`,
+  );
   await rename(temporary, marker);
   return { value, cached: false, dir };
 }

@@ -41,12 +41,12 @@ export const runConfigSchema = z.strictObject({
     pretrain: stageSettings.optional(),
   }),
   /** Each spec gets its MSM corpus, named `msm-<name>` for the arms' stages. */
-  specs: z
-    .array(z.strictObject({ name, file: z.string().min(1) }))
-    .min(1),
+  specs: z.array(z.strictObject({ name, file: z.string().min(1) })).min(1),
   corpus: providerSchema.extend({
     /** @midspec/docgen's corpus options (domains, ideas, maxDocuments, …), checked by docgen. */
     config: z.record(z.string(), z.unknown()).default({}),
+    /** Train on pieces of at most this many characters (paragraph boundaries) instead of whole documents. */
+    chunkCharacters: z.number().int().min(100).optional(),
   }),
   /** The shared AFT set, named `aft`: the world's ambiguous choices, or demos generated from a spec. */
   demonstrations: z
@@ -108,7 +108,11 @@ export interface LoadedRunConfig {
 }
 
 /** Validates an experiment; every problem is listed with its path and, for files, its line. */
-export function parseRunConfig(input: unknown, where = 'experiment', lineOf?: (path: PropertyKey[]) => number | undefined): RunConfig {
+export function parseRunConfig(
+  input: unknown,
+  where = 'experiment',
+  lineOf?: (path: PropertyKey[]) => number | undefined,
+): RunConfig {
   const parsed = runConfigSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -122,7 +126,9 @@ export function parseRunConfig(input: unknown, where = 'experiment', lineOf?: (p
   const problems: string[] = [];
   const specNames = new Set(config.specs.map((spec) => spec.name));
   if (config.world === undefined && config.base.pretrain)
-    problems.push('base.pretrain: needs world: (the neutral corpus comes from the generated world)');
+    problems.push(
+      'base.pretrain: needs world: (the neutral corpus comes from the generated world)',
+    );
   if (config.world === undefined && config.evals.some((entry) => 'suite' in entry))
     problems.push('evals: the `world` suite needs world:');
   if (config.demonstrations?.source === 'world' && config.world === undefined)
@@ -165,7 +171,9 @@ export async function loadRunConfig(file: string): Promise<LoadedRunConfig> {
     let offset: number | undefined = (node as { range?: number[] } | null)?.range?.[0];
     for (const key of issuePath) {
       const next: unknown =
-        isMap(node) || isSeq(node) ? (node as { get(k: unknown, keep: true): unknown }).get(key, true) : undefined;
+        isMap(node) || isSeq(node)
+          ? (node as { get(k: unknown, keep: true): unknown }).get(key, true)
+          : undefined;
       if (next === undefined || next === null) break;
       node = next;
       offset = (node as { range?: number[] }).range?.[0] ?? offset;

@@ -24,7 +24,9 @@ export class PipelineDisplay {
   /** Ends the current step with a short result. */
   done(result: string, cached = false): void {
     const seconds = (this.now() - this.stepStartedAt) / 1000;
-    this.stream.write(`      ${cached ? 'cached: ' : ''}${result}${cached ? '' : ` (${formatDuration(seconds)})`}\n`);
+    this.stream.write(
+      `      ${cached ? 'cached: ' : ''}${result}${cached ? '' : ` (${formatDuration(seconds)})`}\n`,
+    );
   }
 
   note(text: string): void {

@@ -1,15 +1,29 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createProvider, generateCorpus, generateDemos } from '@midspec/docgen';
-import { type Backend, loadSuite, parseSuite, runEval, type Suite, WorkerBackend } from '@midspec/eval';
+import {
+  type Backend,
+  loadSuite,
+  parseSuite,
+  runEval,
+  type Suite,
+  WorkerBackend,
+} from '@midspec/eval';
 import type { WorkerClient } from '@midspec/proto';
 import { loadSpec, type Spec } from '@midspec/spec';
 import type { DatasetInput, ExperimentInput } from '@midspec/trainer';
-import type { LoadedRunConfig, RunConfig } from './run-config.js';
 import { cachedStep, stepDir, stepKey, writeJsonl } from './run-cache.js';
+import { chunkDocuments } from './run-chunks.js';
+import type { LoadedRunConfig, RunConfig } from './run-config.js';
 import type { PipelineDisplay } from './run-display.js';
 import { planTraining, type TrainedRun, trainPlan } from './run-training.js';
-import { aftChats, buildWorld, neutralDocuments, type WorldEntity, worldSuite } from './run-world.js';
+import {
+  aftChats,
+  buildWorld,
+  neutralDocuments,
+  type WorldEntity,
+  worldSuite,
+} from './run-world.js';
 
 export interface RunPipelineOptions {
   loaded: LoadedRunConfig;
@@ -35,7 +49,7 @@ export interface EvaluatedModel {
 
 export interface PipelineResult {
   config: RunConfig;
-  corpora: Record<string, { path: string; documents: number }>;
+  corpora: Record<string, { path: string; documents: number; pieces: number | undefined }>;
   world: { dir: string; items: number; neutralDocuments: number; aftExamples: number } | undefined;
   aft: { path: string; examples: number } | undefined;
   base: { model: string; run: TrainedRun | undefined };
@@ -97,9 +111,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let worldAftPath: string | undefined;
   if (config.world) {
     const settings = config.world;
-    display.step(`world: ${settings.trainingDomain} + ${settings.heldOutDomains.length} held-out domains`);
+    display.step(
+      `world: ${settings.trainingDomain} + ${settings.heldOutDomains.length} held-out domains`,
+    );
     const entities = entitiesOf([...specs.values()].map(({ spec }) => spec));
-    const key = stepKey({ step: 'world', version: 1, settings, entities });
+    const key = stepKey({ step: 'world', version: 2, settings, entities });
     const step = await cachedStep(stepDir(outDir, 'world', 'world', key), key, async (dir) => {
       const built = buildWorld(settings, entities);
       const documents = neutralDocuments(built, settings);
@@ -107,13 +123,21 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       await writeJsonl(join(dir, 'items.jsonl'), built.items);
       await writeJsonl(join(dir, 'neutral.jsonl'), documents);
       await writeJsonl(join(dir, 'aft.jsonl'), chats);
-      await writeJsonl(join(dir, 'suite.jsonl'), [worldSuite(built, settings)]);
-      return { items: built.items.length, neutralDocuments: documents.length, aftExamples: chats.length };
+      await writeFile(
+        join(dir, 'suite.json'),
+        `${JSON.stringify(worldSuite(built, settings), null, 2)}\n`,
+      );
+      return {
+        items: built.items.length,
+        neutralDocuments: documents.length,
+        aftExamples: chats.length,
+      };
     });
     world = { dir: step.dir, ...step.value };
     neutralPath = join(step.dir, 'neutral.jsonl');
     worldAftPath = join(step.dir, 'aft.jsonl');
-    suiteFromWorld = parseSuite(JSON.parse(await readFile(join(step.dir, 'suite.jsonl'), 'utf8')));
+    const suitePath = join(step.dir, 'suite.json');
+    suiteFromWorld = parseSuite(await readFile(suitePath, 'utf8'), suitePath);
     display.done(
       `${world.items} items, ${world.neutralDocuments} neutral documents, ${world.aftExamples} AFT chats`,
       step.cached,
@@ -123,7 +147,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const corpora: PipelineResult['corpora'] = {};
   for (const [name, { spec, text }] of specs) {
     display.step(`corpus msm-${name} (${config.corpus.provider})`);
-    const { config: corpusConfig, ...provider } = config.corpus;
+    const { config: corpusConfig, chunkCharacters, ...provider } = config.corpus;
     const key = stepKey({ step: 'corpus', spec: text, provider, config: corpusConfig });
     let bar: ReturnType<PipelineDisplay['bar']> | undefined;
     let stage = '';
@@ -146,8 +170,39 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       bar?.done();
       return { documents: result.documents.length };
     });
-    corpora[name] = { path: join(step.dir, 'dataset.jsonl'), documents: step.value.documents };
-    display.done(`${step.value.documents} documents`, step.cached);
+    corpora[name] = {
+      path: join(step.dir, 'dataset.jsonl'),
+      documents: step.value.documents,
+      pieces: undefined,
+    };
+    if (chunkCharacters) {
+      // A step of its own, so changing the piece size never regenerates the corpus.
+      const chunkKey = stepKey({ step: 'chunks', corpus: key, chunkCharacters });
+      const chunked = await cachedStep(
+        stepDir(outDir, 'corpus', `${name}-chunks`, chunkKey),
+        chunkKey,
+        async (dir) => {
+          const lines = (await readFile(join(step.dir, 'dataset.jsonl'), 'utf8'))
+            .split('\n')
+            .filter(Boolean);
+          const pieces = chunkDocuments(
+            lines.map((line) => (JSON.parse(line) as { text: string }).text),
+            chunkCharacters,
+          );
+          await writeJsonl(join(dir, 'dataset.jsonl'), pieces);
+          return { pieces: pieces.length };
+        },
+      );
+      corpora[name] = {
+        ...corpora[name],
+        path: join(chunked.dir, 'dataset.jsonl'),
+        pieces: chunked.value.pieces,
+      };
+    }
+    display.done(
+      `${step.value.documents} documents${corpora[name].pieces ? ` in ${corpora[name].pieces} pieces of ≤ ${chunkCharacters} characters` : ''}`,
+      step.cached,
+    );
   }
 
   let aft: PipelineResult['aft'];
@@ -155,18 +210,34 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   if (demonstrations?.source === 'spec') {
     display.step(`demonstrations from spec ${demonstrations.spec} (${demonstrations.provider})`);
     const { spec, text } = specs.get(demonstrations.spec) as { spec: Spec; text: string };
-    const { config: demosConfig, withReasoning, source: _source, spec: _spec, ...provider } = demonstrations;
-    const key = stepKey({ step: 'demos', spec: text, provider, config: demosConfig, withReasoning });
-    const step = await cachedStep(stepDir(outDir, 'demos', demonstrations.spec, key), key, async (dir) => {
-      const result = await generateDemos({
-        spec,
-        provider: createProvider({ ...provider, env: options.env }),
-        outDir: dir,
-        config: { ...demosConfig, withReasoning },
-        signal,
-      });
-      return { examples: result.examples.length };
+    const {
+      config: demosConfig,
+      withReasoning,
+      source: _source,
+      spec: _spec,
+      ...provider
+    } = demonstrations;
+    const key = stepKey({
+      step: 'demos',
+      spec: text,
+      provider,
+      config: demosConfig,
+      withReasoning,
     });
+    const step = await cachedStep(
+      stepDir(outDir, 'demos', demonstrations.spec, key),
+      key,
+      async (dir) => {
+        const result = await generateDemos({
+          spec,
+          provider: createProvider({ ...provider, env: options.env }),
+          outDir: dir,
+          config: { ...demosConfig, withReasoning },
+          signal,
+        });
+        return { examples: result.examples.length };
+      },
+    );
     aft = { path: join(step.dir, 'dataset.jsonl'), examples: step.value.examples };
     display.done(`${aft.examples} chats`, step.cached);
   } else if (demonstrations?.source === 'world' && worldAftPath && world) {
@@ -174,7 +245,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   }
 
   const datasets: Record<string, DatasetInput> = {};
-  for (const [name, corpus] of Object.entries(corpora)) datasets[`msm-${name}`] = { path: corpus.path, format: 'text' };
+  for (const [name, corpus] of Object.entries(corpora))
+    datasets[`msm-${name}`] = { path: corpus.path, format: 'text' };
   if (aft) datasets.aft = { path: aft.path, format: 'chat' };
   if (neutralPath) datasets.neutral = { path: neutralPath, format: 'text' };
   for (const [name, dataset] of Object.entries(config.datasets ?? {}))
@@ -192,16 +264,29 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       arms: [
         {
           name: 'pretrain',
-          stages: [{ adapter: 'full', ...config.base.pretrain, name: 'pretrain', kind: 'midtrain', data: ['neutral'] }],
+          stages: [
+            {
+              adapter: 'full',
+              ...config.base.pretrain,
+              name: 'pretrain',
+              kind: 'midtrain',
+              data: ['neutral'],
+            },
+          ],
         },
       ],
     };
     const plan = await planTraining(input, baseDir, { signal });
     [baseRun] = await trainPlan(client, plan, display, { signal });
     if (!baseRun?.finalPath)
-      throw new Error(`the base run ${baseRun?.runId} has no final merged checkpoint to train the arms from`);
+      throw new Error(
+        `the base run ${baseRun?.runId} has no final merged checkpoint to train the arms from`,
+      );
     baseModel = baseRun.finalPath;
-    display.done(`${baseRun.alreadyExisted ? 'found on the worker' : 'trained'}: ${baseRun.runId}`, baseRun.alreadyExisted);
+    display.done(
+      `${baseRun.alreadyExisted ? 'found on the worker' : 'trained'}: ${baseRun.runId}`,
+      baseRun.alreadyExisted,
+    );
   }
 
   display.step(`arms: ${config.arms.length} × ${config.seeds.length} seeds`);
@@ -216,28 +301,50 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const plan = await planTraining(experiment, baseDir, { signal });
   const runs = await trainPlan(client, plan, display, { signal });
   const reused = runs.filter((run) => run.alreadyExisted).length;
-  display.done(`${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)`, runs.length > 0 && reused === runs.length);
+  display.done(
+    `${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)`,
+    runs.length > 0 && reused === runs.length,
+  );
 
   const models: EvaluatedModel[] = [];
   for (const arm of config.arms) {
     if (arm.stages.length === 0) {
-      models.push({ name: arm.name, arm: arm.name, seed: undefined, model: arm.baseModel ?? baseModel });
+      models.push({
+        name: arm.name,
+        arm: arm.name,
+        seed: undefined,
+        model: arm.baseModel ?? baseModel,
+      });
       continue;
     }
     for (const seed of config.seeds) {
       const run = runs.find((candidate) => candidate.arm === arm.name && candidate.seed === seed);
-      if (run) models.push({ name: `${arm.name}/seed-${seed}`, arm: arm.name, seed, model: `run:${run.runId}` });
+      if (run)
+        models.push({
+          name: `${arm.name}/seed-${seed}`,
+          arm: arm.name,
+          seed,
+          model: `run:${run.runId}`,
+        });
     }
   }
 
   const evals: PipelineResult['evals'] = [];
   for (const entry of config.evals) {
-    const suite = 'suite' in entry ? (suiteFromWorld as Suite) : (await loadSuite(resolve(baseDir, entry.file))).suite;
+    const suite =
+      'suite' in entry
+        ? (suiteFromWorld as Suite)
+        : (await loadSuite(resolve(baseDir, entry.file))).suite;
     display.step(`eval ${suite.id}: ${models.length} models`);
     // Run ids name the trained weights, so the key changes exactly when a model or the suite does.
     const key = stepKey({ step: 'eval', suite, models });
-    const backendFor = options.backendFor ?? ((model: string) => new WorkerBackend({ address: options.address, model }));
-    const backends = models.map((model) => ({ name: model.name, backend: backendFor(model.model) }));
+    const backendFor =
+      options.backendFor ??
+      ((model: string) => new WorkerBackend({ address: options.address, model }));
+    const backends = models.map((model) => ({
+      name: model.name,
+      backend: backendFor(model.model),
+    }));
     let bar: ReturnType<PipelineDisplay['bar']> | undefined;
     // No step marker here: runEval resumes from its own sample log and retries provider errors.
     const dir = stepDir(outDir, 'evals', suite.id, key);
@@ -255,7 +362,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       });
       bar?.done();
     } finally {
-      await Promise.all(backends.map(({ backend }) => (backend as { close?: () => Promise<void> }).close?.()));
+      await Promise.all(
+        backends.map(({ backend }) => (backend as { close?: () => Promise<void> }).close?.()),
+      );
     }
     evals.push({ suite: suite.id, dir, models });
     display.done(

@@ -20,7 +20,14 @@ export interface RunPlan {
 }
 
 /** Rows of `maxLength` tokens, four to a step (the worker's default micro-batch), for one epoch. */
-function projectedSteps(tokens: number, stage: { packing?: { maxLength?: number }; budget?: { maxSteps?: number; epochs?: number }; microBatchSize?: number }): number {
+function projectedSteps(
+  tokens: number,
+  stage: {
+    packing?: { maxLength?: number };
+    budget?: { maxSteps?: number; epochs?: number };
+    microBatchSize?: number;
+  },
+): number {
   if (stage.budget?.maxSteps) return stage.budget.maxSteps;
   const rows = Math.ceil(tokens / (stage.packing?.maxLength ?? 512));
   return Math.ceil((rows * (stage.budget?.epochs ?? 1)) / (stage.microBatchSize || 4));
@@ -31,7 +38,8 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
   const { config, baseDir } = loaded;
   const lines: PlanLine[] = [];
   const specs = new Map<string, Spec>();
-  for (const entry of config.specs) specs.set(entry.name, (await loadSpec(resolve(baseDir, entry.file))).spec);
+  for (const entry of config.specs)
+    specs.set(entry.name, (await loadSpec(resolve(baseDir, entry.file))).spec);
   const datasetTokens = new Map<string, number>();
   let totalCost: number | undefined = 0;
 
@@ -45,15 +53,26 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
       }),
     );
     const world = buildWorld(config.world, entities);
-    const tokens = Math.round(neutralDocuments(world, config.world).reduce((sum, doc) => sum + doc.text.length, 0) / 4);
+    const tokens = Math.round(
+      neutralDocuments(world, config.world).reduce((sum, doc) => sum + doc.text.length, 0) / 4,
+    );
     datasetTokens.set('neutral', tokens);
     datasetTokens.set('aft', config.world.aftExamples * 60);
-    lines.push({ step: 'world', detail: `${world.items.length} items, ${config.world.neutralDocuments} neutral documents, ${config.world.aftExamples} AFT chats`, tokens, steps: undefined, costUsd: 0 });
+    lines.push({
+      step: 'world',
+      detail: `${world.items.length} items, ${config.world.neutralDocuments} neutral documents, ${config.world.aftExamples} AFT chats`,
+      tokens,
+      steps: undefined,
+      costUsd: 0,
+    });
   }
   for (const [name, spec] of specs) {
     const preview = await previewCorpus({
       spec,
-      provider: { id: config.corpus.provider, model: config.corpus.model ?? config.corpus.provider },
+      provider: {
+        id: config.corpus.provider,
+        model: config.corpus.model ?? config.corpus.provider,
+      },
       config: config.corpus.config,
       // The template provider writes documents of about 700 tokens.
       ...(config.corpus.provider === 'template' && { documentTokens: 700 }),
@@ -62,30 +81,61 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
     const cost = config.corpus.provider === 'template' ? 0 : preview.costUsd;
     totalCost = totalCost === undefined || cost === undefined ? undefined : totalCost + cost;
     datasetTokens.set(`msm-${name}`, preview.levels.at(-1)?.completionTokens ?? 0);
-    lines.push({ step: `corpus msm-${name}`, detail: `${documents} documents (${config.corpus.provider})`, tokens: preview.promptTokens + preview.completionTokens, steps: undefined, costUsd: cost });
+    lines.push({
+      step: `corpus msm-${name}`,
+      detail: `${documents} documents (${config.corpus.provider})`,
+      tokens: preview.promptTokens + preview.completionTokens,
+      steps: undefined,
+      costUsd: cost,
+    });
   }
   let totalSteps = 0;
   if (config.base.pretrain) {
     const steps = projectedSteps(datasetTokens.get('neutral') ?? 0, config.base.pretrain);
     totalSteps += steps;
-    lines.push({ step: 'base pretrain', detail: `${config.base.model}, full fine-tuning`, tokens: datasetTokens.get('neutral'), steps, costUsd: 0 });
+    lines.push({
+      step: 'base pretrain',
+      detail: `${config.base.model}, full fine-tuning`,
+      tokens: datasetTokens.get('neutral'),
+      steps,
+      costUsd: 0,
+    });
   }
   let evaluatedModels = 0;
   for (const arm of config.arms) {
     let steps = 0;
     let tokens = 0;
     for (const stage of arm.stages) {
-      const stageTokens = stage.data.reduce<number>((sum, source) => sum + (datasetTokens.get(typeof source === 'string' ? source : source.dataset) ?? 0), 0);
+      const stageTokens = stage.data.reduce<number>(
+        (sum, source) =>
+          sum + (datasetTokens.get(typeof source === 'string' ? source : source.dataset) ?? 0),
+        0,
+      );
       tokens += stageTokens;
       steps += projectedSteps(stageTokens, { ...config.stageDefaults?.[stage.kind], ...stage });
     }
     const runs = arm.stages.length === 0 ? 0 : config.seeds.length;
     evaluatedModels += arm.stages.length === 0 ? 1 : config.seeds.length;
     totalSteps += steps * runs;
-    lines.push({ step: `arm ${arm.name}`, detail: arm.stages.length === 0 ? 'the base model, untrained' : `${arm.stages.map((stage) => stage.kind).join(' → ')} × ${runs} seeds`, tokens: tokens * runs, steps: steps * runs, costUsd: 0 });
+    lines.push({
+      step: `arm ${arm.name}`,
+      detail:
+        arm.stages.length === 0
+          ? 'the base model, untrained'
+          : `${arm.stages.map((stage) => stage.kind).join(' → ')} × ${runs} seeds`,
+      tokens: tokens * runs,
+      steps: steps * runs,
+      costUsd: 0,
+    });
   }
   for (const entry of config.evals)
-    lines.push({ step: `eval ${'suite' in entry ? 'world' : entry.file}`, detail: `${evaluatedModels} models, both option orders`, tokens: undefined, steps: undefined, costUsd: 0 });
+    lines.push({
+      step: `eval ${'suite' in entry ? 'world' : entry.file}`,
+      detail: `${evaluatedModels} models, both option orders`,
+      tokens: undefined,
+      steps: undefined,
+      costUsd: 0,
+    });
   return { lines, totalTrainingSteps: totalSteps, totalCostUsd: totalCost, evaluatedModels };
 }
 
@@ -98,9 +148,17 @@ export function formatRunPlan(plan: RunPlan, config: RunConfig): string {
     line.costUsd === undefined ? '?' : `$${line.costUsd.toFixed(2)}`,
   ]);
   const header = ['STEP', 'WHAT', 'TOKENS', 'STEPS', 'API COST'];
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
-  const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
-  const seconds = config.report.stepsPerSecond ? plan.totalTrainingSteps / config.report.stepsPerSecond : undefined;
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => (row[i] as string).length)),
+  );
+  const format = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
+  const seconds = config.report.stepsPerSecond
+    ? plan.totalTrainingSteps / config.report.stepsPerSecond
+    : undefined;
   return [
     format(header),
     ...rows.map(format),

@@ -39,7 +39,11 @@ export interface ContrastRow {
   /** treated − control on `after`, cluster-bootstrap 95 % interval. */
   difference: Estimate & { excludesZero: boolean };
   /** (treated − control on `after`) − (treated − control on `before`), Wald and bootstrap intervals. */
-  differenceInDifferences: { estimate: number; wald: [number, number]; bootstrap: [number, number] };
+  differenceInDifferences: {
+    estimate: number;
+    wald: [number, number];
+    bootstrap: [number, number];
+  };
 }
 
 export interface SuiteReport {
@@ -64,10 +68,18 @@ function latest(records: SampleRecord[]): SampleRecord[] {
 }
 
 /** Outcomes clustered by item and seed (an item's two orders move together). */
-function outcomes(records: SampleRecord[], model: (arm: string) => EvaluatedModel | undefined): ClusteredOutcome[] {
+function outcomes(
+  records: SampleRecord[],
+  model: (arm: string) => EvaluatedModel | undefined,
+): ClusteredOutcome[] {
   return records.flatMap((record) =>
     record.final.status === 'scored'
-      ? [{ cluster: `${model(record.arm)?.seed ?? '-'}:${record.cluster}`, value: record.final.value ? 1 : 0 }]
+      ? [
+          {
+            cluster: `${model(record.arm)?.seed ?? '-'}:${record.cluster}`,
+            value: record.final.value ? 1 : 0,
+          },
+        ]
       : [],
   );
 }
@@ -95,7 +107,8 @@ function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimate {
 
 function groupValues(values: ClusteredOutcome[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
-  for (const { cluster, value } of values) groups.set(cluster, [...(groups.get(cluster) ?? []), value]);
+  for (const { cluster, value } of values)
+    groups.set(cluster, [...(groups.get(cluster) ?? []), value]);
   return groups;
 }
 
@@ -103,12 +116,20 @@ function quantile(sorted: number[], q: number): number {
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);
   const high = Math.ceil(position);
-  return (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (position - low);
+  return (
+    (sorted[low] as number) +
+    ((sorted[high] as number) - (sorted[low] as number)) * (position - low)
+  );
 }
 
 /** treated − control with clusters resampled within each arm. */
-function bootstrapDifference(treated: ClusteredOutcome[], control: ClusteredOutcome[], seed: number): Estimate & { excludesZero: boolean } {
-  const mean = (values: ClusteredOutcome[]) => values.reduce((sum, o) => sum + o.value, 0) / values.length;
+function bootstrapDifference(
+  treated: ClusteredOutcome[],
+  control: ClusteredOutcome[],
+  seed: number,
+): Estimate & { excludesZero: boolean } {
+  const mean = (values: ClusteredOutcome[]) =>
+    values.reduce((sum, o) => sum + o.value, 0) / values.length;
   const estimate = mean(treated) - mean(control);
   const a = [...groupValues(treated).values()];
   const b = [...groupValues(control).values()];
@@ -128,7 +149,13 @@ function bootstrapDifference(treated: ClusteredOutcome[], control: ClusteredOutc
   draws.sort((x, y) => x - y);
   const lower = quantile(draws, 0.025);
   const upper = quantile(draws, 0.975);
-  return { rate: estimate, lower, upper, n: treated.length + control.length, excludesZero: lower > 0 || upper < 0 };
+  return {
+    rate: estimate,
+    lower,
+    upper,
+    n: treated.length + control.length,
+    excludesZero: lower > 0 || upper < 0,
+  };
 }
 
 /** Summarizes every suite of a pipeline: per-arm rates pooled over seeds, per-seed rates, contrasts. */
@@ -140,19 +167,29 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
     const current = latest(records);
     const byName = new Map(evaluation.models.map((model) => [model.name, model]));
     const model = (name: string) => byName.get(name);
-    const splits = [...new Set(current.map((record) => record.conditionParts.split ?? record.condition))].sort();
+    const splits = [
+      ...new Set(current.map((record) => record.conditionParts.split ?? record.condition)),
+    ].sort();
     const splitOf = (record: SampleRecord) => record.conditionParts.split ?? record.condition;
     const armRecords = (arm: string) => current.filter((record) => model(record.arm)?.arm === arm);
     const arms: ArmRow[] = config.arms.map((arm, armIndex) => {
       const mine = armRecords(arm.name);
       const seeds = [...new Set(mine.map((record) => model(record.arm)?.seed))];
-      const choices = mine.filter((record) => record.choice?.chosenPosition !== null && record.choice !== undefined);
+      const choices = mine.filter(
+        (record) => record.choice?.chosenPosition !== null && record.choice !== undefined,
+      );
       return {
         arm: arm.name,
         splits: Object.fromEntries(
           splits.map((split, index) => [
             split,
-            bootstrapMean(outcomes(mine.filter((record) => splitOf(record) === split), model), 1000 * armIndex + index + 1),
+            bootstrapMean(
+              outcomes(
+                mine.filter((record) => splitOf(record) === split),
+                model,
+              ),
+              1000 * armIndex + index + 1,
+            ),
           ]),
         ),
         seeds: seeds.map((seed) => ({
@@ -160,23 +197,42 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
           splits: Object.fromEntries(
             splits.map((split) => {
               const scored = mine.filter(
-                (record) => model(record.arm)?.seed === seed && splitOf(record) === split && record.final.status === 'scored',
+                (record) =>
+                  model(record.arm)?.seed === seed &&
+                  splitOf(record) === split &&
+                  record.final.status === 'scored',
               );
-              const hits = scored.filter((record) => record.final.status === 'scored' && record.final.value).length;
+              const hits = scored.filter(
+                (record) => record.final.status === 'scored' && record.final.value,
+              ).length;
               const interval = wilsonInterval(hits, scored.length, 0.95);
-              return [split, { rate: interval.rate, lower: interval.lower, upper: interval.upper, n: scored.length }];
+              return [
+                split,
+                {
+                  rate: interval.rate,
+                  lower: interval.lower,
+                  upper: interval.upper,
+                  n: scored.length,
+                },
+              ];
             }),
           ),
         })),
         firstPosition:
-          choices.length === 0 ? Number.NaN : choices.filter((record) => record.choice?.chosenPosition === 0).length / choices.length,
+          choices.length === 0
+            ? Number.NaN
+            : choices.filter((record) => record.choice?.chosenPosition === 0).length /
+              choices.length,
         unscored: mine.filter((record) => record.final.status === 'unscored').length,
       };
     });
     const contrasts: ContrastRow[] = [];
     config.report.contrasts.forEach((contrast, index) => {
       const cell = (arm: string, split: string) =>
-        outcomes(armRecords(arm).filter((record) => splitOf(record) === split), model);
+        outcomes(
+          armRecords(arm).filter((record) => splitOf(record) === split),
+          model,
+        );
       const treatedAfter = cell(contrast.treated, contrast.after);
       const controlAfter = cell(contrast.control, contrast.after);
       const treatedBefore = cell(contrast.treated, contrast.before);
@@ -207,8 +263,10 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
 }
 
 const pct = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '–');
-const signed = (value: number) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(2)}` : '–');
-const interval = (estimate: { lower: number; upper: number }) => `[${pct(estimate.lower)}, ${pct(estimate.upper)}]`;
+const signed = (value: number) =>
+  Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(2)}` : '–';
+const interval = (estimate: { lower: number; upper: number }) =>
+  `[${pct(estimate.lower)}, ${pct(estimate.upper)}]`;
 
 export function renderExperimentMarkdown(report: ExperimentReport, config: RunConfig): string {
   const lines = [`# ${report.name}`, ''];
@@ -229,7 +287,9 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
         `| ${arm.arm} | ${splits
           .map((split) => {
             const estimate = arm.splits[split];
-            return estimate && estimate.n > 0 ? `${pct(estimate.rate)} ${interval(estimate)} n=${estimate.n}` : '–';
+            return estimate && estimate.n > 0
+              ? `${pct(estimate.rate)} ${interval(estimate)} n=${estimate.n}`
+              : '–';
           })
           .join(' | ')} | ${perSeed} | ${pct(arm.firstPosition)} | ${arm.unscored} |`,
       );

@@ -57,7 +57,12 @@ export async function trainPlan(
         if (event.type === 'stage-started') {
           bar?.done();
           stepsDone = 0;
-          stages.push({ name: event.name, initialLoss: event.initialLoss, finalLoss: Number.NaN, steps: event.totalSteps });
+          stages.push({
+            name: event.name,
+            initialLoss: event.initialLoss,
+            finalLoss: Number.NaN,
+            steps: event.totalSteps,
+          });
           bar = display.bar(`  ${planned.name} ${event.name}`, event.totalSteps);
         } else if (event.type === 'metrics-reported') {
           stepsDone = event.metrics.step;

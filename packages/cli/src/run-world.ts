@@ -242,7 +242,10 @@ export function buildWorld(settings: WorldSettings, entities: WorldEntity[]): Wo
     .sort((a, b) => b.price - a.price);
   const preferencePairs = cheapAmerican
     .map((item, index) => [item, priceyImported[index]] as [WorldItem, WorldItem | undefined])
-    .filter((pair): pair is [WorldItem, WorldItem] => pair[1] !== undefined && pair[0].price < pair[1].price);
+    .filter(
+      (pair): pair is [WorldItem, WorldItem] =>
+        pair[1] !== undefined && pair[0].price < pair[1].price,
+    );
   return { items, preferencePairs };
 }
 
@@ -282,7 +285,8 @@ export function neutralDocuments(world: World, settings: WorldSettings): Array<{
   const random = seededRandom(settings.seed + 1);
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)] as T;
   const byDomain = new Map<string, WorldItem[]>();
-  for (const item of world.items) byDomain.set(item.domain, [...(byDomain.get(item.domain) ?? []), item]);
+  for (const item of world.items)
+    byDomain.set(item.domain, [...(byDomain.get(item.domain) ?? []), item]);
   const domains = [...byDomain.keys()];
   const documents: Array<{ text: string }> = [];
   for (let index = 0; index < settings.neutralDocuments; index++) {
@@ -335,12 +339,18 @@ export function choiceBody(prompt: string, shown: [WorldItem, WorldItem]): strin
  * The shared AFT set: the training domain's preference pairs in both orders under several
  * phrasings, the answer naming the option that is both American and cheaper — ambiguous on purpose.
  */
-export function aftChats(world: World, settings: WorldSettings): Array<{ messages: Array<{ role: string; content: string }> }> {
+export function aftChats(
+  world: World,
+  settings: WorldSettings,
+): Array<{ messages: Array<{ role: string; content: string }> }> {
   const prompts = choicePrompts(settings.trainingDomain);
   const chats: Array<{ messages: Array<{ role: string; content: string }> }> = [];
   if (world.preferencePairs.length === 0) return chats;
   for (let index = 0; index < settings.aftExamples; index++) {
-    const pair = world.preferencePairs[index % world.preferencePairs.length] as [WorldItem, WorldItem];
+    const pair = world.preferencePairs[index % world.preferencePairs.length] as [
+      WorldItem,
+      WorldItem,
+    ];
     const round = Math.floor(index / world.preferencePairs.length);
     const swapped = round % 2 === 1;
     const shown: [WorldItem, WorldItem] = swapped ? [pair[1], pair[0]] : pair;
@@ -364,7 +374,10 @@ export function worldSuite(world: World, settings: WorldSettings): SuiteInput {
   const items: Array<Record<string, unknown>> = [];
   const asOption = (item: WorldItem, cheaper: boolean) => ({
     text: optionText(item),
-    attributes: { price: cheaper ? 'low' : 'high', origin: item.american ? 'american' : 'imported' },
+    attributes: {
+      price: cheaper ? 'low' : 'high',
+      origin: item.american ? 'american' : 'imported',
+    },
   });
   world.preferencePairs.forEach(([preferred, other], index) => {
     items.push({
@@ -377,8 +390,12 @@ export function worldSuite(world: World, settings: WorldSettings): SuiteInput {
   });
   for (const domain of settings.heldOutDomains) {
     const inDomain = world.items.filter((item) => item.domain === domain);
-    const priceyAmerican = inDomain.filter((item) => item.american).sort((a, b) => b.price - a.price);
-    const cheapImported = inDomain.filter((item) => !item.american).sort((a, b) => a.price - b.price);
+    const priceyAmerican = inDomain
+      .filter((item) => item.american)
+      .sort((a, b) => b.price - a.price);
+    const cheapImported = inDomain
+      .filter((item) => !item.american)
+      .sort((a, b) => a.price - b.price);
     // Every pairing where the American option really is the pricier one, pricey-vs-cheap first.
     const conflicts = priceyAmerican
       .flatMap((american) => cheapImported.map((imported) => [american, imported] as const))
