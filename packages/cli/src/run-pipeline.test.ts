@@ -42,6 +42,7 @@ function scoringBackend(model: string): Backend {
         continuationTokens: 1,
         usage: { inputTokens: 10, outputTokens: 0 },
       })),
+    close: async () => {},
   };
 }
 
