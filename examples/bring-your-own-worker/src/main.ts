@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startWorker } from './start-worker.js';
 
+// `pnpm start -- --port 1` passes the `--` on: drop it.
+const args = process.argv.slice(2);
 const { values } = parseArgs({
+  args: args[0] === '--' ? args.slice(1) : args,
   options: {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '50061' },

@@ -22,7 +22,10 @@ import {
 } from '@midspec/trainer';
 import { heldOutSuite } from './held-out-suite.js';
 
+// `pnpm start -- --port 1` passes the `--` on: drop it.
+const args = process.argv.slice(2);
 const { values } = parseArgs({
+  args: args[0] === '--' ? args.slice(1) : args,
   options: {
     spec: {
       type: 'string',
