@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -13,6 +15,7 @@ import torch
 from helpers import TEXT, jsonl, stage, text_records, trailers, upload, watch
 
 from midspec_worker import models
+from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
 from midspec_worker.gen.midspec.worker.v1 import common_pb2, inference_pb2, runs_pb2
 
 LLAMA = common_pb2.ModelRef(base_model="tiny:llama")
@@ -288,6 +291,7 @@ async def test_checkpoints_served_merged_and_with_the_adapter_unmerged(
         )
         scores.append(response.results[0].logprob)
     merged, unmerged, final, base = scores
+    checkpoints = await stub.ListCheckpoints(runs_pb2.ListCheckpointsRequest(run_id=run.id))
     assert merged == pytest.approx(unmerged, abs=1e-4) and merged == final
     assert merged != pytest.approx(base, abs=1e-4)  # lr 1e-2 for 3 steps moves the weights
     assert len(worker.inference.cache.loaded_keys()) <= worker.inference.limits.cache_size
@@ -296,3 +300,42 @@ async def test_checkpoints_served_merged_and_with_the_adapter_unmerged(
     )
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert trailers(error)["midspec-reason"] == "ERROR_REASON_CHECKPOINT_NOT_FOUND"
+
+    # DownloadCheckpoint: the merged folder, the adapter, and an ONNX export, each verified.
+    async def download(fmt: int, checkpoint_id: str = "final") -> tuple[Any, Path]:
+        target = tmp_path / f"download-{fmt}-{checkpoint_id}"
+        request = runs_pb2.DownloadCheckpointRequest(
+            run_id=run.id, checkpoint_id=checkpoint_id, format=fmt
+        )
+        manifest = None
+        async for message in stub.DownloadCheckpoint(request):
+            if message.HasField("manifest"):
+                manifest = message.manifest
+                continue
+            path = target / message.chunk.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("r+b" if path.exists() else "wb") as handle:
+                handle.seek(message.chunk.offset)
+                handle.write(message.chunk.data)
+        assert manifest is not None
+        for entry in manifest.files:
+            data = (target / entry.path).read_bytes()
+            assert len(data) == entry.size_bytes
+            assert hashlib.sha256(data).hexdigest() == entry.sha256
+        return manifest, target
+
+    manifest, folder = await download(caps.CHECKPOINT_FORMAT_MERGED_HF)
+    assert manifest.format == caps.CHECKPOINT_FORMAT_MERGED_HF and manifest.checkpoint.final
+    assert not any(f.path.startswith("adapter/") for f in manifest.files)
+    downloaded, _ = models.load(folder, torch.float32)
+    assert downloaded.config.vocab_size > 0
+    manifest, _ = await download(caps.CHECKPOINT_FORMAT_ADAPTER)
+    assert "adapter_config.json" in [f.path for f in manifest.files]
+    manifest, _ = await download(caps.CHECKPOINT_FORMAT_ONNX)
+    assert "model.onnx" in [f.path for f in manifest.files]
+    stage_checkpoint = [c for c in checkpoints.checkpoints if not c.final][0].id
+    manifest, _ = await download(caps.CHECKPOINT_FORMAT_UNSPECIFIED, stage_checkpoint)
+    assert manifest.format == caps.CHECKPOINT_FORMAT_ADAPTER
+    assert "trainer_state.pt" not in [f.path for f in manifest.files]
+    error = await _error(download(caps.CHECKPOINT_FORMAT_MERGED_HF, stage_checkpoint))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION

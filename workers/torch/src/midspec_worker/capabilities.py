@@ -26,6 +26,7 @@ IMPLEMENTED_RPCS = (
     "SampleStream",
     "ScoreLogprobs",
     "Tokenize",
+    "DownloadCheckpoint",
 )
 _LIBRARIES = ("torch", "transformers", "peft", "tokenizers", "grpcio", "protobuf", "safetensors")
 
@@ -59,8 +60,12 @@ def capabilities() -> caps.GetCapabilitiesResponse:
         max_world_size=max_world_size(),
         stage_kinds=[caps.STAGE_KIND_MIDTRAIN, caps.STAGE_KIND_SFT],
         loss_masks=[caps.LOSS_MASK_ALL_TOKENS, caps.LOSS_MASK_ASSISTANT_ONLY],
-        # The forms checkpoints are written in; DownloadCheckpoint is not in implemented_rpcs yet.
-        checkpoint_formats=[caps.CHECKPOINT_FORMAT_ADAPTER, caps.CHECKPOINT_FORMAT_MERGED_HF],
+        # ONNX is exported on demand by DownloadCheckpoint, from a merged folder.
+        checkpoint_formats=[
+            caps.CHECKPOINT_FORMAT_ADAPTER,
+            caps.CHECKPOINT_FORMAT_MERGED_HF,
+            caps.CHECKPOINT_FORMAT_ONNX,
+        ],
         library_versions=versions,
         implemented_rpcs=list(IMPLEMENTED_RPCS),
     )

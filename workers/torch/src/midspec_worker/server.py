@@ -16,8 +16,9 @@ from grpc_reflection.v1alpha import reflection
 
 from midspec_worker import errors, security
 from midspec_worker.capabilities import capabilities
+from midspec_worker.checkpoint_download import CheckpointDownloads
 from midspec_worker.datasets import Datasets
-from midspec_worker.errors import MidspecError, Unsupported
+from midspec_worker.errors import MidspecError
 from midspec_worker.gen.midspec.worker.v1 import (
     datasets_pb2,
     inference_pb2,
@@ -79,6 +80,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
         self._datasets = datasets
         self._runs = runs
         self._inference = inference
+        self._downloads = CheckpointDownloads(inference.data_dir, inference.cache, inference.call)
 
     @unary
     async def GetCapabilities(self, request: Any, context: Any) -> Any:
@@ -131,11 +133,8 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
 
     @streaming
     async def DownloadCheckpoint(self, request: Any, context: Any) -> Any:
-        raise Unsupported(
-            "DownloadCheckpoint is not implemented yet; it arrives with the checkpoint-download "
-            "capability. Checkpoints are on the worker's disk under runs/<run_id>/checkpoints/."
-        )
-        yield  # pragma: no cover - makes this an async generator
+        async for message in self._downloads.download(request):
+            yield message
 
     @unary
     async def Sample(self, request: Any, context: Any) -> Any:

@@ -113,6 +113,7 @@ def _validate_params(params: inference_pb2.SamplingParams, prompts: int) -> int:
 class Inference:
     def __init__(self, data_dir: Path, store: Store, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
+        self.data_dir = data_dir
         _limit(self.limits.max_batch_size, MAX_BATCH_SIZE, "max_batch_size")
         device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
@@ -136,6 +137,10 @@ class Inference:
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run fn on the inference thread (model exports share it with generation)."""
+        return await self._call(fn)
 
     async def sample(
         self, request: inference_pb2.SampleRequest, prompt_ids: list[list[int]] | None = None
