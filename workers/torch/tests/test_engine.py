@@ -61,3 +61,19 @@ def test_max_tokens_ends_the_stage(tmp_path):
     assert metrics[-1].tokens_seen >= 40 and len(metrics) <= metrics[0].total_steps
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable and all("q_proj" in n and "lora" in n for n in trainable)
+
+
+def test_compile_option_and_mfu(tmp_path, monkeypatch):
+    from midspec_worker.train import observe
+
+    stage = _stage(max_steps=2, micro_batch_size=2, compile=True)
+    model, events, _ = _train(tmp_path, stage)
+    metrics = [e.metrics for e in events if e.HasField("metrics")]
+    assert [m.step for m in metrics] == [1, 2] and all(m.mfu == 0 for m in metrics)
+    # 6N + 12 L h T for the tiny model: N counts every weight but the input embedding (tied).
+    base = model.get_base_model()
+    params = sum(p.numel() for p in base.parameters())
+    expected = 6.0 * params + 12.0 * 2 * 64 * 128
+    assert observe.flops_per_token(model, 128) == expected
+    monkeypatch.setenv("MIDSPEC_PEAK_TFLOPS", "100")
+    assert observe.peak_flops(torch.device("cpu"), torch.float32) == 100e12

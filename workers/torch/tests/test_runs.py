@@ -122,6 +122,8 @@ async def test_two_stage_run(stub, tmp_path):
     folder = tmp_path / "data" / "runs" / run_id / "checkpoints" / "final"
     assert final.local_path == str(folder.resolve())
     assert (folder / "adapter" / "adapter_config.json").is_file()
+    board = tmp_path / "data" / "runs" / run_id / "tensorboard"
+    assert any(board.glob("events.out.tfevents.*"))
     await asyncio.to_thread(_generate, folder)
 
 

@@ -64,6 +64,7 @@ class StagePlan:
     continue_adapter: bool
     strip_reasoning: bool
     gradient_checkpointing: bool
+    compile: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,6 @@ def _stage(
     check(budget.max_steps >= 0, "budget.max_steps", "must be >= 0")
     check(stage.micro_batch_size >= 0, "micro_batch_size", "must be >= 0")
     check(stage.gradient_accumulation_steps >= 0, "gradient_accumulation_steps", "must be >= 0")
-    check(not stage.compile, "compile", "torch.compile is not supported by this worker yet")
     lora = None
     if stage.adapter.WhichOneof("adapter") != "full":
         cfg = stage.adapter.lora
@@ -249,6 +249,7 @@ def _stage(
         continue_adapter=stage.continue_adapter,
         strip_reasoning=stage.reasoning == runs_pb2.REASONING_MODE_STRIP,
         gradient_checkpointing=stage.gradient_checkpointing,
+        compile=stage.compile,
     )
 
 

@@ -172,7 +172,7 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     import transformers
 
     from midspec_worker import models, runspec
-    from midspec_worker.train import checkpoints, data, distributed, engine
+    from midspec_worker.train import checkpoints, data, distributed, engine, observe
 
     transformers.utils.logging.disable_progress_bar()
     # Library messages join our JSON log lines instead of printing their own format.
@@ -199,9 +199,15 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     dtype = getattr(torch, dtype_name)
     torch.manual_seed(plan.seed)
 
+    board = observe.Board(data_dir / "runs" / run_id / "tensorboard") if group.main else None
+    stage_names = {stage.index: stage.name for stage in plan.stages}
+
     def emit(event: runs_pb2.RunEvent) -> None:
-        if group.main:
-            store.append_event(run_id, event)
+        if not group.main:
+            return
+        store.append_event(run_id, event)
+        if board is not None and event.HasField("metrics"):
+            board.metrics(stage_names[event.metrics.stage_index], event.metrics)
 
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
@@ -233,6 +239,7 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         dtype=dtype,
         seed=plan.seed,
         group=group,
+        peak_flops=observe.peak_flops(device, dtype),
     )
     saved = store.list_checkpoints(run_id)
     if any(c.final for c in saved):
@@ -273,6 +280,8 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         note(f"stage {stage.index} ({stage.name}): {len(examples)} {kind} examples")
         model = engine.train_stage(model, tokenizer, stage, examples, ctx, resume)
     group.stop()
+    if board is not None:
+        board.close()
     if not group.main:
         return
     target = run_dir / "final"

@@ -20,6 +20,7 @@ from midspec_worker.runspec import StagePlan
 from midspec_worker.train import checkpoints, packing
 from midspec_worker.train.data import Example
 from midspec_worker.train.distributed import Group
+from midspec_worker.train.observe import flops_per_token
 from midspec_worker.train.packing import IGNORE, Batch
 
 
@@ -40,6 +41,7 @@ class StageContext:
     dtype: torch.dtype
     seed: int
     group: Group = field(default_factory=Group)
+    peak_flops: float = 0.0  # per device; 0 means MFU is not measured (CPU, unknown GPU)
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,13 @@ def train_stage(
     if resume is not None:
         checkpoints.load_weights(model, resume.folder)
     whole = model  # unsharded: what checkpoints save and the next stage starts from
+    model_flops = flops_per_token(whole, row_length)
     if group.active:
         model = group.shard(whole)
+    if stage.compile:
+        # In place, so parameter names and state dicts stay those of the uncompiled model. CPU
+        # runs use aot_eager (no C++ toolchain needed); CUDA uses inductor's fused kernels.
+        model.compile(backend="inductor" if ctx.device.type == "cuda" else "aot_eager")
     if stage.gradient_checkpointing:
         # Non-reentrant checkpointing works with frozen base weights (LoRA) without extra hooks.
         # transformers 5 renamed gradient to activation checkpointing; 4.x has only the old name.
@@ -281,6 +288,11 @@ def train_stage(
                     learning_rate=learning_rate,
                     grad_norm=grad_norm,
                     tokens_per_second=real / elapsed,
+                    mfu=(
+                        real * model_flops / elapsed / (ctx.peak_flops * group.world_size)
+                        if ctx.peak_flops
+                        else 0.0
+                    ),
                     tokens_seen=tokens_seen,
                     packing_efficiency=real / max(1, computed),
                     epoch=consumed / per_epoch,
