@@ -84,7 +84,11 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
     lines.push({
       step: `corpus msm-${name}`,
       detail: `${documents} documents (${config.corpus.provider})`,
-      tokens: preview.promptTokens + preview.completionTokens,
+      // The template provider reads no prompt: only what it writes counts.
+      tokens:
+        config.corpus.provider === 'template'
+          ? preview.completionTokens
+          : preview.promptTokens + preview.completionTokens,
       steps: undefined,
       costUsd: cost,
     });

@@ -275,11 +275,11 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
     const splits = [...new Set(suite.arms.flatMap((arm) => Object.keys(arm.splits)))];
     lines.push(`## ${suite.suite}: ${report.rateName}`, '');
     lines.push(
-      `| arm | ${splits.map((split) => `${split} (95 % CI)`).join(' | ')} | per seed (${splits.at(-1)}) | first-shown | unscored |`,
+      `| arm | ${splits.map((split) => `${split} (95 % CI)`).join(' | ')} | per seed (${splits.includes('held-out') ? 'held-out' : splits.at(-1)}) | first-shown | unscored |`,
       `|---|${splits.map(() => '---|').join('')}---|---|---|`,
     );
+    const last = splits.includes('held-out') ? 'held-out' : (splits.at(-1) as string);
     for (const arm of suite.arms) {
-      const last = splits.at(-1) as string;
       const perSeed = arm.seeds
         .map((seed) => pct(seed.splits[last]?.rate ?? Number.NaN))
         .join(' / ');
