@@ -163,7 +163,8 @@ class Inference:
                     generator.manual_seed(secrets.randbits(63))
                 else:
                     # Every completion gets its own stream, fixed by (seed, prompt, completion).
-                    mixed = hash((base_seed, prompt_index, completion_index)) & (2**63 - 1)
+                    mixed = (base_seed * 1_000_003 + prompt_index) * 1_000_003 + completion_index
+                    mixed %= 2**63
                     generator.manual_seed(mixed)
                 job.rows.append(
                     sampler.Row(
