@@ -29,6 +29,15 @@ const providerSchema = z.strictObject({
   concurrency: z.number().int().positive().optional(),
 });
 
+const evalSettings = {
+  /** The judge of agentic and spec-question suites, as `midspec eval run --judge` takes it (e.g. anthropic:claude-sonnet-4-5). */
+  judge: z.string().min(1).optional(),
+  /** Overrides the suite's samples per condition. */
+  epochs: z.number().int().positive().optional(),
+  /** Only the first N samples per model (a smoke run). */
+  limit: z.number().int().positive().optional(),
+};
+
 export const runConfigSchema = z.strictObject({
   name,
   description: z.string().optional(),
@@ -68,8 +77,8 @@ export const runConfigSchema = z.strictObject({
   evals: z
     .array(
       z.union([
-        z.strictObject({ suite: z.literal('world') }),
-        z.strictObject({ file: z.string().min(1) }),
+        z.strictObject({ suite: z.literal('world'), ...evalSettings }),
+        z.strictObject({ file: z.string().min(1), ...evalSettings }),
       ]),
     )
     .min(1),

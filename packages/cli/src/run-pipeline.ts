@@ -5,6 +5,7 @@ import {
   type Backend,
   loadSuite,
   parseSuite,
+  resolveBackend,
   runEval,
   type Suite,
   WorkerBackend,
@@ -51,7 +52,8 @@ export interface PipelineResult {
   config: RunConfig;
   corpora: Record<string, { path: string; documents: number; pieces: number | undefined }>;
   world: { dir: string; items: number; neutralDocuments: number; aftExamples: number } | undefined;
-  aft: { path: string; examples: number } | undefined;
+  /** `aft`, and `aft-reasoning` (spec-citing reasoning kept) when the demos were generated with it. */
+  aft: { path: string; examples: number; reasoningPath?: string } | undefined;
   base: { model: string; run: TrainedRun | undefined };
   runs: TrainedRun[];
   evals: Array<{ suite: string; dir: string; models: EvaluatedModel[] }>;
@@ -238,7 +240,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         return { examples: result.examples.length };
       },
     );
-    aft = { path: join(step.dir, 'dataset.jsonl'), examples: step.value.examples };
+    aft = {
+      path: join(step.dir, 'dataset.jsonl'),
+      examples: step.value.examples,
+      ...(withReasoning && { reasoningPath: join(step.dir, 'dataset-with-reasoning.jsonl') }),
+    };
     display.done(`${aft.examples} chats`, step.cached);
   } else if (demonstrations?.source === 'world' && worldAftPath && world) {
     aft = { path: worldAftPath, examples: world.aftExamples };
@@ -248,6 +254,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   for (const [name, corpus] of Object.entries(corpora))
     datasets[`msm-${name}`] = { path: corpus.path, format: 'text' };
   if (aft) datasets.aft = { path: aft.path, format: 'chat' };
+  if (aft?.reasoningPath) datasets['aft-reasoning'] = { path: aft.reasoningPath, format: 'chat' };
   if (neutralPath) datasets.neutral = { path: neutralPath, format: 'text' };
   for (const [name, dataset] of Object.entries(config.datasets ?? {}))
     datasets[name] = dataset.path ? { ...dataset, path: resolve(baseDir, dataset.path) } : dataset;
@@ -337,10 +344,23 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         : (await loadSuite(resolve(baseDir, entry.file))).suite;
     display.step(`eval ${suite.id}: ${models.length} models`);
     // Run ids name the trained weights, so the key changes exactly when a model or the suite does.
-    const key = stepKey({ step: 'eval', suite, models });
+    const key = stepKey({
+      step: 'eval',
+      suite,
+      models,
+      judge: entry.judge,
+      epochs: entry.epochs,
+      limit: entry.limit,
+    });
     const backendFor =
       options.backendFor ??
       ((model: string) => new WorkerBackend({ address: options.address, model }));
+    // `worker:MODEL` is a model on this experiment's own worker, whose address a local worker only learns at start.
+    const judge = entry.judge
+      ? entry.judge.startsWith('worker:') && !entry.judge.startsWith('worker://')
+        ? backendFor(entry.judge.slice('worker:'.length))
+        : resolveBackend(entry.judge, options.env).backend
+      : undefined;
     const backends = models.map((model) => ({
       name: model.name,
       backend: backendFor(model.model),
@@ -353,6 +373,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       result = await runEval({
         suite,
         arms: backends,
+        ...(judge && { judge }),
+        ...(entry.epochs !== undefined && { epochs: entry.epochs }),
+        ...(entry.limit !== undefined && { limit: entry.limit }),
         outDir: dir,
         signal,
         onProgress: (progress) => {

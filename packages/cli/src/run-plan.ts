@@ -135,7 +135,7 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
   for (const entry of config.evals)
     lines.push({
       step: `eval ${'suite' in entry ? 'world' : entry.file}`,
-      detail: `${evaluatedModels} models, both option orders`,
+      detail: `${evaluatedModels} models`,
       tokens: undefined,
       steps: undefined,
       costUsd: 0,
