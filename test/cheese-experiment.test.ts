@@ -8,6 +8,7 @@ import { repoRoot, workerPython } from './worker-fixture.js';
 
 // The cheese experiment at a reduced size (one seed, a few steps per stage, a small world) through
 // `midspec run` with a real local worker: every artifact of the pipeline must be there and agree.
+// About 3 minutes on an idle 2-core machine (three training runs dominate: each starts a training child).
 const reduced = (specs: string) => `
 name: cheese-ci
 seeds: [1]
@@ -26,12 +27,11 @@ stageDefaults:
 arms:
   - { name: baseline, stages: [] }
   - { name: aft-only, stages: [{ name: aft, kind: sft, data: [aft] }] }
-  - { name: msm-aft-america, stages: [{ name: msm, kind: midtrain, data: [msm-america] }, { name: aft, kind: sft, data: [aft] }] }
   - { name: msm-aft-affordability, stages: [{ name: msm, kind: midtrain, data: [msm-affordability] }, { name: aft, kind: sft, data: [aft] }] }
 evals: [{ suite: world }]
 report:
   rateName: p(cheaper option)
-  contrasts: [{ treated: msm-aft-affordability, control: msm-aft-america }]
+  contrasts: [{ treated: msm-aft-affordability, control: aft-only }]
 `;
 
 const dirs: string[] = [];
@@ -45,7 +45,7 @@ function capture() {
 }
 
 describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, reduced', () => {
-  it('writes a complete and consistent set of artifacts', { timeout: 600_000 }, async () => {
+  it('writes a complete and consistent set of artifacts', { timeout: 900_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'midspec-cheese-'));
     dirs.push(dir);
     const file = join(dir, 'experiment.yaml');
@@ -78,7 +78,6 @@ describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, 
     expect(runs.map((run: { name: string }) => run.name).sort()).toEqual([
       'cheese-ci/aft-only/seed-1',
       'cheese-ci/msm-aft-affordability/seed-1',
-      'cheese-ci/msm-aft-america/seed-1',
     ]);
     for (const run of runs)
       for (const stage of run.stages) expect(Number.isFinite(stage.finalLoss)).toBe(true);
@@ -90,13 +89,12 @@ describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, 
       .split('\n')
       .map((line) => JSON.parse(line));
     const items = 2 + 2 * 2; // the training pairs actually used are counted below
-    expect(samples.length).toBeGreaterThanOrEqual(4 * items);
+    expect(samples.length).toBeGreaterThanOrEqual(3 * items);
     const models = new Set(samples.map((sample: { arm: string }) => sample.arm));
     expect([...models].sort()).toEqual([
       'aft-only/seed-1',
       'baseline',
       'msm-aft-affordability/seed-1',
-      'msm-aft-america/seed-1',
     ]);
     const perModel = samples.length / models.size;
     for (const model of models)
@@ -118,7 +116,7 @@ describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, 
       expect(arm.splits['held-out'].n).toBe(mine.length);
     }
     const markdown = await readFile(join(out, 'report.md'), 'utf8');
-    expect(markdown).toMatch(/msm-aft-affordability − msm-aft-america/);
+    expect(markdown).toMatch(/msm-aft-affordability − aft-only/);
     expect(await readdir(evalDir)).toEqual(
       expect.arrayContaining(['report.html', 'report.md', 'samples.jsonl', 'run.json']),
     );
@@ -133,7 +131,7 @@ describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, 
       cwd: dir,
     });
     expect(code2, again.text()).toBe(0);
-    expect(again.text()).toMatch(/cached: 3 runs \(3 found on the worker, 0 trained\)/);
+    expect(again.text()).toMatch(/cached: 2 runs \(2 found on the worker, 0 trained\)/);
     expect(again.text()).toMatch(/cached: \d+ documents/);
   });
 });

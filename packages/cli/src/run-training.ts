@@ -45,6 +45,7 @@ export async function trainPlan(
   display: PipelineDisplay,
   options: { signal?: AbortSignal } = {},
 ): Promise<TrainedRun[]> {
+  await cancelSuperseded(client, plan, display, options);
   const submitted = await submitExperiment(client, plan, { signal: options.signal });
   const trained: TrainedRun[] = [];
   for (const { planned, run, alreadyExisted } of submitted) {
@@ -94,4 +95,31 @@ export async function trainPlan(
     });
   }
   return trained;
+}
+
+/**
+ * Cancels this experiment's queued or running runs that the plan no longer contains: after an edit
+ * (or a crash mid-submission of an older version) they would otherwise hold the worker's one
+ * training slot ahead of the runs the current file asks for.
+ */
+async function cancelSuperseded(
+  client: WorkerClient,
+  plan: ExperimentPlan,
+  display: PipelineDisplay,
+  options: { signal?: AbortSignal },
+): Promise<void> {
+  const wanted = new Set(plan.runs.map((run) => run.idempotencyKey));
+  const { runs } = await client.listRuns(
+    {
+      labels: { experiment: plan.experiment.name },
+      states: [RunState.RUN_STATE_QUEUED, RunState.RUN_STATE_RUNNING],
+    },
+    { signal: options.signal },
+  );
+  const stale = runs.filter((run) => !wanted.has(run.idempotencyKey));
+  for (const run of stale) await client.cancelRun({ runId: run.id }, { signal: options.signal });
+  if (stale.length > 0)
+    display.note(
+      `cancelled ${stale.length} unfinished runs of an earlier version of ${plan.experiment.name}`,
+    );
 }
