@@ -3,6 +3,7 @@ batch."""
 
 from __future__ import annotations
 
+import pytest
 from helpers import TEXT, jsonl, stage, stored, text_records, upload
 from helpers import watch as watch_events
 
@@ -10,6 +11,7 @@ from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 
 
+@pytest.mark.slow
 async def test_two_processes_match_one(stub, tmp_path):
     answer = await stub.GetCapabilities(caps.GetCapabilitiesRequest())
     assert answer.max_world_size >= 2

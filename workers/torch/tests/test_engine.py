@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
 
 from midspec_worker import models, runspec
@@ -63,6 +64,7 @@ def test_max_tokens_ends_the_stage(tmp_path):
     assert trainable and all("q_proj" in n and "lora" in n for n in trainable)
 
 
+@pytest.mark.slow
 def test_compile_option_and_mfu(tmp_path, monkeypatch):
     from midspec_worker.train import observe
 

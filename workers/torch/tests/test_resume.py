@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import grpc
+import pytest
 from helpers import CHAT, TEXT, chat_records, jsonl, stage, stored, text_records, upload
 from helpers import watch as watch_events
 
@@ -126,6 +127,7 @@ def _start_worker(data_dir):
     return process, int(line.rsplit(":", 1)[1])
 
 
+@pytest.mark.slow
 async def test_sigkill_chaos_keeps_the_event_stream_whole(tmp_path):
     """SIGKILL the worker at random steps three times; a client reconnecting with after_seq sees
     every event exactly once and the run completes."""
