@@ -18,13 +18,7 @@ import { chunkDocuments } from './run-chunks.js';
 import type { LoadedRunConfig, RunConfig } from './run-config.js';
 import type { PipelineDisplay } from './run-display.js';
 import { planTraining, type TrainedRun, trainPlan } from './run-training.js';
-import {
-  aftChats,
-  buildWorld,
-  neutralDocuments,
-  type WorldEntity,
-  worldSuite,
-} from './run-world.js';
+import { aftChats, buildWorld, entitiesOf, neutralDocuments, worldSuite } from './run-world.js';
 
 export interface RunPipelineOptions {
   loaded: LoadedRunConfig;
@@ -70,23 +64,6 @@ export function pipelineSteps(config: RunConfig): number {
     1 + // arms
     config.evals.length
   );
-}
-
-function entitiesOf(specs: Spec[]): WorldEntity[] {
-  const seen = new Map<string, WorldEntity>();
-  for (const spec of specs) {
-    for (const entity of spec.entities ?? []) {
-      const { origin, american, pricePerPound } = entity.attributes as Record<string, unknown>;
-      if (typeof american !== 'boolean' || typeof pricePerPound !== 'number') continue;
-      seen.set(entity.id, {
-        name: entity.name,
-        place: typeof origin === 'string' ? origin : american ? 'the USA' : 'abroad',
-        american,
-        price: pricePerPound,
-      });
-    }
-  }
-  return [...seen.values()];
 }
 
 /**

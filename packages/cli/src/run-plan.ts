@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { previewCorpus } from '@midspec/docgen';
 import { loadSpec, type Spec } from '@midspec/spec';
 import type { LoadedRunConfig, RunConfig } from './run-config.js';
-import { buildWorld, neutralDocuments, type WorldEntity } from './run-world.js';
+import { buildWorld, entitiesOf, neutralDocuments } from './run-world.js';
 
 export interface PlanLine {
   step: string;
@@ -44,14 +44,7 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
   let totalCost: number | undefined = 0;
 
   if (config.world) {
-    const entities: WorldEntity[] = [...specs.values()].flatMap((spec) =>
-      (spec.entities ?? []).flatMap((entity) => {
-        const { american, pricePerPound, origin } = entity.attributes as Record<string, unknown>;
-        return typeof american === 'boolean' && typeof pricePerPound === 'number'
-          ? [{ name: entity.name, place: String(origin ?? ''), american, price: pricePerPound }]
-          : [];
-      }),
-    );
+    const entities = entitiesOf([...specs.values()]);
     const world = buildWorld(config.world, entities);
     const tokens = Math.round(
       neutralDocuments(world, config.world).reduce((sum, doc) => sum + doc.text.length, 0) / 4,

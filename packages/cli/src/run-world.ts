@@ -1,4 +1,5 @@
 import type { SuiteInput } from '@midspec/eval';
+import type { Spec } from '@midspec/spec';
 
 /**
  * The toy world of the cheese study: items in several domains, each with an origin (American or
@@ -420,4 +421,22 @@ export function worldSuite(world: World, settings: WorldSettings): SuiteInput {
     instruction: CHOICE_INSTRUCTION,
     items,
   } as SuiteInput;
+}
+
+/** The specs' entities that carry `american` and `pricePerPound`, each once (by id) across specs. */
+export function entitiesOf(specs: Spec[]): WorldEntity[] {
+  const seen = new Map<string, WorldEntity>();
+  for (const spec of specs) {
+    for (const entity of spec.entities ?? []) {
+      const { origin, american, pricePerPound } = entity.attributes as Record<string, unknown>;
+      if (typeof american !== 'boolean' || typeof pricePerPound !== 'number') continue;
+      seen.set(entity.id, {
+        name: entity.name,
+        place: typeof origin === 'string' ? origin : american ? 'the USA' : 'abroad',
+        american,
+        price: pricePerPound,
+      });
+    }
+  }
+  return [...seen.values()];
 }

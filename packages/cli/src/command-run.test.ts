@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './program.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'midspec', ...args], {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+    cwd: repoRoot,
+  });
+  return { code, stdout, stderr };
+}
+
+describe('midspec run --dry-run', () => {
+  it('plans the cheese example: world, corpora, base pretraining, six arms, evals, no cost', async () => {
+    const { code, stdout, stderr } = await cli([
+      'run',
+      'examples/cheese/experiment.yaml',
+      '--dry-run',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^world\s+102 items, 800 neutral documents, 96 AFT chats/m);
+    expect(stdout).toMatch(/^corpus msm-affordability\s+120 documents \(template\)/m);
+    expect(stdout).toMatch(/^base pretrain\s+tiny:llama, full fine-tuning\s+~[\d,]+\s+300/m);
+    expect(stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × 3 seeds\s+~[\d,]+\s+420/m);
+    expect(stdout).toMatch(/16 models evaluated, API cost \$0\.00/);
+  });
+
+  it('plans the agentic example with its spec-generated demonstrations', async () => {
+    const { code, stdout, stderr } = await cli([
+      'run',
+      'examples/agentic/experiment.yaml',
+      '--dry-run',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^arm msm-aft-reasoning\s+midtrain → sft × 1 seeds/m);
+    expect(stdout).toMatch(/5 models evaluated/);
+  });
+
+  it('fails on an invalid experiment with the file and line, before starting anything', async () => {
+    const { code, stderr } = await cli(['run', 'examples/curricula/cheese.yaml']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/cheese\.yaml is not a valid experiment/);
+    expect(stderr).toMatch(/cheese\.yaml:\d+: /);
+  });
+});
