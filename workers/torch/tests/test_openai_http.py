@@ -66,3 +66,22 @@ async def test_errors_have_the_openai_shape(base_url: str):
         f"{base_url}/completions", {"model": "tiny:llama", "prompt": [[999999]], "max_tokens": 1}
     )
     assert status == 400 and "token ids" in body["error"]["message"]
+
+
+async def test_a_configured_token_is_required(worker: server.Worker):
+    http = OpenAIServer(worker.inference, token="s3cret")
+    port = await http.start("127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{port}/v1/models"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url) as response:
+                assert response.status == 401
+                body = await response.json()
+                assert body["error"]["type"] == "authentication_error"
+                assert "--token" in body["error"]["message"]
+            headers = {"Authorization": "Bearer s3cret"}
+            async with session.get(url, headers=headers) as response:
+                assert response.status == 200
+                assert (await response.json())["object"] == "list"
+    finally:
+        await http.stop()

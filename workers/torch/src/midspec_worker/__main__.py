@@ -108,7 +108,7 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"midspec-worker listening on {args.host}:{worker.port}", flush=True)
     openai = None
     if args.openai_port is not None:
-        openai = OpenAIServer(worker.inference)
+        openai = OpenAIServer(worker.inference, token=args.token or None)
         port = await openai.start(args.host, args.openai_port)
         print(f"midspec-worker openai listening on {args.host}:{port}", flush=True)
     await stop.wait()

@@ -52,6 +52,31 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return _error(InvalidRequest(f"malformed request body: {error}"))
 
 
+def _bearer(token: str | None) -> Any:
+    expected = f"Bearer {token}" if token else None
+
+    @web.middleware
+    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
+        # The same token as the gRPC API: OpenAI clients send it as their api_key.
+        if expected is not None and not secrets.compare_digest(
+            request.headers.get("Authorization", ""), expected
+        ):
+            body = {
+                "error": {
+                    "message": "missing or wrong bearer token: pass the worker's --token "
+                    "(or $MIDSPEC_WORKER_TOKEN) as the API key",
+                    "type": "authentication_error",
+                    "param": None,
+                    "code": "ERROR_REASON_UNAUTHENTICATED",
+                }
+            }
+            return web.json_response(body, status=401)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return check
+
+
 def _stops(value: Any) -> list[str]:
     if value is None:
         return []
@@ -94,13 +119,16 @@ async def _send(response: web.StreamResponse, payload: Any) -> None:
 
 
 class OpenAIServer:
-    def __init__(self, inference: Inference) -> None:
+    def __init__(self, inference: Inference, token: str | None = None) -> None:
         self._inference = inference
+        self._token = token
         self._runner: web.AppRunner | None = None
         self.port = 0
 
     async def start(self, host: str, port: int) -> int:
-        app = web.Application(middlewares=[_errors], client_max_size=64 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[_bearer(self._token), _errors], client_max_size=64 * 1024 * 1024
+        )
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/completions", self._completions)
