@@ -18,4 +18,5 @@ step "TypeScript tests (vitest: units, end-to-end with the Python worker, genera
 pnpm exec vitest run
 
 step "worker tests (pytest)"
-bash scripts/test-worker.sh
+# -m "": every test, the multi-process ones (torchrun/FSDP2, the SIGKILL chaos test) included.
+bash scripts/test-worker.sh -m ""
