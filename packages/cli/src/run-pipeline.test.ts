@@ -111,6 +111,13 @@ describe('runPipeline against a fake worker', () => {
     expect(arm('baseline')?.firstPosition).toBe(1);
     expect(arm('aft-only')?.seeds.map((seed) => seed.seed)).toEqual([1, 2]);
     expect(suite?.contrasts[0]?.difference).toMatchObject({ rate: 0.5, excludesZero: true });
+    // The untrained baseline is one model for both seeds: it pairs with each.
+    expect(suite?.contrasts[0]?.seedLevel).toMatchObject({
+      rate: 0.5,
+      n: 2,
+      perSeed: [0.5, 0.5],
+      excludesZero: true,
+    });
     expect(first.markdown).toMatch(/\| aft-only − baseline \| \+0\.50/);
     const json = JSON.parse(await readFile(join(outDir, 'report.json'), 'utf8'));
     expect(json.runs).toHaveLength(4);

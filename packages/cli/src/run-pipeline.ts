@@ -330,8 +330,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       limit: entry.limit,
     });
     const backendFor =
-      options.backendFor ??
-      ((model: string) => new WorkerBackend({ address: options.address, model }));
+      options.backendFor ?? ((model: string) => workerBackend(options.address, model));
     // `worker:MODEL` is a model on this experiment's own worker, whose address a local worker only learns at start.
     const judge = entry.judge
       ? entry.judge.startsWith('worker:') && !entry.judge.startsWith('worker://')
@@ -381,5 +380,22 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     base: { model: baseModel, run: baseRun },
     runs,
     evals,
+  };
+}
+
+/**
+ * The worker's backend under an id without the address: a local worker gets a new port on every
+ * start, and the eval log's sample keys include the backend id, so a rerun would score everything
+ * again. Run ids already name the trained weights uniquely.
+ */
+function workerBackend(address: string, model: string): Backend {
+  const inner = new WorkerBackend({ address, model });
+  return {
+    id: `worker:${model}`,
+    model: inner.model,
+    limiterKey: inner.limiterKey,
+    sample: (input, options) => inner.sample(input, options),
+    scoreLogprobs: (items, options) => inner.scoreLogprobs(items, options),
+    close: () => inner.close(),
   };
 }

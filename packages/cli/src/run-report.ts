@@ -38,6 +38,11 @@ export interface ContrastRow {
   before: string;
   /** treated − control on `after`, cluster-bootstrap 95 % interval. */
   difference: Estimate & { excludesZero: boolean };
+  /**
+   * The same difference per seed (seeds paired), with a t interval over seeds: the honest interval
+   * when seeds differ more than items do, which the item-level bootstrap does not see.
+   */
+  seedLevel: (Estimate & { excludesZero: boolean; perSeed: number[] }) | undefined;
   /** (treated − control on `after`) − (treated − control on `before`), Wald and bootstrap intervals. */
   differenceInDifferences: {
     estimate: number;
@@ -61,9 +66,11 @@ export interface ExperimentReport {
 
 const RESAMPLES = 2000;
 
+/** The last record of each model × sample × epoch (a rerun's records supersede earlier ones). */
 function latest(records: SampleRecord[]): SampleRecord[] {
   const byKey = new Map<string, SampleRecord>();
-  for (const record of records) byKey.set(record.key, record);
+  for (const record of records)
+    byKey.set(`${record.arm}\u0000${record.sampleId}\u0000${record.epoch}`, record);
   return [...byKey.values()];
 }
 
@@ -155,6 +162,50 @@ function bootstrapDifference(
     upper,
     n: treated.length + control.length,
     excludesZero: lower > 0 || upper < 0,
+  };
+}
+
+// Two-sided 97.5 % quantiles of Student's t for 1…30 degrees of freedom.
+const T_975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
+  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
+  2.045, 2.042,
+];
+
+function seedLevelDifference(
+  arms: ArmRow[],
+  treated: string,
+  control: string,
+  split: string,
+): ContrastRow['seedLevel'] {
+  const rates = (name: string) =>
+    new Map(
+      (arms.find((arm) => arm.arm === name)?.seeds ?? []).map((seed) => [
+        seed.seed,
+        seed.splits[split]?.rate ?? Number.NaN,
+      ]),
+    );
+  const a = rates(treated);
+  const b = rates(control);
+  // An untrained arm has one model for every seed: it pairs with each.
+  const only = (map: Map<number | undefined, number>) =>
+    map.size === 1 ? [...map.values()][0] : undefined;
+  const seeds = [...new Set([...a.keys(), ...b.keys()])].filter((seed) => seed !== undefined);
+  const perSeed = seeds
+    .map((seed) => (a.get(seed) ?? only(a) ?? Number.NaN) - (b.get(seed) ?? only(b) ?? Number.NaN))
+    .filter(Number.isFinite);
+  if (perSeed.length < 2) return undefined;
+  const n = perSeed.length;
+  const mean = perSeed.reduce((sum, value) => sum + value, 0) / n;
+  const sd = Math.sqrt(perSeed.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
+  const half = (T_975[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+  return {
+    rate: mean,
+    lower: mean - half,
+    upper: mean + half,
+    n,
+    excludesZero: mean - half > 0 || mean + half < 0,
+    perSeed,
   };
 }
 
@@ -255,7 +306,12 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
           bootstrap: [estimate.bootstrap.lower, estimate.bootstrap.upper],
         };
       }
-      contrasts.push({ ...contrast, difference, differenceInDifferences: did });
+      contrasts.push({
+        ...contrast,
+        difference,
+        seedLevel: seedLevelDifference(arms, contrast.treated, contrast.control, contrast.after),
+        differenceInDifferences: did,
+      });
     });
     suites.push({ suite: evaluation.suite, dir: evaluation.dir, arms, contrasts });
   }
@@ -297,13 +353,13 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
     lines.push('');
     if (suite.contrasts.length > 0) {
       lines.push(
-        '| contrast | difference on held-out (95 % CI) | excludes 0 | difference-in-differences (Wald; bootstrap) |',
-        '|---|---|---|---|',
+        '| contrast | difference on held-out (95 % CI, items × seeds) | per seed | over seeds (95 % t interval) | excludes 0 (over seeds) | difference-in-differences (Wald; bootstrap) |',
+        '|---|---|---|---|---|---|',
       );
       for (const contrast of suite.contrasts) {
         const did = contrast.differenceInDifferences;
         lines.push(
-          `| ${contrast.treated} − ${contrast.control} | ${signed(contrast.difference.rate)} ${interval(contrast.difference)} | ${contrast.difference.excludesZero ? 'yes' : 'no'} | ${signed(did.estimate)} [${pct(did.wald[0])}, ${pct(did.wald[1])}]; [${pct(did.bootstrap[0])}, ${pct(did.bootstrap[1])}] |`,
+          `| ${contrast.treated} − ${contrast.control} | ${signed(contrast.difference.rate)} ${interval(contrast.difference)} | ${contrast.seedLevel?.perSeed.map(signed).join(' / ') ?? '–'} | ${contrast.seedLevel ? `${signed(contrast.seedLevel.rate)} ${interval(contrast.seedLevel)}` : '–'} | ${contrast.seedLevel ? (contrast.seedLevel.excludesZero ? 'yes' : 'no') : '–'} | ${signed(did.estimate)} [${pct(did.wald[0])}, ${pct(did.wald[1])}]; [${pct(did.bootstrap[0])}, ${pct(did.bootstrap[1])}] |`,
         );
       }
       lines.push('');
