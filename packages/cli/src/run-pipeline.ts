@@ -367,7 +367,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     }
     evals.push({ suite: suite.id, dir, models });
     display.done(
-      `${result.scored} samples scored, ${result.unscored} unscored`,
+      `${result.total} samples: ${result.resumed} from the log, ${result.scored} scored now, ${result.unscored} unscored`,
       result.resumed === result.total,
     );
   }
