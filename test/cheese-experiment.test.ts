@@ -8,7 +8,7 @@ import { repoRoot, workerPython } from './worker-fixture.js';
 
 // The cheese experiment at a reduced size (one seed, a few steps per stage, a small world) through
 // `midspec run` with a real local worker: every artifact of the pipeline must be there and agree.
-// About 3 minutes on an idle 2-core machine (three training runs dominate: each starts a training child).
+// 83 s on 2 cores at a quiet moment, 344 s under a load average of 9 (three training runs dominate).
 const reduced = (specs: string) => `
 name: cheese-ci
 seeds: [1]
@@ -133,5 +133,8 @@ describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, 
     expect(code2, again.text()).toBe(0);
     expect(again.text()).toMatch(/cached: 2 runs \(2 found on the worker, 0 trained\)/);
     expect(again.text()).toMatch(/cached: \d+ documents/);
+    // The rerun's local worker listens on another port; nothing is scored twice.
+    const after = (await readFile(join(evalDir, 'samples.jsonl'), 'utf8')).trim().split('\n');
+    expect(after).toHaveLength(samples.length);
   });
 });
