@@ -109,6 +109,75 @@ async def test_restart_cancels_runs_cancelled_while_down(tmp_path):
         await worker.stop(grace=0)
 
 
+async def test_a_run_that_keeps_dying_fails_after_max_restarts(tmp_path, monkeypatch):
+    """A child killed after step 3 every time (checkpoints every 2 steps) is resumed once from
+    stage-0-step-2, dies there again, and the run fails naming the signal and the step."""
+    from midspec_worker.train import child
+
+    monkeypatch.setenv(child.TEST_KILL_AFTER_STEP, "3")
+    worker = await server.start("127.0.0.1", 0, tmp_path / "w", max_restarts=1)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{worker.port}") as channel:
+            stub = worker_pb2_grpc.WorkerStub(channel)
+            text = (await upload(stub, jsonl(text_records()), TEXT)).dataset.id
+            spec = runs_pb2.RunSpec(
+                base_model="tiny:llama",
+                checkpoint_every_steps=2,
+                stages=[stage(MIDTRAIN, text, 6)],
+            )
+            run_id = (await stub.SubmitRun(runs_pb2.SubmitRunRequest(spec=spec))).run.id
+            log = stored(await watch_events(stub, run_id))
+    finally:
+        await worker.stop(grace=0)
+    assert _states(log) == [
+        runs_pb2.RUN_STATE_QUEUED,
+        runs_pb2.RUN_STATE_RUNNING,
+        runs_pb2.RUN_STATE_RESUMING,
+        runs_pb2.RUN_STATE_RUNNING,
+        runs_pb2.RUN_STATE_FAILED,
+    ]
+    resumed = [e.state_changed.message for e in log if e.HasField("state_changed")][2]
+    assert "signal 9 (SIGKILL) after step 3 of stage 0" in resumed
+    assert "resuming from checkpoint stage-0-step-2" in resumed
+    error = log[-1].state_changed.error
+    assert "killed by signal 9 (SIGKILL) after step 3 of stage 0, 2 time(s) in a row" in (
+        error.message
+    )
+    assert "past checkpoint stage-0-step-2" in error.message and not error.retryable
+    steps = [e.metrics.step for e in log if e.HasField("metrics")]
+    assert steps == [1, 2, 3, 3]
+
+
+def test_failures_count_in_a_row_only_without_a_new_checkpoint(tmp_path):
+    store = Store(tmp_path / "worker.sqlite")
+    run = store.create_run(runs_pb2.RunSpec(base_model="tiny:llama"), "")
+    assert store.count_failure(run.id) == (1, "")
+    assert store.count_failure(run.id) == (2, "")
+    store.add_checkpoint(runs_pb2.Checkpoint(id="stage-0-step-4", run_id=run.id), tmp_path)
+    assert store.count_failure(run.id) == (1, "stage-0-step-4")
+    store.close()
+    store = Store(tmp_path / "worker.sqlite")  # the count outlives the worker process
+    assert store.count_failure(run.id) == (2, "stage-0-step-4")
+    store.close()
+
+
+async def test_a_run_that_died_with_the_worker_counts_towards_the_guard(tmp_path):
+    (tmp_path / "w").mkdir()
+    store = Store(tmp_path / "w" / "worker.sqlite")
+    run = store.create_run(runs_pb2.RunSpec(base_model="tiny:llama"), "")
+    store.set_state(run.id, runs_pb2.RUN_STATE_RUNNING)
+    store.begin_attempt(run.id)  # and then the worker was killed with its child
+    store.close()
+    worker = await server.start("127.0.0.1", 0, tmp_path / "w", max_restarts=0)
+    try:
+        failed = worker.runs.get(run.id)
+    finally:
+        await worker.stop(grace=0)
+    assert failed.state == runs_pb2.RUN_STATE_FAILED
+    assert "died with the previous worker process" in failed.error.message
+    assert "--max-restarts" in failed.error.message
+
+
 def _start_worker(data_dir):
     process = subprocess.Popen(
         [sys.executable, "-m", "midspec_worker", "serve", "--port", "0"]

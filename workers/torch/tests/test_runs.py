@@ -177,3 +177,24 @@ async def test_bad_target_modules_fail_the_run_as_a_user_error(stub):
     assert "no_such_proj" in final.error.message
     run = await stub.GetRun(runs_pb2.GetRunRequest(run_id=run_id))
     assert run.error.reason == "ERROR_REASON_INVALID_REQUEST"
+
+
+async def test_a_failed_run_leaves_readable_tensorboard_events(stub, tmp_path, monkeypatch):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from midspec_worker.train import child
+
+    monkeypatch.setenv(child.TEST_FAIL_AFTER_STEP, "3")
+    text, _ = await _datasets(stub)
+    spec = runs_pb2.RunSpec(base_model="tiny:llama", stages=[stage(MIDTRAIN, text, 10)])
+    run_id = (await stub.SubmitRun(runs_pb2.SubmitRunRequest(spec=spec))).run.id
+    final = stored(await watch_events(stub, run_id))[-1].state_changed
+    assert final.state == runs_pb2.RUN_STATE_FAILED
+    assert f"{child.TEST_FAIL_AFTER_STEP}=3" in final.error.message
+    events = EventAccumulator(str(tmp_path / "data" / "runs" / run_id / "tensorboard"))
+    events.Reload()
+    tags = events.Tags()["scalars"]
+    assert any(tag.endswith("/loss") for tag in tags)
+    # Every scalar of every step: the writer buffers, so an unclosed one loses the last few.
+    for tag in tags:
+        assert [scalar.step for scalar in events.Scalars(tag)] == [1, 2, 3], tag

@@ -43,6 +43,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="how long a training child may take to stop before it is terminated",
     )
     serve.add_argument(
+        "--max-restarts",
+        type=int,
+        default=3,
+        help="how often in a row a run whose training process dies (segfault, OOM kill) is resumed"
+        " without getting past its last checkpoint before it fails",
+    )
+    serve.add_argument(
         "--openai-port",
         type=int,
         default=None,
@@ -73,6 +80,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--tls-key", type=Path, default=None, help="PEM private key for TLS")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
+    if args.max_restarts < 0:
+        parser.error("--max-restarts must be 0 or more")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     # An explicit flag first, then the environment; an empty value means no token.
@@ -99,6 +108,7 @@ async def serve(args: argparse.Namespace) -> int:
         ),
         token=args.token or None,
         tls=(args.tls_cert, args.tls_key) if args.tls_cert is not None else None,
+        max_restarts=args.max_restarts,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -39,12 +40,14 @@ class Runs:
         datasets: Datasets,
         heartbeat_seconds: float = 5.0,
         shutdown_grace_seconds: float = 15.0,
+        max_restarts: int = 3,
     ) -> None:
         self._data_dir = data_dir
         self._store = store
         self._datasets = datasets
         self._heartbeat = heartbeat_seconds
         self._grace = shutdown_grace_seconds
+        self._max_restarts = max_restarts
         # Never fork the gRPC process: its threads and locks do not survive a fork.
         self._mp = multiprocessing.get_context("spawn")
         self._stopping = False
@@ -61,6 +64,8 @@ class Runs:
 
         They go to RESUMING (ahead of queued runs); the training child continues each from its
         newest stage checkpoint, or from the start when it has none. Event numbering continues.
+        A run whose training process was still marked in flight died with the previous worker
+        without a clean stop: that counts towards the crash-loop guard like a child that died.
         """
         for state in _INTERRUPTED:
             for run_id in self._store.run_ids_in_state(state):
@@ -72,7 +77,10 @@ class Runs:
                         only_from=frozenset({state}),
                     )
                     continue
-                if state == runs_pb2.RUN_STATE_RUNNING:
+                if state == runs_pb2.RUN_STATE_RUNNING and self._store.attempt_in_flight(run_id):
+                    if not self._child_died(run_id, "died with the previous worker process"):
+                        continue
+                elif state == runs_pb2.RUN_STATE_RUNNING:
                     self._store.set_state(
                         run_id,
                         runs_pb2.RUN_STATE_RESUMING,
@@ -85,13 +93,15 @@ class Runs:
         """Stop the queue; the running child stops at a step boundary on SIGTERM, or is killed."""
         self._stopping = True
         if self._current is not None:
-            process = self._current[1]
+            run_id, process = self._current
             process.terminate()
             await asyncio.to_thread(process.join, self._grace)
             if process.is_alive():
                 log.warning("killing training process", extra={"pid": process.pid})
                 process.kill()
                 await asyncio.to_thread(process.join, 5.0)
+            # A stop the worker asked for is no failure of the run's.
+            self._store.end_attempt(run_id)
         if self._loop_task is not None:
             self._loop_task.cancel()
             try:
@@ -216,6 +226,7 @@ class Runs:
             only_from=_STARTABLE,
         ):
             return
+        self._store.begin_attempt(run_id)
         process = self._mp.Process(
             target=child.entry,
             args=(str(self._data_dir), run_id),
@@ -232,17 +243,63 @@ class Runs:
         process.join()
         if self._stopping:
             return
-        if self._store.cancel_requested(run_id):
+        log.info("training process exited", extra={"run_id": run_id, "code": process.exitcode})
+        if self.get(run_id).state != runs_pb2.RUN_STATE_RUNNING:
+            self._store.end_attempt(run_id)  # the child recorded the final state itself
+        elif self._store.cancel_requested(run_id):
+            self._store.end_attempt(run_id)
             self._store.set_state(
                 run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled", only_from=_RUNNING
             )
         else:
-            self._fail(run_id, f"training process exited with code {process.exitcode}")
-        log.info("training process exited", extra={"run_id": run_id, "code": process.exitcode})
+            self._child_died(run_id, _describe_exit(process.exitcode))
 
-    def _fail(self, run_id: str, message: str) -> None:
-        """Fail a run whose child died without recording a final state (crash, OOM kill)."""
-        error = runs_pb2.RunError(reason="ERROR_REASON_INTERNAL", message=message, retryable=True)
+    def _child_died(self, run_id: str, how: str) -> bool:
+        """Resume a run whose training process died (segfault, OOM kill, a killed worker) from its
+        last checkpoint, unless it keeps dying without getting past that checkpoint: after
+        `max_restarts` restarts in a row with no new checkpoint the run fails. The count lives in
+        SQLite, so restarting the worker neither resets it nor, with progress, trips it.
+
+        Returns True when the run was queued to resume.
+        """
+        failures, checkpoint = self._store.count_failure(run_id)
+        run = self.get(run_id)
+        where = f"after step {run.step} of stage {run.stage_index}"
+        since = f"checkpoint {checkpoint}" if checkpoint else "the start (no checkpoint yet)"
+        if failures > self._max_restarts:
+            message = (
+                f"training process {how} {where}, {failures} time(s) in a row with no progress"
+                f" past {since}; gave up after {self._max_restarts} restart(s) (--max-restarts)"
+            )
+            log.error("crash loop", extra={"run_id": run_id, "failures": failures})
+            # Not retryable: the same run would die at the same step again.
+            self._fail(run_id, message, retryable=False)
+            return False
+        message = (
+            f"training process {how} {where}; resuming from {since}"
+            f" (restart {failures} of at most {self._max_restarts} without progress)"
+        )
+        log.warning("training process died", extra={"run_id": run_id, "failures": failures})
+        return self._store.set_state(
+            run_id, runs_pb2.RUN_STATE_RESUMING, message, only_from=_RUNNING
+        )
+
+    def _fail(self, run_id: str, message: str, retryable: bool = True) -> None:
+        """Fail a run the training child could not finish or record a final state for."""
+        error = runs_pb2.RunError(
+            reason="ERROR_REASON_INTERNAL", message=message, retryable=retryable
+        )
         self._store.set_state(
             run_id, runs_pb2.RUN_STATE_FAILED, message, error=error, only_from=_RUNNING
         )
+
+
+def _describe_exit(code: int | None) -> str:
+    """How a process ended, in words: multiprocessing reports a signal as a negative exit code."""
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"was killed by signal {-code} ({name})"
+    return f"exited with code {code}"

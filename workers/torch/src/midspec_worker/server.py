@@ -203,8 +203,10 @@ async def start(
     inference_limits: Limits | None = None,
     token: str | None = None,
     tls: tuple[Path, Path] | None = None,
+    max_restarts: int = 3,
 ) -> Worker:
-    """Start serving; `token` requires a bearer token, `tls` is (certificate, private key)."""
+    """Start serving; `token` requires a bearer token, `tls` is (certificate, private key);
+    `max_restarts` bounds how often a run whose training process keeps dying is resumed."""
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at startup
     store = Store(data_dir / "worker.sqlite")
     datasets = Datasets(data_dir, store)
@@ -214,6 +216,7 @@ async def start(
         datasets,
         heartbeat_seconds=heartbeat_seconds,
         shutdown_grace_seconds=shutdown_grace_seconds,
+        max_restarts=max_restarts,
     )
     limit = max_message_mb * 1024 * 1024
     server = grpc.aio.server(

@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS checkpoints (
   run_id TEXT NOT NULL, id TEXT NOT NULL, payload BLOB NOT NULL, path TEXT NOT NULL,
   PRIMARY KEY (run_id, id));
+CREATE TABLE IF NOT EXISTS restarts (
+  run_id TEXT PRIMARY KEY, in_flight INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0, checkpoint TEXT NOT NULL DEFAULT '');
 """
 
 
@@ -239,6 +242,50 @@ class Store:
             (run_id, after_seq, limit),
         )
         return [runs_pb2.RunEvent.FromString(row["payload"]) for row in rows]
+
+    # Crash-loop guard -------------------------------------------------------------------------
+
+    def begin_attempt(self, run_id: str) -> None:
+        """Mark that a training process is starting for the run (cleared by end_attempt)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO restarts (run_id, in_flight) VALUES (?, 1)"
+                " ON CONFLICT (run_id) DO UPDATE SET in_flight = 1",
+                (run_id,),
+            )
+
+    def end_attempt(self, run_id: str) -> None:
+        """The training process ended in a way the worker understood (finished or stopped)."""
+        with self._write() as db:
+            db.execute("UPDATE restarts SET in_flight = 0 WHERE run_id = ?", (run_id,))
+
+    def attempt_in_flight(self, run_id: str) -> bool:
+        rows = self._query("SELECT in_flight FROM restarts WHERE run_id = ?", (run_id,))
+        return bool(rows and rows[0]["in_flight"])
+
+    def count_failure(self, run_id: str) -> tuple[int, str]:
+        """Count a training process that died; return (failures in a row, newest checkpoint).
+
+        Failures count consecutively only while the run's newest checkpoint stays the same: a
+        process that saved a new checkpoint before dying made progress, so the count restarts at 1.
+        """
+        with self._write() as db:
+            newest = db.execute(
+                "SELECT id FROM checkpoints WHERE run_id = ? ORDER BY rowid DESC LIMIT 1",
+                (run_id,),
+            ).fetchone()
+            checkpoint = newest["id"] if newest is not None else ""
+            row = db.execute(
+                "SELECT failures, checkpoint FROM restarts WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            same = row is not None and row["failures"] > 0 and row["checkpoint"] == checkpoint
+            failures = row["failures"] + 1 if same else 1
+            db.execute(
+                "INSERT INTO restarts (run_id, in_flight, failures, checkpoint) VALUES (?, 0, ?, ?)"
+                " ON CONFLICT (run_id) DO UPDATE SET in_flight = 0, failures = ?, checkpoint = ?",
+                (run_id, failures, checkpoint, failures, checkpoint),
+            )
+        return failures, checkpoint
 
     # Checkpoints ------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.store import Store
 from midspec_worker.train.engine import Stopped
+from midspec_worker.train.observe import Board
 
 log = logging.getLogger("midspec.train")
 _RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
@@ -101,12 +102,17 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> bool:
         finally:
             store.close()
         return True
+    # Closed however training ends (success, failure, cancel, shutdown): the writer buffers
+    # events, and the process ends with os._exit, which would drop them.
+    board = None
     try:
+        board = Board(Path(data_dir) / "runs" / run_id / "tensorboard")
         _train(
             Path(data_dir),
             run_id,
             store,
             lambda: shutdown.is_set() or store.cancel_requested(run_id),
+            board,
         )
     except Stopped:
         if not store.cancel_requested(run_id):
@@ -142,6 +148,8 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> bool:
             run_id, runs_pb2.RUN_STATE_SUCCEEDED, "all stages finished", only_from=_RUNNING
         )
     finally:
+        if board is not None:
+            board.close()
         store.close()
     return True
 
@@ -167,7 +175,24 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
+# Test hooks, off unless the variable is set (never in production): make the training process die
+# right after a given step (of any stage) has been reported, to exercise the crash-loop guard (kill)
+# and the failure path (fail).
+TEST_KILL_AFTER_STEP = "MIDSPEC_TEST_KILL_AFTER_STEP"
+TEST_FAIL_AFTER_STEP = "MIDSPEC_TEST_FAIL_AFTER_STEP"
+
+
+def _test_hooks(step: int) -> None:
+    if os.environ.get(TEST_KILL_AFTER_STEP) == str(step):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(TEST_FAIL_AFTER_STEP) == str(step):
+        raise RuntimeError(f"{TEST_FAIL_AFTER_STEP}={step}")
+
+
+def _train(
+    data_dir: Path, run_id: str, store: Store, should_stop: Any, board: Board | None = None
+) -> None:
+    """Train every stage; `board` (rank 0's TensorBoard writer) is the caller's to close."""
     import torch
     import transformers
 
@@ -199,7 +224,6 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
     dtype = getattr(torch, dtype_name)
     torch.manual_seed(plan.seed)
 
-    board = observe.Board(data_dir / "runs" / run_id / "tensorboard") if group.main else None
     stage_names = {stage.index: stage.name for stage in plan.stages}
 
     def emit(event: runs_pb2.RunEvent) -> None:
@@ -208,6 +232,8 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         store.append_event(run_id, event)
         if board is not None and event.HasField("metrics"):
             board.metrics(stage_names[event.metrics.stage_index], event.metrics)
+        if event.HasField("metrics"):
+            _test_hooks(event.metrics.step)
 
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
@@ -229,6 +255,8 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
             checkpoints.record(run_id, checkpoint_id, stage.index, step, False, saved, target),
             target,
         )
+        if board is not None:
+            board.flush()  # a process killed later still leaves the curve up to here
 
     ctx = engine.StageContext(
         emit=emit,
@@ -280,8 +308,6 @@ def _train(data_dir: Path, run_id: str, store: Store, should_stop: Any) -> None:
         note(f"stage {stage.index} ({stage.name}): {len(examples)} {kind} examples")
         model = engine.train_stage(model, tokenizer, stage, examples, ctx, resume)
     group.stop()
-    if board is not None:
-        board.close()
     if not group.main:
         return
     target = run_dir / "final"

@@ -80,5 +80,8 @@ class Board:
         )
         self._writer.add_scalar(f"{stage_name}/tokens_seen", metrics.tokens_seen, metrics.step)
 
+    def flush(self) -> None:
+        self._writer.flush()
+
     def close(self) -> None:
         self._writer.close()
