@@ -125,3 +125,42 @@ async def test_upload_idempotency_key(stub):
         await upload(stub, jsonl(text_records(3)), TEXT, idempotency_key="docs-v1")
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert trailers(caught.value)["midspec-reason"] == "ERROR_REASON_IDEMPOTENCY_CONFLICT"
+
+
+async def test_first_bad_line_ends_the_upload_before_the_rest_arrives(stub, tmp_path):
+    good = jsonl(text_records(50))
+    data = b'{"text": "ok"}\n{"text": 3}\n' + good * 40
+    call = stub.UploadDataset()
+    await call.write(datasets_pb2.UploadDatasetRequest(header=header(data, TEXT)))
+    await call.write(datasets_pb2.UploadDatasetRequest(chunk=data[:100]))
+    # The worker answers without waiting for the remaining bytes: the stream is still open.
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await asyncio.wait_for(call, timeout=10)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert trailers(caught.value)["midspec-line"] == "2"
+    assert list((tmp_path / "data" / "uploads").iterdir()) == []
+
+
+async def test_resumed_upload_checks_the_held_bytes_too(stub, tmp_path):
+    # The bad line lies wholly in the bytes of the first, interrupted stream, and the line
+    # numbering of the resumed stream continues from them.
+    data = jsonl(text_records(3)) + b'{"text": ""}\n' + jsonl(text_records(30))
+    sha = hashlib.sha256(data).hexdigest()
+    cut = len(jsonl(text_records(3))) + 20
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await upload(stub, data[:cut], TEXT, sha256=sha, size_bytes=len(data), chunk=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert trailers(caught.value)["midspec-line"] == "4"
+    status = await stub.GetUploadStatus(datasets_pb2.GetUploadStatusRequest(sha256=sha))
+    assert status.received_bytes == 0
+    # A file whose bad line arrives only after the resume.
+    data = jsonl(text_records(3)) + b"{broken\n"
+    sha = hashlib.sha256(data).hexdigest()
+    half = len(jsonl(text_records(2))) + 3
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await upload(stub, data[:half], TEXT, sha256=sha, size_bytes=len(data))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await upload(stub, data[half:], TEXT, offset=half, sha256=sha, size_bytes=len(data))
+    assert trailers(caught.value)["midspec-line"] == "4"
+    assert "not valid JSON" in caught.value.details()

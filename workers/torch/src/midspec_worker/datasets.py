@@ -1,9 +1,11 @@
 """Content-addressed dataset storage: resumable, verified uploads of JSONL files.
 
-Bytes stream into DIR/uploads/<sha256>.part while being hashed; only a complete, verified and
-validated file is renamed into DIR/datasets/<sha256>.jsonl. A stream that breaks, or ends before
-size_bytes have arrived, keeps its partial file so the client can resume from
-GetUploadStatus.received_bytes; a short stream fails with FAILED_PRECONDITION, retryable.
+Bytes stream into DIR/uploads/<sha256>.part while being hashed and checked line by line (on a
+thread beside the event loop, so receiving, hashing, writing and parsing overlap); the first bad
+line ends the upload. Only a complete, verified and validated file is renamed into
+DIR/datasets/<sha256>.jsonl. A stream that breaks, or ends before size_bytes have arrived, keeps
+its partial file so the client can resume from GetUploadStatus.received_bytes; a short stream fails
+with FAILED_PRECONDITION, retryable.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from midspec_worker import records
 from midspec_worker.errors import (
@@ -34,6 +39,8 @@ log = logging.getLogger("midspec.datasets")
 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Chunks (1 MiB each from the reference client) waiting for the sink thread, at most.
+_SINK_CAPACITY = 4
 _FORMATS = (datasets_pb2.DATASET_FORMAT_TEXT, datasets_pb2.DATASET_FORMAT_CHAT)
 
 
@@ -129,21 +136,27 @@ class Datasets:
                 "ask GetUploadStatus where to resume"
             )
         digest = hashlib.sha256()
-        if header.offset:
-            await asyncio.to_thread(_hash_file, part, digest)
+        validator = records.LineValidator(header.format)
         received = header.offset
         try:
             with part.open("ab" if header.offset else "wb") as handle:
-                async for request in requests:
-                    if not request.HasField("chunk"):
-                        raise InvalidRequest("only chunks may follow the header")
-                    received += len(request.chunk)
-                    if received > header.size_bytes:
-                        raise ChecksumMismatch(
-                            f"received more than the declared {header.size_bytes} bytes"
-                        )
-                    digest.update(request.chunk)
-                    handle.write(request.chunk)
+                sink = _Sink(handle, digest, validator)
+                try:
+                    if header.offset:
+                        # The held bytes are hashed and checked again, before the new ones.
+                        await asyncio.to_thread(_replay, part, held, digest, validator)
+                    while (request := await sink.next(requests)) is not None:
+                        if not request.HasField("chunk"):
+                            raise InvalidRequest("only chunks may follow the header")
+                        chunk = request.chunk
+                        received += len(chunk)
+                        if received > header.size_bytes:
+                            raise ChecksumMismatch(
+                                f"received more than the declared {header.size_bytes} bytes"
+                            )
+                        await sink.put(chunk)
+                finally:
+                    await sink.close()
         except MidspecError:
             # Rejected for its content: nothing is left behind.
             part.unlink(missing_ok=True)
@@ -161,7 +174,7 @@ class Datasets:
                 raise ChecksumMismatch(
                     f"sha256 mismatch: declared {header.sha256}, received {digest.hexdigest()}"
                 )
-            num_records = await asyncio.to_thread(records.validate_file, part, header.format)
+            num_records = validator.finish()
         except BaseException:
             part.unlink(missing_ok=True)
             raise
@@ -196,7 +209,67 @@ def _check_header(header: datasets_pb2.UploadHeader) -> None:
         raise InvalidRequest("invalid upload header: " + "; ".join(problems))
 
 
-def _hash_file(path: Path, digest: hashlib._Hash) -> None:
+def _replay(path: Path, size: int, digest: Any, validator: records.LineValidator) -> None:
     with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
+        while size > 0 and (block := handle.read(min(size, 1 << 20))):
+            size -= len(block)
             digest.update(block)
+            validator.feed(block)
+
+
+class _Sink:
+    """Hashes, writes and checks an upload's chunks on a thread of its own, in order, so that the
+    event loop receives the next chunk while the last one is processed (hashing and writing release
+    the GIL). At most `capacity` chunks wait: memory stays bounded whatever the sender's speed. The
+    first error (a bad line, a full disk) ends the upload at once, even while waiting for the
+    sender: next() and put() raise it, and so does close()."""
+
+    def __init__(self, handle: BinaryIO, digest: Any, validator: records.LineValidator) -> None:
+        self._handle = handle
+        self._digest = digest
+        self._validator = validator
+        self._loop = asyncio.get_running_loop()
+        self._slots = asyncio.Semaphore(_SINK_CAPACITY)
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._failed: asyncio.Future[None] = self._loop.create_future()
+        self._thread = threading.Thread(target=self._run, name="upload-sink", daemon=True)
+        self._thread.start()
+
+    async def next(self, requests: AsyncIterator[Any]) -> Any:
+        """The next request, or None at the stream's end; the sink's error if it fails first."""
+        receive = asyncio.ensure_future(anext(requests, None))
+        await asyncio.wait((receive, self._failed), return_when=asyncio.FIRST_COMPLETED)
+        if self._error is not None:
+            receive.cancel()
+            raise self._error
+        return receive.result()
+
+    async def put(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        await self._slots.acquire()
+        self._queue.put(chunk)
+
+    async def close(self) -> None:
+        """Wait until every chunk put so far is processed; raise the first error."""
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._digest.update(chunk)
+                    self._handle.write(chunk)
+                    self._validator.feed(chunk)
+                except BaseException as error:
+                    self._error = error
+                    self._loop.call_soon_threadsafe(self._fail)
+            self._loop.call_soon_threadsafe(self._slots.release)
+
+    def _fail(self) -> None:
+        if not self._failed.done():
+            self._failed.set_result(None)

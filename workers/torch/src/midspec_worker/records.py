@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from midspec_worker.errors import InvalidData
 from midspec_worker.gen.midspec.worker.v1 import datasets_pb2
 
@@ -39,14 +41,67 @@ def check_record(record: Any, fmt: int) -> str | None:
     return None
 
 
+def decode_line(number: int, raw: bytes, fmt: int) -> dict[str, Any] | None:
+    """Decode and check one line (without its newline): the record, None for a blank line, or
+    InvalidData naming the line."""
+    if not raw or raw.isspace():
+        return None
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # orjson is strict where the JSON grammar is not (integers beyond 64 bits, lone
+        # surrogate escapes): the standard parser has the last word and words the error.
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise InvalidData(f"line {number}: not valid UTF-8 ({error})", line=number) from None
+        except json.JSONDecodeError as error:
+            raise InvalidData(f"line {number}: not valid JSON ({error})", line=number) from None
+    problem = check_record(record, fmt)
+    if problem is not None:
+        raise InvalidData(f"line {number}: {problem}", line=number)
+    return record
+
+
+class LineValidator:
+    """Checks a JSONL file as its bytes arrive, in chunks of any size: each complete line is
+    decoded and checked (InvalidData names the first bad one); a partial line waits for the rest.
+    Holds one chunk and one partial line, never the file."""
+
+    def __init__(self, fmt: int) -> None:
+        self._fmt = fmt
+        self._carry = b""
+        self._line = 0
+        self.records = 0
+
+    def feed(self, chunk: bytes) -> None:
+        lines = (self._carry + chunk if self._carry else chunk).split(b"\n")
+        self._carry = lines.pop()
+        for raw in lines:
+            self._check(raw)
+
+    def finish(self) -> int:
+        """Check the last line (a file need not end with a newline); return the record count."""
+        if self._carry:
+            self._check(self._carry)
+            self._carry = b""
+        if self.records == 0:
+            raise InvalidData("the dataset has no records")
+        return self.records
+
+    def _check(self, raw: bytes) -> None:
+        self._line += 1
+        if decode_line(self._line, raw, self._fmt) is not None:
+            self.records += 1
+
+
 def validate_file(path: Path, fmt: int) -> int:
     """Check every line; return the number of records or raise InvalidData naming the line."""
-    count = 0
-    for _ in iter_records(path, fmt):
-        count += 1
-    if count == 0:
-        raise InvalidData("the dataset has no records")
-    return count
+    validator = LineValidator(fmt)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            validator.feed(chunk)
+    return validator.finish()
 
 
 def iter_records(path: Path, fmt: int) -> Iterator[dict[str, Any]]:
@@ -58,17 +113,6 @@ def iter_numbered(path: Path, fmt: int) -> Iterator[tuple[int, dict[str, Any]]]:
     """Valid records with their 1-based line numbers; InvalidData names the first bad line."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as error:
-                raise InvalidData(
-                    f"line {number}: not valid UTF-8 ({error})", line=number
-                ) from None
-            except json.JSONDecodeError as error:
-                raise InvalidData(f"line {number}: not valid JSON ({error})", line=number) from None
-            problem = check_record(record, fmt)
-            if problem is not None:
-                raise InvalidData(f"line {number}: {problem}", line=number)
-            yield number, record
+            record = decode_line(number, raw.rstrip(b"\r\n"), fmt)
+            if record is not None:
+                yield number, record

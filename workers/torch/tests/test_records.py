@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from helpers import CHAT, TEXT, chat_records, jsonl, text_records
+
+from midspec_worker import records
+from midspec_worker.errors import InvalidData
+
+
+def feed(data: bytes, fmt: int, cuts: list[int]) -> int:
+    validator = records.LineValidator(fmt)
+    start = 0
+    for cut in sorted(cuts) + [len(data)]:
+        validator.feed(data[start:cut])
+        start = cut
+    return validator.finish()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_chunk_boundaries_do_not_matter(seed):
+    rng = random.Random(seed)
+    data = jsonl(chat_records(15)) + b"\n  \r\n" + jsonl(chat_records(5))[:-1]  # no final newline
+    cuts = [rng.randrange(len(data) + 1) for _ in range(rng.randrange(0, 30))]
+    assert feed(data, CHAT, cuts) == 20
+    bad = data + b'\n{"messages": [{"role": "robot", "content": "x"}]}\n'
+    with pytest.raises(InvalidData) as caught:
+        feed(bad, CHAT, cuts)
+    assert caught.value.line == 23 and "role" in str(caught.value)
+
+
+def test_lines_the_strict_parser_refuses_are_judged_by_the_grammar():
+    big = json.dumps({"text": "a", "id": 10**30}).encode()
+    surrogate = b'{"text": "\\ud800 alone"}'
+    assert feed(big + b"\n" + surrogate + b"\r\n", TEXT, [5]) == 2
+    for raw, message in [(b"\xff\xfe{}", "not valid UTF-8"), (b"{'text': 1}", "not valid JSON")]:
+        with pytest.raises(InvalidData) as caught:
+            feed(jsonl(text_records(2)) + raw, TEXT, [])
+        assert caught.value.line == 3 and message in str(caught.value)
+
+
+def test_an_empty_file_has_no_records():
+    with pytest.raises(InvalidData, match="no records"):
+        feed(b"\n \n", TEXT, [1])
