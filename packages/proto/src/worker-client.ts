@@ -196,7 +196,7 @@ export class WorkerClient {
       const settled = new AbortController();
       const call = this.client.makeClientStreamRequest(
         method.path,
-        method.requestSerialize,
+        serializeUploadRequest,
         method.responseDeserialize,
         callMetadata(this.token),
         grpcCallOptions(options, undefined),
@@ -211,7 +211,7 @@ export class WorkerClient {
       const pump = async () => {
         for await (const part of parts) {
           if (settled.signal.aborted) return;
-          if (!call.write(UploadDatasetRequest.fromPartial(part))) {
+          if (!call.write(part)) {
             await once(call, 'drain', { signal: settled.signal });
           }
         }
@@ -313,4 +313,30 @@ function isServiceError(error: unknown): error is ServiceError {
 /** Creates a client of the worker at `address` ("host:port"). */
 export function createWorkerClient(address: string, options?: WorkerClientOptions): WorkerClient {
   return new WorkerClient(address, options);
+}
+
+/**
+ * The UploadDataset request encoder. A chunk message is the bytes behind a 1-byte tag and a varint
+ * length, written with one copy; the general encoder would grow a buffer in steps and copy the
+ * chunk several times, which made it most of an upload's CPU time. Headers go through it as usual.
+ */
+export function serializeUploadRequest(part: RequestInit<'uploadDataset'>): Buffer {
+  const chunk = part.part?.$case === 'chunk' ? part.part.chunk : undefined;
+  if (chunk === undefined)
+    return Buffer.from(
+      UploadDatasetRequest.encode(UploadDatasetRequest.fromPartial(part)).finish(),
+    );
+  let prefix = 2; // the tag of field 2 (wire type 2: length-delimited) and at least one length byte
+  for (let rest = chunk.length >>> 7; rest > 0; rest >>>= 7) prefix += 1;
+  const message = Buffer.allocUnsafe(prefix + chunk.length);
+  message[0] = (2 << 3) | 2;
+  let at = 1;
+  let length = chunk.length;
+  while (length > 0x7f) {
+    message[at++] = (length & 0x7f) | 0x80;
+    length >>>= 7;
+  }
+  message[at++] = length;
+  message.set(chunk, at);
+  return message;
 }
