@@ -109,4 +109,38 @@ describe('validateJsonlFile', () => {
     expect(result.statistics.records).toBe(2);
     expect(result.statistics.maxCharacters).toBe(long.length);
   });
+
+  it('gives the same result from worker threads as from the main thread', async () => {
+    const lines: string[] = [];
+    for (let index = 0; index < 3000; index += 1) {
+      const message = { role: 'assistant', content: `answer ${index} ${'y'.repeat(index % 97)}` };
+      lines.push(JSON.stringify({ messages: [{ role: 'user', content: 'q' }, message] }));
+      if (index % 701 === 5) lines.push('{"messages": [{"role": "user", "content": "no answer"}]}');
+      if (index % 997 === 3) lines.push('', '{oops');
+    }
+    const path = await file(`${lines.join('\r\n')}\n{"messages": 1}`);
+    const main = await validateJsonlFile(path, { threads: 0 });
+    expect(main.badLines).toBeGreaterThan(8);
+    for (const threads of [1, 2, 3, 7]) {
+      const parallel = await validateJsonlFile(path, { threads, parallelMinBytes: 0 });
+      expect(parallel, `${threads} threads`).toEqual(main);
+    }
+    // A first line that is not a valid record leaves detection to the single scan.
+    const broken = await file(`{"text": ""}\n${lines.join('\n')}`);
+    expect(await validateJsonlFile(broken, { threads: 3, parallelMinBytes: 0 })).toEqual(
+      await validateJsonlFile(broken, { threads: 0 }),
+    );
+  });
+
+  it('stops its threads when aborted', async () => {
+    const path = await file(`${'{"text": "abc"}\n'.repeat(200_000)}`);
+    const controller = new AbortController();
+    const pending = validateJsonlFile(path, {
+      threads: 2,
+      parallelMinBytes: 0,
+      signal: controller.signal,
+    });
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+  });
 });

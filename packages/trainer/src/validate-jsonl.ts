@@ -1,13 +1,17 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { DatasetFormatName } from './curriculum.js';
 import type { Problem } from './trainer-error.js';
 
-const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 const CHUNK_BYTES = 1024 * 1024;
 /** Bad lines kept in memory; the count goes on beyond it. */
 const MAX_KEPT_PROBLEMS = 10_000;
+/** Files from this size on are checked by worker threads, each taking a range of whole lines. */
+const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
 
 /** Size figures of a dataset. Tokens are estimated locally (about 4 characters each). */
 export interface DatasetStatistics {
@@ -40,6 +44,7 @@ export interface JsonlValidation {
 
 /** What is wrong with one record of a format, or undefined. Mirrors the reference worker's check. */
 export function checkRecord(record: unknown, format: DatasetFormatName): string | undefined {
+  const roles = ['system', 'user', 'assistant', 'tool'];
   if (typeof record !== 'object' || record === null || Array.isArray(record))
     return 'expected a JSON object';
   const object = record as Record<string, unknown>;
@@ -56,7 +61,7 @@ export function checkRecord(record: unknown, format: DatasetFormatName): string 
     if (typeof message !== 'object' || message === null)
       return `messages[${index}] is not an object`;
     const { role, content, reasoning } = message as Record<string, unknown>;
-    if (typeof role !== 'string' || !ROLES.has(role))
+    if (typeof role !== 'string' || !roles.includes(role))
       return `messages[${index}].role must be one of system, user, assistant, tool`;
     if (typeof content !== 'string') return `messages[${index}].content must be a string`;
     if (reasoning !== undefined && typeof reasoning !== 'string')
@@ -74,10 +79,156 @@ export function detectFormat(record: unknown): DatasetFormatName | undefined {
   return undefined;
 }
 
+/** What one scan of whole lines found; line numbers count from the scan's first line. */
+interface ScanResult {
+  format: DatasetFormatName | undefined;
+  undetectable: boolean;
+  lines: number;
+  badLines: number;
+  problems: { line: number; message: string }[];
+  statistics: DatasetStatistics;
+}
+
+interface Scanner {
+  feed(chunk: Buffer): void;
+  finish(): ScanResult;
+}
+
+/**
+ * A line-by-line checker fed chunks of any size. It refers to nothing outside itself but the
+ * functions it is given (and checkRecord, detectFormat, countRecord, isBlank, which are sent along
+ * as source): worker threads run this same code from its source text.
+ */
+function createScanner(
+  utf8: (bytes: Buffer) => boolean,
+  declared: DatasetFormatName | undefined,
+  maxProblems: number,
+): Scanner {
+  const result: ScanResult = {
+    format: declared,
+    undetectable: false,
+    lines: 0,
+    badLines: 0,
+    problems: [],
+    statistics: {
+      records: 0,
+      bytes: 0,
+      characters: 0,
+      estimatedTokens: 0,
+      minCharacters: 0,
+      maxCharacters: 0,
+      meanCharacters: 0,
+      messages: 0,
+      roles: {},
+      reasoningBlocks: 0,
+    },
+  };
+  const bad = (line: number, message: string) => {
+    result.badLines += 1;
+    if (result.problems.length < maxProblems) result.problems.push({ line, message });
+  };
+  const checkLine = (bytes: Buffer) => {
+    result.lines += 1;
+    const lineNumber = result.lines;
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === 13) end -= 1;
+    const line = bytes.subarray(0, end);
+    if (isBlank(line)) return;
+    if (!utf8(line)) return bad(lineNumber, 'not valid UTF-8');
+    let record: unknown;
+    try {
+      record = JSON.parse(line.toString('utf8'));
+    } catch (error) {
+      return bad(lineNumber, `not valid JSON (${(error as Error).message})`);
+    }
+    if (result.format === undefined && !result.undetectable) {
+      result.format = detectFormat(record);
+      if (result.format === undefined) {
+        result.undetectable = true;
+        return bad(
+          lineNumber,
+          'neither a text record ({"text": ...}) nor a chat record ({"messages": [...]})',
+        );
+      }
+    }
+    if (result.format === undefined) return;
+    const problem = checkRecord(record, result.format);
+    if (problem !== undefined) return bad(lineNumber, problem);
+    countRecord(result.statistics, record as Record<string, unknown>, result.format);
+  };
+  let carry: Buffer | undefined;
+  return {
+    feed(chunk) {
+      result.statistics.bytes += chunk.length;
+      let start = 0;
+      for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+        const piece = chunk.subarray(start, newline);
+        checkLine(carry ? Buffer.concat([carry, piece]) : piece);
+        carry = undefined;
+        start = newline + 1;
+      }
+      if (start < chunk.length) {
+        const rest = chunk.subarray(start);
+        // Copied: the reader may reuse the chunk's memory.
+        carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+      }
+    },
+    finish() {
+      if (carry) checkLine(carry);
+      carry = undefined;
+      return result;
+    },
+  };
+}
+
+/** The code a validation thread runs: read its byte range (whole lines) and scan it. */
+function threadMain(
+  threads: typeof import('node:worker_threads'),
+  fs: typeof import('node:fs'),
+  buffer: typeof import('node:buffer'),
+): void {
+  const job = threads.workerData as { path: string; start: number; end: number } & {
+    format: DatasetFormatName;
+    maxProblems: number;
+    chunkBytes: number;
+  };
+  const scanner = createScanner(buffer.isUtf8, job.format, job.maxProblems);
+  const fd = fs.openSync(job.path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(job.chunkBytes);
+    for (let at = job.start; at < job.end; ) {
+      const read = fs.readSync(fd, chunk, 0, Math.min(chunk.length, job.end - at), at);
+      if (read === 0) break;
+      scanner.feed(chunk.subarray(0, read));
+      at += read;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  threads.parentPort?.postMessage(scanner.finish());
+}
+
+const THREAD_SOURCE = [
+  'const __name = (target) => target;', // in case a transpiler keeps function names this way
+  checkRecord,
+  detectFormat,
+  countRecord,
+  isBlank,
+  createScanner,
+  threadMain,
+]
+  .map(String)
+  .concat(
+    `${threadMain.name}(require('node:worker_threads'), require('node:fs'), require('node:buffer'));`,
+  )
+  .join('\n');
+
 /**
  * Reads a JSONL file once, streaming: hashes it, detects text vs chat from the first record (unless
- * `format` is given), checks every line and gathers size statistics. Never holds more than one
- * chunk and one line in memory.
+ * `format` is given), checks every line and gathers size statistics. Files of 32 MiB and more are
+ * checked by worker threads (`threads`, default min(4, cores)), each over a range of whole lines,
+ * while the main thread hashes; smaller ones in the main thread. Never holds more than a chunk and
+ * a line per thread in memory.
  */
 export async function validateJsonlFile(
   path: string,
@@ -85,92 +236,209 @@ export async function validateJsonlFile(
     format?: DatasetFormatName;
     signal?: AbortSignal;
     onProgress?: (bytes: number) => void;
+    /** Worker threads for a large file (default min(4, cores)); 0 checks it in the main thread. */
+    threads?: number;
+    /** The size from which worker threads are used (default 32 MiB). */
+    parallelMinBytes?: number;
   } = {},
 ): Promise<JsonlValidation> {
-  const hash = createHash('sha256');
-  const problems: Problem[] = [];
-  let badLines = 0;
-  let format = options.format;
-  let undetectable = false;
-  const stats: DatasetStatistics = {
-    records: 0,
-    bytes: 0,
-    characters: 0,
-    estimatedTokens: 0,
-    minCharacters: 0,
-    maxCharacters: 0,
-    meanCharacters: 0,
-    messages: 0,
-    roles: {},
-    reasoningBlocks: 0,
-  };
-  const bad = (line: number, message: string) => {
-    badLines += 1;
-    if (problems.length < MAX_KEPT_PROBLEMS) problems.push({ path: '', file: path, line, message });
-  };
-  let lineNumber = 0;
-  const checkLine = (bytes: Buffer) => {
-    lineNumber += 1;
-    let end = bytes.length;
-    if (end > 0 && bytes[end - 1] === 13) end -= 1;
-    const line = bytes.subarray(0, end);
-    if (isBlank(line)) return;
-    if (!isUtf8(line)) return bad(lineNumber, 'not valid UTF-8');
-    let record: unknown;
-    try {
-      record = JSON.parse(line.toString('utf8'));
-    } catch (error) {
-      return bad(lineNumber, `not valid JSON (${(error as Error).message})`);
-    }
-    if (format === undefined && !undetectable) {
-      format = detectFormat(record);
-      if (format === undefined) {
-        undetectable = true;
-        return bad(
-          lineNumber,
-          'neither a text record ({"text": ...}) nor a chat record ({"messages": [...]})',
-        );
-      }
-    }
-    if (format === undefined) return;
-    const problem = checkRecord(record, format);
-    if (problem !== undefined) return bad(lineNumber, problem);
-    countRecord(stats, record as Record<string, unknown>, format);
-  };
-
-  let carry: Buffer | undefined;
-  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES, signal: options.signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    stats.bytes += chunk.length;
-    let start = 0;
-    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-      const piece = chunk.subarray(start, newline);
-      checkLine(carry ? Buffer.concat([carry, piece]) : piece);
-      carry = undefined;
-      start = newline + 1;
-    }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      // Copied: the stream may reuse the chunk's memory.
-      carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
-    }
-    options.onProgress?.(stats.bytes);
+  const { size } = await stat(path);
+  const threads = Math.max(0, options.threads ?? Math.min(4, availableParallelism()));
+  const format =
+    options.format ??
+    (threads > 0 && size >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+      ? await sniffFormat(path)
+      : undefined);
+  let scan: ScanResult;
+  let sha256: string;
+  if (
+    format !== undefined &&
+    threads > 0 &&
+    size >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+  ) {
+    const ranges = await lineRanges(path, size, threads);
+    const scans = ranges.map((range) => scanInThread(path, range, format, options.signal));
+    // The workers' failures are reported once hashing is over (or aborted): never unobserved.
+    for (const pending of scans) pending.catch(() => {});
+    sha256 = await hashFile(path, undefined, options);
+    scan = mergeScans(await Promise.all(scans));
+  } else {
+    const scanner = createScanner(isUtf8, options.format, MAX_KEPT_PROBLEMS);
+    sha256 = await hashFile(path, scanner, options);
+    scan = scanner.finish();
   }
-  if (carry) checkLine(carry);
-  if (stats.records === 0 && badLines === 0)
-    bad(Math.max(1, lineNumber), 'the file has no records');
+  const stats = scan.statistics;
+  stats.bytes = size;
+  const problems = scan.problems.map(({ line, message }) => ({
+    path: '',
+    file: path,
+    line,
+    message,
+  }));
+  let badLines = scan.badLines;
+  if (stats.records === 0 && badLines === 0) {
+    badLines = 1;
+    problems.push({
+      path: '',
+      file: path,
+      line: Math.max(1, scan.lines),
+      message: 'the file has no records',
+    });
+  }
   stats.estimatedTokens = Math.round(stats.characters / 4);
   stats.meanCharacters = stats.records > 0 ? stats.characters / stats.records : 0;
   return {
     path,
-    format: undetectable ? undefined : format,
-    sha256: hash.digest('hex'),
-    sizeBytes: stats.bytes,
+    format: scan.undetectable ? undefined : scan.format,
+    sha256,
+    sizeBytes: size,
     statistics: stats,
     problems,
     badLines,
   };
+}
+
+async function hashFile(
+  path: string,
+  scanner: Scanner | undefined,
+  options: { signal?: AbortSignal; onProgress?: (bytes: number) => void },
+): Promise<string> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES, signal: options.signal });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    scanner?.feed(chunk);
+    bytes += chunk.length;
+    options.onProgress?.(bytes);
+  }
+  return hash.digest('hex');
+}
+
+/** The format of the first non-blank line, when it is a valid record; otherwise undefined. */
+async function sniffFormat(path: string): Promise<DatasetFormatName | undefined> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    for (const line of buffer.subarray(0, bytesRead).toString('utf8').split('\n').slice(0, -1)) {
+      if (line.trim() === '') continue;
+      try {
+        const record: unknown = JSON.parse(line);
+        const format = detectFormat(record);
+        return format !== undefined && checkRecord(record, format) === undefined
+          ? format
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Up to `count` byte ranges of whole lines covering the file (each ends after a newline). */
+async function lineRanges(
+  path: string,
+  size: number,
+  count: number,
+): Promise<{ start: number; end: number }[]> {
+  const handle = await open(path, 'r');
+  try {
+    const cuts = [0];
+    const window = Buffer.alloc(64 * 1024);
+    for (let index = 1; index < count; index += 1) {
+      let at = Math.max(Math.floor((size * index) / count), cuts[cuts.length - 1] as number);
+      for (;;) {
+        const { bytesRead } = await handle.read(window, 0, window.length, at);
+        if (bytesRead === 0) {
+          at = size;
+          break;
+        }
+        const newline = window.subarray(0, bytesRead).indexOf(10);
+        if (newline !== -1) {
+          at += newline + 1;
+          break;
+        }
+        at += bytesRead;
+      }
+      if (at >= size) break;
+      if (at > (cuts[cuts.length - 1] as number)) cuts.push(at);
+    }
+    cuts.push(size);
+    return cuts.slice(0, -1).map((start, index) => ({ start, end: cuts[index + 1] as number }));
+  } finally {
+    await handle.close();
+  }
+}
+
+function scanInThread(
+  path: string,
+  range: { start: number; end: number },
+  format: DatasetFormatName,
+  signal: AbortSignal | undefined,
+): Promise<ScanResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(THREAD_SOURCE, {
+      eval: true,
+      workerData: {
+        path,
+        ...range,
+        format,
+        maxProblems: MAX_KEPT_PROBLEMS,
+        chunkBytes: CHUNK_BYTES,
+      },
+    });
+    const abort = () => void worker.terminate();
+    signal?.addEventListener('abort', abort, { once: true });
+    let result: ScanResult | undefined;
+    worker.once('message', (message: ScanResult) => {
+      result = message;
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      signal?.removeEventListener('abort', abort);
+      if (result) resolve(result);
+      else if (signal?.aborted) reject(signal.reason);
+      else
+        reject(
+          new Error(
+            `the validation thread for bytes ${range.start}-${range.end} of ${path} exited with code ${code}`,
+          ),
+        );
+    });
+  });
+}
+
+/** One result from consecutive ranges' scans: line numbers shifted, statistics summed. */
+function mergeScans(scans: ScanResult[]): ScanResult {
+  const merged = scans[0] as ScanResult;
+  let lines = merged.lines;
+  for (const scan of scans.slice(1)) {
+    for (const problem of scan.problems) {
+      if (merged.problems.length >= MAX_KEPT_PROBLEMS) break;
+      merged.problems.push({ line: problem.line + lines, message: problem.message });
+    }
+    merged.badLines += scan.badLines;
+    lines += scan.lines;
+    const into = merged.statistics;
+    const from = scan.statistics;
+    if (from.records > 0) {
+      into.minCharacters =
+        into.records === 0 ? from.minCharacters : Math.min(into.minCharacters, from.minCharacters);
+      into.maxCharacters = Math.max(into.maxCharacters, from.maxCharacters);
+    }
+    into.records += from.records;
+    into.characters += from.characters;
+    into.messages += from.messages;
+    into.reasoningBlocks += from.reasoningBlocks;
+    for (const [role, count] of Object.entries(from.roles))
+      into.roles[role] = (into.roles[role] ?? 0) + count;
+  }
+  merged.lines = lines;
+  return merged;
 }
 
 function isBlank(line: Buffer): boolean {

@@ -11,13 +11,14 @@ with FAILED_PRECONDITION, retryable.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import queue
 import re
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -218,23 +219,25 @@ def _replay(path: Path, size: int, digest: Any, validator: records.LineValidator
 
 
 class _Sink:
-    """Hashes, writes and checks an upload's chunks on a thread of its own, in order, so that the
-    event loop receives the next chunk while the last one is processed (hashing and writing release
-    the GIL). At most `capacity` chunks wait: memory stays bounded whatever the sender's speed. The
-    first error (a bad line, a full disk) ends the upload at once, even while waiting for the
-    sender: next() and put() raise it, and so does close()."""
+    """Processes an upload's chunks, in order, on two threads beside the event loop: one hashes and
+    writes them (both release the GIL), one checks their lines. The event loop receives the next
+    chunk meanwhile. At most _SINK_CAPACITY chunks wait per thread, so memory stays bounded whatever
+    the sender's speed. The first error (a bad line, a full disk) ends the upload at once, even
+    while waiting for the sender: next() and put() raise it, and so does close()."""
 
     def __init__(self, handle: BinaryIO, digest: Any, validator: records.LineValidator) -> None:
-        self._handle = handle
-        self._digest = digest
-        self._validator = validator
         self._loop = asyncio.get_running_loop()
-        self._slots = asyncio.Semaphore(_SINK_CAPACITY)
-        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._failed: asyncio.Future[None] = self._loop.create_future()
-        self._thread = threading.Thread(target=self._run, name="upload-sink", daemon=True)
-        self._thread.start()
+
+        def store(chunk: bytes) -> None:
+            digest.update(chunk)
+            handle.write(chunk)
+
+        self._lanes = [
+            _Lane(self, "upload-store", store),
+            _Lane(self, "upload-check", validator.feed),
+        ]
 
     async def next(self, requests: AsyncIterator[Any]) -> Any:
         """The next request, or None at the stream's end; the sink's error if it fails first."""
@@ -246,30 +249,47 @@ class _Sink:
         return receive.result()
 
     async def put(self, chunk: bytes) -> None:
-        if self._error is not None:
-            raise self._error
-        await self._slots.acquire()
-        self._queue.put(chunk)
+        for lane in self._lanes:
+            if self._error is not None:
+                raise self._error
+            await lane.slots.acquire()
+            lane.queue.put(chunk)
 
     async def close(self) -> None:
         """Wait until every chunk put so far is processed; raise the first error."""
-        self._queue.put(None)
-        await asyncio.to_thread(self._thread.join)
+        for lane in self._lanes:
+            lane.queue.put(None)
+        for lane in self._lanes:
+            await asyncio.to_thread(lane.thread.join)
         if self._error is not None:
             raise self._error
 
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._digest.update(chunk)
-                    self._handle.write(chunk)
-                    self._validator.feed(chunk)
-                except BaseException as error:
-                    self._error = error
-                    self._loop.call_soon_threadsafe(self._fail)
-            self._loop.call_soon_threadsafe(self._slots.release)
+    def failed(self, error: BaseException) -> None:
+        """Called from a lane's thread."""
+        if self._error is None:
+            self._error = error
+            self._loop.call_soon_threadsafe(self._failed_soon)
 
-    def _fail(self) -> None:
+    def _failed_soon(self) -> None:
         if not self._failed.done():
             self._failed.set_result(None)
+
+
+class _Lane:
+    def __init__(self, sink: _Sink, name: str, step: Callable[[bytes], None]) -> None:
+        self.slots = asyncio.Semaphore(_SINK_CAPACITY)
+        self.queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._sink = sink
+        self._step = step
+        self._release = functools.partial(sink._loop.call_soon_threadsafe, self.slots.release)
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            if self._sink._error is None:
+                try:
+                    self._step(chunk)
+                except BaseException as error:
+                    self._sink.failed(error)
+            self._release()
