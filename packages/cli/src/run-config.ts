@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PROVIDER_NAMES } from '@midspec/docgen';
-import { experimentInputSchema } from '@midspec/trainer';
+import { armInputSchema, experimentInputSchema } from '@midspec/trainer';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CliUsageError } from './cli-usage-error.js';
@@ -72,7 +72,8 @@ export const runConfigSchema = z.strictObject({
   /** Further datasets the arms may name (paths relative to this file). */
   datasets: experimentInputSchema.shape.datasets,
   stageDefaults: experimentInputSchema.shape.stageDefaults,
-  arms: experimentInputSchema.shape.arms,
+  // Inline stages only: a runner arm is trained on the corpora and demonstrations it generates.
+  arms: z.array(armInputSchema).min(1, 'an experiment needs at least one arm'),
   /** Suites: `world` (the generated held-out suite) or a suite file. */
   evals: z
     .array(

@@ -111,6 +111,16 @@ export const armInputSchema = z.strictObject({
   stages: z.array(stageInputSchema),
 });
 
+/** An arm of a trainer experiment: inline stages, or a curriculum file the arm takes. */
+export const experimentArmInputSchema = armInputSchema.extend({
+  stages: armInputSchema.shape.stages.optional(),
+  /**
+   * A curriculum file (relative to the experiment) whose base model, datasets and stages the arm
+   * takes; the experiment's run settings and seeds still apply, its stageDefaults do not.
+   */
+  curriculum: z.string().min(1).optional(),
+});
+
 export const experimentInputSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
   description: z.string().optional(),
@@ -124,7 +134,7 @@ export const experimentInputSchema = z.strictObject({
       sft: stageInputSchema.partial().omit({ kind: true, data: true }).optional(),
     })
     .optional(),
-  arms: z.array(armInputSchema).min(1, 'an experiment needs at least one arm'),
+  arms: z.array(experimentArmInputSchema).min(1, 'an experiment needs at least one arm'),
 });
 
 export type DatasetInput = z.input<typeof datasetInputSchema>;
@@ -133,4 +143,5 @@ export type AdapterInput = z.input<typeof adapterInputSchema>;
 export type StageInput = z.input<typeof stageInputSchema>;
 export type CurriculumInput = z.input<typeof curriculumInputSchema>;
 export type ArmInput = z.input<typeof armInputSchema>;
+export type ExperimentArmInput = z.input<typeof experimentArmInputSchema>;
 export type ExperimentInput = z.input<typeof experimentInputSchema>;

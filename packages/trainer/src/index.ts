@@ -18,11 +18,14 @@ export { CurriculumBuilder, curriculum } from './curriculum-builder.js';
 export {
   type AdapterInput,
   type ArmInput,
+  armInputSchema,
   type CurriculumInput,
   curriculumInputSchema,
   type DataSourceInput,
   type DatasetInput,
+  type ExperimentArmInput,
   type ExperimentInput,
+  experimentArmInputSchema,
   experimentInputSchema,
   type StageInput,
 } from './curriculum-schema.js';

@@ -8,6 +8,7 @@ import {
   resolveStage,
 } from './curriculum.js';
 import { type ExperimentInput, experimentInputSchema } from './curriculum-schema.js';
+import { loadCurriculum } from './load-curriculum.js';
 import { type Problem, TrainerError } from './trainer-error.js';
 import { locateProblems, readYamlSource, type YamlSource, zodProblems } from './yaml-source.js';
 
@@ -30,6 +31,8 @@ export interface Experiment {
 export interface ParseExperimentOptions {
   baseDir?: string;
   source?: YamlSource;
+  /** The curricula that arms name in `curriculum:`, by the name as written (loadExperiment reads them). */
+  curricula?: Record<string, Curriculum>;
 }
 
 /** Validates an experiment; throws a TrainerError listing every problem with its path (and line). */
@@ -55,18 +58,39 @@ export function parseExperiment(input: unknown, options: ParseExperimentOptions 
         message: `duplicate arm name "${arm.name}"`,
       });
     armNames.add(arm.name);
-    const stages: CurriculumStage[] = [];
-    arm.stages.forEach((stage, index) => {
-      stages.push(resolveStage(stage, index, value.stageDefaults?.[stage.kind], stages[index - 1]));
-    });
-    // Arms share the experiment's datasets: a file named by two arms is uploaded once.
-    checkStages(stages, datasets, baseDir, `arms[${armIndex}].stages`, problems);
+    let stages: CurriculumStage[] = [];
+    let baseModel = arm.baseModel ?? value.baseModel;
+    if (arm.curriculum !== undefined) {
+      const curriculum = options.curricula?.[arm.curriculum];
+      if (arm.stages !== undefined)
+        problems.push({
+          path: `arms[${armIndex}]`,
+          message: 'give either stages or a curriculum file, not both',
+        });
+      else if (curriculum === undefined)
+        problems.push({
+          path: `arms[${armIndex}].curriculum`,
+          message: `curriculum "${arm.curriculum}" was not loaded (loadExperiment reads curriculum files; parseExperiment takes them in options.curricula)`,
+        });
+      else {
+        stages = shareDatasets(curriculum, arm.name, datasets);
+        baseModel = arm.baseModel ?? curriculum.baseModel;
+      }
+    } else {
+      (arm.stages ?? []).forEach((stage, index) => {
+        stages.push(
+          resolveStage(stage, index, value.stageDefaults?.[stage.kind], stages[index - 1]),
+        );
+      });
+      // Arms share the experiment's datasets: a file named by two arms is uploaded once.
+      checkStages(stages, datasets, baseDir, `arms[${armIndex}].stages`, problems);
+    }
     return {
       name: arm.name,
       description: arm.description ?? '',
       curriculum: {
         name: `${value.name}/${arm.name}`,
-        baseModel: arm.baseModel ?? value.baseModel,
+        baseModel,
         seed: value.seed ?? 0,
         dtype: value.dtype ?? '',
         worldSize: value.worldSize ?? 1,
@@ -90,11 +114,55 @@ export function parseExperiment(input: unknown, options: ParseExperimentOptions 
   return { name: value.name, description: value.description ?? '', seeds, datasets, arms };
 }
 
-/** Reads an experiment YAML (or JSON) file; data paths are relative to it. */
+/**
+ * Reads an experiment YAML (or JSON) file, and the curriculum files its arms name; paths are
+ * relative to the file that names them.
+ */
 export async function loadExperiment(file: string): Promise<Experiment> {
   const path = resolve(file);
   const source = await readYamlSource(path, 'trainer/invalid-experiment');
-  return parseExperiment(source.value, { baseDir: dirname(path), source });
+  const curricula: Record<string, Curriculum> = {};
+  const arms = (source.value as { arms?: unknown } | null)?.arms;
+  for (const arm of Array.isArray(arms) ? arms : []) {
+    const name = (arm as { curriculum?: unknown } | null)?.curriculum;
+    if (typeof name === 'string' && name.length > 0 && !(name in curricula))
+      curricula[name] = await loadCurriculum(resolve(dirname(path), name));
+  }
+  return parseExperiment(source.value, { baseDir: dirname(path), source, curricula });
+}
+
+/**
+ * The stages of a curriculum an arm takes, drawing on the experiment's datasets: a dataset with
+ * the same file (or worker id) as one already there is shared under that name; a new one is added
+ * under its own name, or `ARM/NAME` when the experiment uses the name for other data.
+ */
+function shareDatasets(
+  curriculum: Curriculum,
+  arm: string,
+  datasets: Record<string, DatasetRef>,
+): CurriculumStage[] {
+  const renamed = new Map<string, string>();
+  for (const [name, ref] of Object.entries(curriculum.datasets)) {
+    const same = Object.values(datasets).find(
+      (known) =>
+        (ref.path !== undefined && known.path === ref.path) ||
+        (ref.id !== undefined && known.id === ref.id),
+    );
+    if (same) {
+      renamed.set(name, same.name);
+      continue;
+    }
+    const free = datasets[name] === undefined ? name : `${arm}/${name}`;
+    datasets[free] = { ...ref, name: free };
+    renamed.set(name, free);
+  }
+  return curriculum.stages.map((stage) => ({
+    ...stage,
+    data: stage.data.map((source) => ({
+      ...source,
+      dataset: renamed.get(source.dataset) ?? source.dataset,
+    })),
+  }));
 }
 
 /** A single curriculum as a one-arm experiment, so that both go through the same planning. */
