@@ -2,7 +2,8 @@
 // (local validation + sha256, then streaming in 1 MiB chunks; the worker hashes, stores and
 // validates every line), beside a plain file copy on the same disk, with the peak memory growth of
 // client and worker. The corpus (1 GiB by default; MIDSPEC_BENCH_UPLOAD_MB to change) is generated
-// into a temp folder and deleted afterwards.
+// into a temp folder (under MIDSPEC_BENCH_DIR when set, e.g. /dev/shm to take the disk out of the
+// figures) and deleted afterwards.
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -42,7 +43,9 @@ function kib(text, field) {
 }
 
 export default async function bench({ log }) {
-  const dir = await mkdtemp(join(tmpdir(), 'midspec-bench-upload-'));
+  const dir = await mkdtemp(
+    join(process.env.MIDSPEC_BENCH_DIR ?? tmpdir(), 'midspec-bench-upload-'),
+  );
   const corpus = join(dir, 'corpus.jsonl');
   let worker;
   let client;
