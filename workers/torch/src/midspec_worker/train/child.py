@@ -219,6 +219,10 @@ def _train(
     group = distributed.Group()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    # Before the process group exists: under torch.distributed transformers' save_pretrained
+    # writes the weights on rank 0 only, so another rank could rename an incomplete tiny model
+    # into place. Every rank builds it whole; the first rename wins.
+    base = models.materialize(plan.base_model, data_dir / "models", plan.seed)
     group.start(device)
     dtype_name = plan.dtype or ("bfloat16" if device.type == "cuda" else "float32")
     dtype = getattr(torch, dtype_name)
@@ -238,7 +242,6 @@ def _train(
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
 
-    base = models.materialize(plan.base_model, data_dir / "models", plan.seed)
     model, tokenizer = models.load(base, dtype)
     model.to(device)
     note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
@@ -274,6 +277,8 @@ def _train(
         # The previous process wrote the final checkpoint and died before recording success.
         return
     # The newest resumable checkpoint of each stage; the run continues from the newest of all.
+    # (Earlier versions marked multi-process mid-stage checkpoints, which lacked the optimizer
+    # state, not resumable.)
     latest = {}
     for record in reversed(saved):
         folder = run_dir / record.id

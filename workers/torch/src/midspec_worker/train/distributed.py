@@ -5,7 +5,10 @@ A run with world_size > 1 is launched by the spawned training child as
 each rank trains a `fully_shard`ed copy of the model (every decoder layer, then the root) on its
 own slice of each global micro-batch (micro_batch_size rows per process). Rank 0 alone writes
 events and checkpoints; checkpoints gather the full state into an unsharded twin and save that
-with the one-process code, so every checkpoint format stays the same.
+with the one-process code, so the weights' formats stay the same. The optimizer state is gathered
+unsharded too (keyed by parameter name) and the RNG state of every rank is kept, so a run resumes
+mid-stage: each rank reloads the full weights, shards them, and takes its shard of the optimizer
+state and its own RNG state back.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ class Group:
 
     def start(self, device: torch.device) -> None:
         if self.active and not dist.is_initialized():
+            if device.type == "cuda":
+                # Object collectives (the RNG states in checkpoints) use the current device.
+                torch.cuda.set_device(device)
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
     def stop(self) -> None:
@@ -63,6 +69,44 @@ class Group:
                 fully_shard(module)
         fully_shard(sharded)
         return sharded
+
+    def trainer_state(self, sharded: Any, optimizer: Any) -> dict[str, Any]:
+        """What a resume needs beyond the weights and the schedule (a collective call when active):
+        the optimizer state and, with several ranks, every rank's RNG state. Complete on rank 0
+        only; the other ranks get a dict they must not save."""
+        from midspec_worker.train import checkpoints
+
+        if not self.active:
+            return {"optimizer": optimizer.state_dict()}
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions,
+            get_optimizer_state_dict,
+        )
+
+        # Full (unsharded) and offloaded to the CPU: only rank 0 holds it, as it alone saves.
+        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        state = get_optimizer_state_dict(sharded, optimizer, options=options)
+        generators: list[Any] = [None] * self.world_size
+        dist.all_gather_object(generators, checkpoints.rng_state())
+        return {"optimizer": state, "rank_rng": generators}
+
+    def restore_trainer_state(self, sharded: Any, optimizer: Any, state: dict[str, Any]) -> None:
+        """Take back what `trainer_state` gave: this rank's optimizer shard and RNG state."""
+        from midspec_worker.train import checkpoints
+
+        if not self.active:
+            optimizer.load_state_dict(state["optimizer"])
+            checkpoints.restore_rng(state)
+            return
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions,
+            set_optimizer_state_dict,
+        )
+
+        # Every rank reads the same full state and keeps its own shard of it.
+        options = StateDictOptions(full_state_dict=True)
+        set_optimizer_state_dict(sharded, optimizer, state["optimizer"], options=options)
+        checkpoints.restore_rng(state["rank_rng"][self.rank])
 
     def gather_into(self, sharded: Any, whole: Any) -> None:
         """Copy the sharded model's full state into its unsharded twin (a collective call)."""

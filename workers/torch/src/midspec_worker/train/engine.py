@@ -217,7 +217,8 @@ def train_stage(
         )
     else:
         state = resume.state
-        optimizer.load_state_dict(state["optimizer"])
+        # The optimizer (this rank's shard of it) and the RNG state (this rank's).
+        group.restore_trainer_state(model, optimizer, state)
         scheduler.load_state_dict(state["scheduler"])
         consumed = state["consumed"]
         tokens_seen = state["tokens_seen"]
@@ -225,22 +226,21 @@ def train_stage(
         first_step = state["step"] + 1
         # The stream is a pure function of the seed, so skipping replays the exact data order.
         stream = itertools.islice(stream, consumed, None)
-        checkpoints.restore_rng(state)
     model.train()
     step = first_step - 1
 
     def save(step: int, finished: bool) -> None:
+        # Every rank takes part in the gathers; rank 0 alone writes (atomically).
         if group.active:
-            group.gather_into(model, whole)  # every rank takes part in the gather
+            group.gather_into(model, whole)
+        gathered = group.trainer_state(model, optimizer)
         if not group.main:
             return
-        # Sharded optimizer states are not gathered: a multi-process run resumes at stage ends.
-        ctx.checkpoint(whole, stage, step, trainer_state(finished))
+        ctx.checkpoint(whole, stage, step, trainer_state(finished, gathered))
 
-    def trainer_state(finished: bool) -> dict[str, Any]:
+    def trainer_state(finished: bool, gathered: dict[str, Any]) -> dict[str, Any]:
         return {
-            "resumable": finished or not group.active,
-            "optimizer": None if group.active else optimizer.state_dict(),
+            **gathered,
             "scheduler": scheduler.state_dict(),
             "consumed": consumed,
             "tokens_seen": tokens_seen,
