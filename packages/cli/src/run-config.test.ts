@@ -61,7 +61,7 @@ describe('experiment files', () => {
         'corpus: { provider: template }',
         'demonstrations: { source: spec, provider: template, spec: b }',
         'arms: [{ name: a, stages: [] }]',
-        'evals: [{ suite: world }]',
+        'evals: [{ suite: world, maxTokens: 64 }]',
         'report: { contrasts: [{ treated: a, control: nope }] }',
       ].join('\n'),
     );
@@ -70,5 +70,6 @@ describe('experiment files', () => {
     expect(error.message).toMatch(/the `world` suite needs world/);
     expect(error.message).toMatch(/demonstrations\.spec: no spec named "b"/);
     expect(error.message).toMatch(/report\.contrasts\[0\]\.control: no arm named "nope"/);
+    expect(error.message).toMatch(/evals\[0\]\.maxTokens: the world suite scores choices/);
   });
 });

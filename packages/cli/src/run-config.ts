@@ -36,6 +36,8 @@ const evalSettings = {
   epochs: z.number().int().positive().optional(),
   /** Only the first N samples per model (a smoke run). */
   limit: z.number().int().positive().optional(),
+  /** Overrides the suite's cap on each generated answer (agentic and spec-question suites). */
+  maxTokens: z.number().int().min(16).optional(),
 };
 
 export const runConfigSchema = z.strictObject({
@@ -141,6 +143,12 @@ export function parseRunConfig(
     );
   if (config.world === undefined && config.evals.some((entry) => 'suite' in entry))
     problems.push('evals: the `world` suite needs world:');
+  config.evals.forEach((entry, index) => {
+    if ('suite' in entry && entry.maxTokens !== undefined)
+      problems.push(
+        `evals[${index}].maxTokens: the world suite scores choices; it generates nothing`,
+      );
+  });
   if (config.demonstrations?.source === 'world' && config.world === undefined)
     problems.push('demonstrations.source: world needs world:');
   if (config.demonstrations?.source === 'spec' && !specNames.has(config.demonstrations.spec))

@@ -82,7 +82,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const { spec } = await loadSpec(file);
     specs.set(entry.name, { spec, text: await readFile(file, 'utf8') });
   }
-  display.done(`${specs.size} specs valid`);
+  // Suite files too, before anything is generated or trained: a mistake in one should not wait
+  // for the eval step to show.
+  const fileSuites = new Map<string, Suite>();
+  for (const entry of config.evals)
+    if ('file' in entry)
+      fileSuites.set(entry.file, (await loadSuite(resolve(baseDir, entry.file))).suite);
+  display.done(
+    `${specs.size} specs valid${fileSuites.size > 0 ? `, ${fileSuites.size} suites valid` : ''}`,
+  );
 
   let world: PipelineResult['world'];
   let suiteFromWorld: Suite | undefined;
@@ -315,10 +323,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
 
   const evals: PipelineResult['evals'] = [];
   for (const entry of config.evals) {
-    const suite =
-      'suite' in entry
-        ? (suiteFromWorld as Suite)
-        : (await loadSuite(resolve(baseDir, entry.file))).suite;
+    const loadedSuite =
+      'suite' in entry ? (suiteFromWorld as Suite) : (fileSuites.get(entry.file) as Suite);
+    // Part of the suite, so of the eval's key and its samples' keys: a capped answer is another sample.
+    const suite: Suite =
+      entry.maxTokens !== undefined && loadedSuite.kind !== 'preference-choice'
+        ? { ...loadedSuite, maxTokens: entry.maxTokens }
+        : loadedSuite;
     display.step(`eval ${suite.id}: ${models.length} models`);
     // Run ids name the trained weights, so the key changes exactly when a model or the suite does.
     const key = stepKey({

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { previewCorpus } from '@midspec/docgen';
+import { expandSuite, loadSuite } from '@midspec/eval';
 import { loadSpec, type Spec } from '@midspec/spec';
 import type { LoadedRunConfig, RunConfig } from './run-config.js';
 import { buildWorld, entitiesOf, neutralDocuments } from './run-world.js';
@@ -125,14 +126,27 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
       costUsd: 0,
     });
   }
-  for (const entry of config.evals)
+  for (const entry of config.evals) {
+    let detail = `${evaluatedModels} models`;
+    if ('file' in entry) {
+      // What a model is asked: the suite's samples (the first `limit`) × epochs, each answer capped.
+      const { suite } = await loadSuite(resolve(baseDir, entry.file));
+      const samples = expandSuite(suite, {
+        ...(entry.epochs !== undefined && { epochs: entry.epochs }),
+      }).slice(0, entry.limit);
+      const answers = samples.reduce((sum, sample) => sum + sample.epochs, 0);
+      const maxTokens =
+        suite.kind === 'preference-choice' ? undefined : (entry.maxTokens ?? suite.maxTokens);
+      detail += ` × ${answers} answers${maxTokens === undefined ? '' : ` of ≤ ${maxTokens} tokens`}`;
+    }
     lines.push({
       step: `eval ${'suite' in entry ? 'world' : entry.file}`,
-      detail: `${evaluatedModels} models`,
+      detail,
       tokens: undefined,
       steps: undefined,
       costUsd: 0,
     });
+  }
   return { lines, totalTrainingSteps: totalSteps, totalCostUsd: totalCost, evaluatedModels };
 }
 

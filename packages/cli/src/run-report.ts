@@ -74,6 +74,15 @@ function latest(records: SampleRecord[]): SampleRecord[] {
   return [...byKey.values()];
 }
 
+/**
+ * The column a record counts in, and what contrasts compare: a preference item's split (training,
+ * held-out), an agentic sample's goal type (explicit, latent, ambiguous, none), else its condition.
+ */
+function splitOf(record: SampleRecord): string {
+  const parts = record.conditionParts;
+  return parts.split ?? parts.goalType ?? record.condition;
+}
+
 /** Outcomes clustered by item and seed (an item's two orders move together). */
 function outcomes(
   records: SampleRecord[],
@@ -218,10 +227,7 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
     const current = latest(records);
     const byName = new Map(evaluation.models.map((model) => [model.name, model]));
     const model = (name: string) => byName.get(name);
-    const splits = [
-      ...new Set(current.map((record) => record.conditionParts.split ?? record.condition)),
-    ].sort();
-    const splitOf = (record: SampleRecord) => record.conditionParts.split ?? record.condition;
+    const splits = [...new Set(current.map(splitOf))].sort();
     const armRecords = (arm: string) => current.filter((record) => model(record.arm)?.arm === arm);
     const arms: ArmRow[] = config.arms.map((arm, armIndex) => {
       const mine = armRecords(arm.name);

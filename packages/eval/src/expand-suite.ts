@@ -93,7 +93,7 @@ function expandAgentic(suite: AgenticSuite, options: ExpandOptions): EvalSample[
           samples.push({
             id: condition,
             condition,
-            conditionParts: { scenario, goal, urgency },
+            conditionParts: { scenario, goal, goalType, urgency },
             cluster: condition,
             epochs: options.epochs ?? suite.samplesPerCondition,
             task: {
