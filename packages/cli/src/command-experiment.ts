@@ -17,6 +17,7 @@ import { CliUsageError } from './cli-usage-error.js';
 import { formatTable } from './command-runs.js';
 import { uploadBars } from './command-train.js';
 import { ExperimentProgress } from './experiment-progress.js';
+import { interruptible } from './interrupt.js';
 import { openWorkerSession } from './worker-session.js';
 
 const WORKER_OPTION = ['--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)'] as const;
@@ -86,28 +87,36 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
     .option('--watch', 'follow the runs to the end after submitting')
     .action(async (file: string, options: { worker?: string; watch?: boolean }) => {
       const expanded = await plan(io, file);
-      const session = await openWorkerSession(io, { ...options, allowLocal: false });
-      try {
-        const submitted = await submitExperiment(session.client, expanded, {
-          onUploadProgress: uploadBars(io),
-          onUploaded: (dataset, uploaded) =>
-            io.stderr.write(
-              `${dataset.name}: ${uploaded.alreadyExisted ? 'already on the worker' : `uploaded ${uploaded.dataset.sizeBytes} bytes`}\n`,
-            ),
-          onSubmitted: ({ planned, run, alreadyExisted }) =>
-            io.stdout.write(
-              `${planned.name}  ${run.id}  ${alreadyExisted ? 'already submitted' : 'submitted'}\n`,
-            ),
-        });
-        if (options.watch)
-          await watchAll(
-            io,
-            session.client,
-            new Map(submitted.map((entry) => [entry.planned.name, entry.run])),
-          );
-      } finally {
-        await session.close();
-      }
+      await interruptible(
+        io,
+        'the runs submitted so far go on on the worker; rerun the same command to resume (it never duplicates a run)',
+        async (signal) => {
+          const session = await openWorkerSession(io, { ...options, allowLocal: false, signal });
+          try {
+            const submitted = await submitExperiment(session.client, expanded, {
+              signal,
+              onUploadProgress: uploadBars(io),
+              onUploaded: (dataset, uploaded) =>
+                io.stderr.write(
+                  `${dataset.name}: ${uploaded.alreadyExisted ? 'already on the worker' : `uploaded ${uploaded.dataset.sizeBytes} bytes`}\n`,
+                ),
+              onSubmitted: ({ planned, run, alreadyExisted }) =>
+                io.stdout.write(
+                  `${planned.name}  ${run.id}  ${alreadyExisted ? 'already submitted' : 'submitted'}\n`,
+                ),
+            });
+            if (options.watch)
+              await watchAll(
+                io,
+                session.client,
+                new Map(submitted.map((entry) => [entry.planned.name, entry.run])),
+                signal,
+              );
+          } finally {
+            await session.close();
+          }
+        },
+      );
     });
 
   experiment
@@ -158,22 +167,33 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
     .option(...WORKER_OPTION)
     .action(async (file: string, options: { worker?: string }) => {
       const expanded = await plan(io, file);
-      const session = await openWorkerSession(io, { ...options, allowLocal: false });
-      try {
-        const found = await findPlannedRuns(session.client, expanded);
-        if (found.size === 0)
-          throw new CliUsageError(
-            `no run of ${expanded.experiment.name} is on the worker yet: run \`midspec experiment submit ${file}\``,
-          );
-        await watchAll(io, session.client, found);
-      } finally {
-        await session.close();
-      }
+      await interruptible(
+        io,
+        'the runs go on on the worker; rerun the same command to follow them',
+        async (signal) => {
+          const session = await openWorkerSession(io, { ...options, allowLocal: false, signal });
+          try {
+            const found = await findPlannedRuns(session.client, expanded, { signal });
+            if (found.size === 0)
+              throw new CliUsageError(
+                `no run of ${expanded.experiment.name} is on the worker yet: run \`midspec experiment submit ${file}\``,
+              );
+            await watchAll(io, session.client, found, signal);
+          } finally {
+            await session.close();
+          }
+        },
+      );
     });
 }
 
 /** Follows runs together with one progress line each; exits 1 when any run did not succeed. */
-async function watchAll(io: CliIo, client: WorkerClient, runs: Map<string, Run>): Promise<void> {
+async function watchAll(
+  io: CliIo,
+  client: WorkerClient,
+  runs: Map<string, Run>,
+  signal?: AbortSignal,
+): Promise<void> {
   const progress = new ExperimentProgress(
     io.stderr,
     [...runs].map(([name, run]) => ({ name, state: runStateName(run.state) })),
@@ -181,8 +201,8 @@ async function watchAll(io: CliIo, client: WorkerClient, runs: Map<string, Run>)
   const finals = await Promise.all(
     [...runs].map(async ([name, run]) => {
       // From the first event: a finished run replays its history and ends at once.
-      for await (const event of watchRun(client, run.id)) progress.handle(name, event);
-      return [name, await client.getRun({ runId: run.id })] as const;
+      for await (const event of watchRun(client, run.id, { signal })) progress.handle(name, event);
+      return [name, await client.getRun({ runId: run.id }, { signal })] as const;
     }),
   );
   progress.close();

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
+import { interruptible } from './interrupt.js';
 import { loadRunConfig } from './run-config.js';
 import { PipelineDisplay } from './run-display.js';
 import { pipelineSteps, runPipeline } from './run-pipeline.js';
@@ -40,35 +41,38 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       }
       const outDir = resolve(io.cwd, options.out ?? `runs/${loaded.config.name}`);
       const startedAt = Date.now();
-      const session = await openWorkerSession(io, {
-        worker: options.worker,
-        python: options.python,
-        dataDir: resolve(outDir, 'worker'),
-        allowLocal: true,
-      });
-      const controller = new AbortController();
-      const abort = () => controller.abort();
-      process.once('SIGINT', abort);
-      try {
-        const display = new PipelineDisplay(io.stderr, pipelineSteps(loaded.config) + 1);
-        const result = await runPipeline({
-          loaded,
-          outDir,
-          client: session.client,
-          address: session.client.address,
-          display,
-          env: io.env,
-          signal: controller.signal,
-        });
-        display.step('report');
-        const { markdown } = await writeExperimentReport(outDir, result);
-        display.done(`${resolve(outDir, 'report.md')}`);
-        io.stdout.write(
-          `${markdown}\nwall time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; report in ${outDir}\n`,
-        );
-      } finally {
-        process.off('SIGINT', abort);
-        await session.close();
-      }
+      await interruptible(
+        io,
+        'rerun the same command to resume (finished steps are cached)',
+        async (signal) => {
+          const session = await openWorkerSession(io, {
+            worker: options.worker,
+            python: options.python,
+            dataDir: resolve(outDir, 'worker'),
+            allowLocal: true,
+            signal,
+          });
+          try {
+            const display = new PipelineDisplay(io.stderr, pipelineSteps(loaded.config) + 1);
+            const result = await runPipeline({
+              loaded,
+              outDir,
+              client: session.client,
+              address: session.client.address,
+              display,
+              env: io.env,
+              signal,
+            });
+            display.step('report');
+            const { markdown } = await writeExperimentReport(outDir, result);
+            display.done(`${resolve(outDir, 'report.md')}`);
+            io.stdout.write(
+              `${markdown}\nwall time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; report in ${outDir}\n`,
+            );
+          } finally {
+            await session.close();
+          }
+        },
+      );
     });
 }

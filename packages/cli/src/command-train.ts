@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
+import { interruptible } from './interrupt.js';
 import { parseInteger, parsePositiveNumber } from './option-parsers.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatRate, RunProgress, stateName } from './run-progress.js';
@@ -84,41 +85,47 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
             ),
           )
         : undefined;
-      const session = await openWorkerSession(io, {
-        ...options,
-        allowLocal: true,
-        ...(options.detach && {
-          why: '--detach needs a long-lived worker: pass --worker HOST:PORT',
-        }),
-      });
-      try {
-        let run: Run;
-        if (plan) {
-          const submitted = await submitExperiment(session.client, plan, {
-            onUploadProgress: uploadBars(io),
-            onUploaded: (dataset, uploaded) =>
+      // The run goes on without this command (on a local worker it resumes from its last checkpoint
+      // when the worker next starts); a curriculum's run is found again by its idempotency key.
+      await interruptible(io, 'rerun the same command to resume', async (signal) => {
+        const session = await openWorkerSession(io, {
+          ...options,
+          allowLocal: true,
+          ...(options.detach && {
+            why: '--detach needs a long-lived worker: pass --worker HOST:PORT',
+          }),
+          signal,
+        });
+        try {
+          let run: Run;
+          if (plan) {
+            const submitted = await submitExperiment(session.client, plan, {
+              signal,
+              onUploadProgress: uploadBars(io),
+              onUploaded: (dataset, uploaded) =>
+                io.stderr.write(
+                  `${dataset.name}: ${uploaded.dataset.numRecords} records, ${uploaded.dataset.sizeBytes} bytes${uploaded.alreadyExisted ? ' (already on the worker)' : ' uploaded'}\n`,
+                ),
+            });
+            const first = submitted[0];
+            if (!first) throw new CliUsageError('the curriculum has no stages to train');
+            run = first.run;
+            if (first.alreadyExisted)
               io.stderr.write(
-                `${dataset.name}: ${uploaded.dataset.numRecords} records, ${uploaded.dataset.sizeBytes} bytes${uploaded.alreadyExisted ? ' (already on the worker)' : ' uploaded'}\n`,
-              ),
-          });
-          const first = submitted[0];
-          if (!first) throw new CliUsageError('the curriculum has no stages to train');
-          run = first.run;
-          if (first.alreadyExisted)
-            io.stderr.write(
-              `run ${run.id} was already submitted with this exact curriculum (idempotency key ${first.planned.idempotencyKey}); following it\n`,
-            );
-        } else {
-          run = await submitFlags(session.client, options, io);
+                `run ${run.id} was already submitted with this exact curriculum (idempotency key ${first.planned.idempotencyKey}); following it\n`,
+              );
+          } else {
+            run = await submitFlags(session.client, options, io, signal);
+          }
+          if (options.detach) {
+            io.stdout.write(`${run.id}\n`);
+            return;
+          }
+          await follow(session.client, run, io, signal);
+        } finally {
+          await session.close();
         }
-        if (options.detach) {
-          io.stdout.write(`${run.id}\n`);
-          return;
-        }
-        await follow(session.client, run, io);
-      } finally {
-        await session.close();
-      }
+      });
     });
 }
 
@@ -150,10 +157,17 @@ export function uploadBars(io: CliIo) {
   };
 }
 
-async function upload(client: WorkerClient, io: CliIo, file: string, format: 'text' | 'chat') {
+async function upload(
+  client: WorkerClient,
+  io: CliIo,
+  file: string,
+  format: 'text' | 'chat',
+  signal: AbortSignal,
+) {
   const bars = uploadBars(io);
   const { dataset, alreadyExisted } = await uploadDataset(client, resolve(io.cwd, file), {
     format,
+    signal,
     onProgress: (progress) => bars({ name: file }, progress),
   });
   io.stderr.write(
@@ -200,21 +214,32 @@ function buildSpec(options: TrainOptions, datasets: { text?: string; chat?: stri
   } as unknown as RunSpec;
 }
 
-async function submitFlags(client: WorkerClient, options: TrainOptions, io: CliIo): Promise<Run> {
-  const text = options.text ? await upload(client, io, options.text, 'text') : undefined;
-  const chat = options.chat ? await upload(client, io, options.chat, 'chat') : undefined;
-  const { run } = await client.submitRun({ spec: buildSpec(options, { text, chat }) });
+async function submitFlags(
+  client: WorkerClient,
+  options: TrainOptions,
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<Run> {
+  const text = options.text ? await upload(client, io, options.text, 'text', signal) : undefined;
+  const chat = options.chat ? await upload(client, io, options.chat, 'chat', signal) : undefined;
+  const { run } = await client.submitRun({ spec: buildSpec(options, { text, chat }) }, { signal });
   if (!run) throw new CliUsageError('the worker accepted the run but returned none');
   return run;
 }
 
-async function follow(client: WorkerClient, submitted: Run, io: CliIo): Promise<void> {
+async function follow(
+  client: WorkerClient,
+  submitted: Run,
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<void> {
   io.stderr.write(`run ${submitted.id} submitted\n`);
   const started = Date.now();
   const progress = new RunProgress(io.stderr, (line) => io.stderr.write(`${line}\n`));
-  for await (const event of watchRunEvents(client, submitted.id)) progress.handle(event);
+  for await (const event of watchRunEvents(client, submitted.id, { signal }))
+    progress.handle(event);
   progress.close();
-  const final = await client.getRun({ runId: submitted.id });
+  const final = await client.getRun({ runId: submitted.id }, { signal });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   io.stdout.write(`run ${final.id} ${stateName(final.state)} in ${seconds}s\n`);
   for (const stage of progress.stages.filter(Boolean)) {
@@ -223,7 +248,7 @@ async function follow(client: WorkerClient, submitted: Run, io: CliIo): Promise<
         `  (${stage.steps} steps, ${formatRate(stage.tokensPerSecond ?? 0)} tok/s)\n`,
     );
   }
-  const checkpoints = (await client.listCheckpoints({ runId: final.id })).checkpoints;
+  const checkpoints = (await client.listCheckpoints({ runId: final.id }, { signal })).checkpoints;
   const last = checkpoints.find((checkpoint) => checkpoint.final) ?? checkpoints.at(-1);
   if (last) io.stdout.write(`checkpoint: ${last.localPath || `${final.id}/${last.id}`}\n`);
   if (final.state !== RunState.RUN_STATE_SUCCEEDED) {

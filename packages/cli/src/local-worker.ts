@@ -22,6 +22,8 @@ export interface LocalWorkerOptions {
   startTimeoutMs?: number;
   /** Extra arguments for `midspec_worker serve`. */
   extraArgs?: string[];
+  /** Aborting it while the worker starts stops the worker and rejects. */
+  signal?: AbortSignal;
 }
 
 export interface LocalWorker {
@@ -94,6 +96,9 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     options.onLog?.(line);
   });
 
+  const stopStarting = () => child.kill('SIGTERM');
+  if (options.signal?.aborted) stopStarting();
+  else options.signal?.addEventListener('abort', stopStarting, { once: true });
   const address = await new Promise<string>((resolveAddress, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -117,12 +122,14 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     void exited.then((code) => {
       clearTimeout(timer);
       reject(
-        new CliUsageError(
-          `the worker exited with code ${code} before listening:\n${recentLog.join('\n')}`,
-        ),
+        options.signal?.aborted
+          ? options.signal.reason
+          : new CliUsageError(
+              `the worker exited with code ${code} before listening:\n${recentLog.join('\n')}`,
+            ),
       );
     });
-  });
+  }).finally(() => options.signal?.removeEventListener('abort', stopStarting));
 
   return {
     address,

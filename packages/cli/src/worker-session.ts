@@ -13,7 +13,8 @@ export interface WorkerSession {
 
 /**
  * A client of the worker named by --worker (or MIDSPEC_WORKER), checked to answer; without one, a
- * local worker started for this command and stopped after it.
+ * local worker started for this command and stopped by `close` (which the command calls in its
+ * `finally`, on Ctrl-C too: see interrupt.ts).
  */
 export async function openWorkerSession(
   io: CliIo,
@@ -23,13 +24,15 @@ export async function openWorkerSession(
     python?: string;
     allowLocal: boolean;
     why?: string;
+    /** Stops a local worker that is still starting. */
+    signal?: AbortSignal;
   },
 ): Promise<WorkerSession> {
   const address = options.allowLocal
     ? optionalWorkerAddress(options.worker, io.env)
     : requireWorkerAddress(options.worker, io.env);
   if (address) {
-    const { client } = await connectWorker(address);
+    const { client } = await connectWorker(address, { signal: options.signal });
     return { client, close: async () => client.close() };
   }
   if (options.why) throw new CliUsageError(options.why);
@@ -38,15 +41,13 @@ export async function openWorkerSession(
     dataDir: resolve(io.cwd, options.dataDir ?? '.midspec/worker'),
     python: options.python,
     env: io.env,
+    signal: options.signal,
   });
   io.stderr.write(`local worker listening on ${local.address}\n`);
   const client = createWorkerClient(local.address);
-  const stopLocal = () => void local.stop();
-  process.once('SIGINT', stopLocal);
   return {
     client,
     async close() {
-      process.off('SIGINT', stopLocal);
       client.close();
       await local.stop();
     },
