@@ -15,6 +15,7 @@ export default async function bench({ log }) {
   const out = await mkdtemp(join(tmpdir(), 'midspec-bench-cheese-'));
   try {
     const started = process.hrtime.bigint();
+    const recent = [];
     const code = await new Promise((resolve) => {
       const child = spawn(
         process.execPath,
@@ -28,12 +29,17 @@ export default async function bench({ log }) {
         buffered += chunk;
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
-        for (const line of lines) if (line.startsWith('[')) log(line);
+        for (const line of lines) {
+          if (line.startsWith('[')) log(line);
+          recent.push(line);
+          if (recent.length > 20) recent.shift();
+        }
       });
       child.on('exit', (exitCode) => resolve(exitCode));
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (code !== 0) throw new Error(`midspec run exited with ${code}`);
+    // The progress lines alone do not say why: the run's last words do.
+    if (code !== 0) throw new Error(`midspec run exited with ${code}:\n${recent.join('\n')}`);
     const { report } = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     const suite = report.suites[0];
     const figures = [
