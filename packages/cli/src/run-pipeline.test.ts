@@ -118,7 +118,7 @@ describe('runPipeline against a fake worker', () => {
       perSeed: [0.5, 0.5],
       excludesZero: true,
     });
-    expect(first.markdown).toMatch(/\| aft-only − baseline \| \+0\.50/);
+    expect(first.markdown).toMatch(/\| aft-only − baseline \(held-out\) \| \+0\.50/);
     const json = JSON.parse(await readFile(join(outDir, 'report.json'), 'utf8'));
     expect(json.runs).toHaveLength(4);
     expect(log.join('')).toMatch(/\[6\/8\] eval world-held-out: 5 models/);

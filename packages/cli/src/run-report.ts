@@ -359,13 +359,13 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
     lines.push('');
     if (suite.contrasts.length > 0) {
       lines.push(
-        '| contrast | difference on held-out (95 % CI, items × seeds) | per seed | over seeds (95 % t interval) | excludes 0 (over seeds) | difference-in-differences (Wald; bootstrap) |',
+        '| contrast (on the split it names) | difference (95 % CI, items × seeds) | per seed | over seeds (95 % t interval) | excludes 0 (over seeds) | difference-in-differences (Wald; bootstrap) |',
         '|---|---|---|---|---|---|',
       );
       for (const contrast of suite.contrasts) {
         const did = contrast.differenceInDifferences;
         lines.push(
-          `| ${contrast.treated} − ${contrast.control} | ${signed(contrast.difference.rate)} ${interval(contrast.difference)} | ${contrast.seedLevel?.perSeed.map(signed).join(' / ') ?? '–'} | ${contrast.seedLevel ? `${signed(contrast.seedLevel.rate)} ${interval(contrast.seedLevel)}` : '–'} | ${contrast.seedLevel ? (contrast.seedLevel.excludesZero ? 'yes' : 'no') : '–'} | ${signed(did.estimate)} [${pct(did.wald[0])}, ${pct(did.wald[1])}]; [${pct(did.bootstrap[0])}, ${pct(did.bootstrap[1])}] |`,
+          `| ${contrast.treated} − ${contrast.control} (${contrast.after}) | ${signed(contrast.difference.rate)} ${interval(contrast.difference)} | ${contrast.seedLevel?.perSeed.map(signed).join(' / ') ?? '–'} | ${contrast.seedLevel ? `${signed(contrast.seedLevel.rate)} ${interval(contrast.seedLevel)}` : '–'} | ${contrast.seedLevel ? (contrast.seedLevel.excludesZero ? 'yes' : 'no') : '–'} | ${signed(did.estimate)} [${pct(did.wald[0])}, ${pct(did.wald[1])}]; [${pct(did.bootstrap[0])}, ${pct(did.bootstrap[1])}] |`,
         );
       }
       lines.push('');
