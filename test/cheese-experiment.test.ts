@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '@midspec/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, workerPython } from './worker-fixture.js';
+import { captureOutput as capture, repoRoot, workerPython } from './worker-fixture.js';
 
 // The cheese experiment at a reduced size (one seed, a few steps per stage, a small world) through
 // `midspec run` with a real local worker: every artifact of the pipeline must be there and agree.
@@ -38,11 +38,6 @@ const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-function capture() {
-  let text = '';
-  return { stream: { write: (chunk: string) => (text += chunk), isTTY: false }, text: () => text };
-}
 
 describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, reduced', () => {
   it('writes a complete and consistent set of artifacts', { timeout: 900_000 }, async () => {

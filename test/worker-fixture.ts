@@ -13,13 +13,17 @@ export interface WorkerFixture {
 }
 
 /** Starts the real Python worker on a free port with a fresh data folder. */
-export async function startWorkerFixture(extraArgs: string[] = []): Promise<WorkerFixture> {
+export async function startWorkerFixture(
+  options: string[] | { extraArgs?: string[]; env?: NodeJS.ProcessEnv } = [],
+): Promise<WorkerFixture> {
+  const { extraArgs = [], env } = Array.isArray(options) ? { extraArgs: options } : options;
   const dataDir = await mkdtemp(join(tmpdir(), 'midspec-e2e-'));
   const logs: string[] = [];
   const worker = await startLocalWorker({
     dataDir,
     port: 0,
     extraArgs,
+    ...(env && { env }),
     onLog: (line) => logs.push(line),
   });
   const client = createWorkerClient(worker.address);
@@ -33,6 +37,15 @@ export async function startWorkerFixture(extraArgs: string[] = []): Promise<Work
       await worker.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** An output stream for runCli that keeps what was written. */
+export function captureOutput() {
+  let text = '';
+  return {
+    stream: { write: (chunk: string) => (text += chunk), isTTY: false },
+    text: () => text,
   };
 }
 
