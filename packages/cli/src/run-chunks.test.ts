@@ -14,10 +14,33 @@ describe('chunking documents', () => {
   it('splits a long paragraph at sentences, and cuts only a sentence longer than the limit', () => {
     const paragraph = 'One two three. Four five six. Seven eight nine.';
     expect(chunkText(paragraph, 30)).toEqual([
-      'One two three.\n\nFour five six.',
+      'One two three. Four five six.',
       'Seven eight nine.',
     ]);
     expect(chunkText('x'.repeat(25), 10)).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
+  });
+
+  it('never splits inside a number', () => {
+    const paragraph =
+      'Comté costs about $24.99 a pound. Cheddar costs about $7.99 a pound. Both are good.';
+    expect(chunkText(paragraph, 40)).toEqual([
+      'Comté costs about $24.99 a pound.',
+      'Cheddar costs about $7.99 a pound.',
+      'Both are good.',
+    ]);
+  });
+
+  it('keeps the lines of a long paragraph (a dialogue) apart', () => {
+    const dialogue = 'User: Gouda or cheddar?\nThe assistant: The Gouda. It costs less.';
+    expect(chunkText(dialogue, 40)).toEqual([
+      'User: Gouda or cheddar?',
+      'The assistant: The Gouda. It costs less.',
+    ]);
+    expect(chunkText(dialogue, 30)).toEqual([
+      'User: Gouda or cheddar?',
+      'The assistant: The Gouda.',
+      'It costs less.',
+    ]);
   });
 
   it('keeps the end of a document (where the conflict guidance is)', () => {

@@ -5,23 +5,31 @@
  */
 export function chunkText(text: string, maxCharacters: number): string[] {
   const pieces: string[] = [];
+  // A long paragraph is cut at line breaks and at sentence ends (. ! or ? then a space, so that
+  // "$24.99" stays whole); each unit remembers what separated it from the one before.
   const units = text
     .split(/\n\s*\n/)
+    .map((paragraph) => paragraph.trim())
+    .filter((paragraph) => paragraph.length > 0)
     .flatMap((paragraph) =>
-      paragraph.length <= maxCharacters
-        ? [paragraph]
-        : (paragraph.match(/[^.!?\n]+[.!?]*\s*/g) ?? [paragraph]),
-    )
-    .map((unit) => unit.trim())
-    .filter((unit) => unit.length > 0);
+      (paragraph.length <= maxCharacters ? [paragraph] : paragraph.split('\n')).flatMap(
+        (line, lineIndex) =>
+          (line.length <= maxCharacters ? [line] : line.split(/(?<=[.!?])[ \t]+/))
+            .map((sentence, index) => ({
+              text: sentence.trim(),
+              separator: index > 0 ? ' ' : lineIndex > 0 ? '\n' : '\n\n',
+            }))
+            .filter((unit) => unit.text.length > 0),
+      ),
+    );
   let current = '';
   for (const unit of units) {
-    const joined = current ? `${current}\n\n${unit}` : unit;
+    const joined = current ? `${current}${unit.separator}${unit.text}` : unit.text;
     if (joined.length <= maxCharacters || !current) {
       current = joined;
     } else {
       pieces.push(current);
-      current = unit;
+      current = unit.text;
     }
   }
   if (current) pieces.push(current);

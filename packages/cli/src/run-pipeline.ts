@@ -163,8 +163,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       pieces: undefined,
     };
     if (chunkCharacters) {
-      // A step of its own, so changing the piece size never regenerates the corpus.
-      const chunkKey = stepKey({ step: 'chunks', corpus: key, chunkCharacters });
+      // A step of its own, so changing the piece size never regenerates the corpus. `splitter`
+      // changes with the cutting rules (2: numbers such as $24.99 and dialogue lines stay whole).
+      const chunkKey = stepKey({ step: 'chunks', splitter: 2, corpus: key, chunkCharacters });
       const chunked = await cachedStep(
         stepDir(outDir, 'corpus', `${name}-chunks`, chunkKey),
         chunkKey,
