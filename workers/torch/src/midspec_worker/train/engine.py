@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.runspec import StagePlan
-from midspec_worker.train import checkpoints, packing
+from midspec_worker.train import attention, checkpoints, packing
 from midspec_worker.train.data import Example
 from midspec_worker.train.distributed import Group
 from midspec_worker.train.observe import flops_per_token
@@ -57,8 +57,8 @@ def token_losses(model: Any, batch: Batch) -> torch.Tensor:
     logits = model(
         input_ids=batch.input_ids,
         position_ids=batch.position_ids,
-        attention_mask=batch.attention_mask,
         use_cache=False,
+        **attention.model_inputs(model, batch),
     ).logits
     losses = F.cross_entropy(
         logits.float().flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE, reduction="none"
@@ -151,6 +151,9 @@ def train_stage(
     if resume is not None:
         checkpoints.load_weights(model, resume.folder)
     whole = model  # unsharded: what checkpoints save and the next stage starts from
+    # Per-document attention on packed rows (varlen), restored when the stage ends.
+    implementation = attention.choose(whole.config, ctx.device, ctx.dtype, stage.compile)
+    previous_attention = attention.use(whole, implementation)
     model_flops = flops_per_token(whole, row_length)
     if group.active:
         model = group.shard(whole)
@@ -312,6 +315,7 @@ def train_stage(
             model.activation_checkpointing_disable()
         else:
             model.gradient_checkpointing_disable()
+    attention.use(whole, previous_attention)
     ctx.emit(
         runs_pb2.RunEvent(
             stage_finished=runs_pb2.StageFinished(stage_index=stage.index, final_loss=loss)
