@@ -1,5 +1,5 @@
-"""Training throughput on the CPU: the worker's loop (best-fit-decreasing packing, block-diagonal
-masks) against a plain transformers Trainer that pads each batch to its longest document, on the
+"""Training throughput on the CPU: the worker's loop (best-fit-decreasing packing, per-document
+attention) against a plain transformers Trainer that pads each batch to its longest document, on the
 same tiny model (tiny:llama, LoRA r 8 on every linear layer), the same documents, one epoch, the
 same number of optimizer steps (so the same documents per step on average).
 
@@ -153,6 +153,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Import once, before either clock starts: our loop would otherwise pay the first peft import
+    # (seconds where bytecode is not cached) that the Trainer, timed second, never pays.
+    import peft  # noqa: F401
+
     with tempfile.TemporaryDirectory() as folder:
         path = models.materialize("tiny:llama", Path(folder), seed=0)
         _, tokenizer = models.load(path, torch.float32)
