@@ -22,7 +22,10 @@ export interface Estimate {
 
 export interface ArmRow {
   arm: string;
-  /** Per split: the rate pooled over seeds, with a cluster-bootstrap interval (clusters: item × seed). */
+  /**
+   * Per split: the rate pooled over seeds, with a cluster-bootstrap interval (clusters: item × seed);
+   * when every outcome is alike, Wilson's interval over the clusters.
+   */
   splits: Record<string, Estimate>;
   /** Per seed, per split: the rate and its Wilson interval. */
   seeds: Array<{ seed: number | undefined; splits: Record<string, Estimate> }>;
@@ -100,11 +103,18 @@ function outcomes(
   );
 }
 
-function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimate {
+export function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimate {
   const clusters = [...groupValues(values).values()];
   const n = values.length;
   if (n === 0) return { rate: Number.NaN, lower: Number.NaN, upper: Number.NaN, n: 0 };
   const rate = values.reduce((sum, outcome) => sum + outcome.value, 0) / n;
+  if (rate === 0 || rate === 1) {
+    // Every outcome alike: resampling has no spread to show, and [0, 0] would claim certainty.
+    // Wilson's interval with the clusters as the sample size (within a cluster, outcomes move
+    // together) stays honest about how little was seen.
+    const wilson = wilsonInterval(rate * clusters.length, clusters.length, 0.95);
+    return { rate, lower: wilson.lower, upper: wilson.upper, n };
+  }
   const random = seededRandom(seed);
   const draws: number[] = [];
   for (let r = 0; r < RESAMPLES; r++) {
@@ -371,7 +381,7 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
       lines.push('');
     }
     lines.push(
-      `Intervals: cluster bootstrap over items × seeds (both orders of an item move together); per-seed rates with Wilson intervals are in report.json. The difference-in-differences compares ${suite.contrasts[0]?.after ?? 'held-out'} with ${suite.contrasts[0]?.before ?? 'training'}. Per-model tables: ${suite.dir}/report.md.`,
+      `Intervals: cluster bootstrap over items × seeds (both orders of an item move together; where every outcome is alike, Wilson over those clusters); per-seed rates with Wilson intervals are in report.json. The difference-in-differences compares ${suite.contrasts[0]?.after ?? 'held-out'} with ${suite.contrasts[0]?.before ?? 'training'}. Per-model tables: ${suite.dir}/report.md.`,
       '',
     );
   }
