@@ -117,18 +117,21 @@ export function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimat
   }
   const random = seededRandom(seed);
   const draws: number[] = [];
-  for (let r = 0; r < RESAMPLES; r++) {
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < clusters.length; i++) {
-      const cluster = clusters[Math.floor(random() * clusters.length)] as number[];
-      for (const value of cluster) sum += value;
-      count += cluster.length;
-    }
-    draws.push(sum / count);
-  }
+  for (let r = 0; r < RESAMPLES; r++) draws.push(resampledMean(clusters, random));
   draws.sort((a, b) => a - b);
   return { rate, lower: quantile(draws, 0.025), upper: quantile(draws, 0.975), n };
+}
+
+/** The mean of one bootstrap draw: as many clusters as there are, drawn with replacement. */
+function resampledMean(clusters: number[][], random: () => number): number {
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < clusters.length; i++) {
+    const cluster = clusters[Math.floor(random() * clusters.length)] as number[];
+    for (const value of cluster) sum += value;
+    count += cluster.length;
+  }
+  return sum / count;
 }
 
 function groupValues(values: ClusteredOutcome[]): Map<string, number[]> {
@@ -160,18 +163,9 @@ function bootstrapDifference(
   const a = [...groupValues(treated).values()];
   const b = [...groupValues(control).values()];
   const random = seededRandom(seed);
-  const draw = (clusters: number[][]) => {
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < clusters.length; i++) {
-      const cluster = clusters[Math.floor(random() * clusters.length)] as number[];
-      for (const value of cluster) sum += value;
-      count += cluster.length;
-    }
-    return sum / count;
-  };
   const draws: number[] = [];
-  for (let r = 0; r < RESAMPLES; r++) draws.push(draw(a) - draw(b));
+  for (let r = 0; r < RESAMPLES; r++)
+    draws.push(resampledMean(a, random) - resampledMean(b, random));
   draws.sort((x, y) => x - y);
   const lower = quantile(draws, 0.025);
   const upper = quantile(draws, 0.975);

@@ -1,4 +1,4 @@
-import type { SuiteInput } from '@midspec/eval';
+import { type SuiteInput, seededRandom } from '@midspec/eval';
 import type { Spec } from '@midspec/spec';
 
 /**
@@ -174,18 +174,6 @@ export const DOMAIN_TABLES: Record<string, DomainTable> = {
     ],
   },
 };
-
-/** A small deterministic generator (mulberry32), so the same settings give the same world. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const slug = (text: string) =>
   text
