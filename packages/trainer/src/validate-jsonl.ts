@@ -244,18 +244,12 @@ export async function validateJsonlFile(
 ): Promise<JsonlValidation> {
   const { size } = await stat(path);
   const threads = Math.max(0, options.threads ?? Math.min(4, availableParallelism()));
-  const format =
-    options.format ??
-    (threads > 0 && size >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
-      ? await sniffFormat(path)
-      : undefined);
+  const parallel = threads > 0 && size >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES);
+  // Threads need the format up front; a file whose first record does not show it is scanned once.
+  const format = options.format ?? (parallel ? await sniffFormat(path) : undefined);
   let scan: ScanResult;
   let sha256: string;
-  if (
-    format !== undefined &&
-    threads > 0 &&
-    size >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES)
-  ) {
+  if (parallel && format !== undefined) {
     const ranges = await lineRanges(path, size, threads);
     const scans = ranges.map((range) => scanInThread(path, range, format, options.signal));
     // The workers' failures are reported once hashing is over (or aborted): never unobserved.
