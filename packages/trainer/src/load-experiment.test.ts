@@ -100,6 +100,17 @@ describe('arms from curriculum files', () => {
     const error = await loadExperiment(join(dir, 'bad-ref.yaml')).catch((caught) => caught);
     expect(error).toBeInstanceOf(TrainerError);
     expect((error as TrainerError).message).toContain('bad.yaml');
+    expect((error as TrainerError).message).toContain('arms[0].curriculum');
+
+    await writeFile(
+      join(dir, 'missing.yaml'),
+      'name: s\nbaseModel: tiny:llama\narms:\n  - { name: a, curriculum: nope.yaml }\n',
+    );
+    const missing = await loadExperiment(join(dir, 'missing.yaml')).catch((caught) => caught);
+    expect(TrainerError.isInstance(missing)).toBe(true);
+    expect((missing as TrainerError).message).toMatch(
+      /missing\.yaml: arms\[0\]\.curriculum: cannot read .*nope\.yaml/,
+    );
     expect((error as TrainerError).problems[0]).toMatchObject({ line: 3 });
 
     await writeFile(

@@ -123,10 +123,21 @@ export async function loadExperiment(file: string): Promise<Experiment> {
   const source = await readYamlSource(path, 'trainer/invalid-experiment');
   const curricula: Record<string, Curriculum> = {};
   const arms = (source.value as { arms?: unknown } | null)?.arms;
-  for (const arm of Array.isArray(arms) ? arms : []) {
+  for (const [index, arm] of (Array.isArray(arms) ? arms : []).entries()) {
     const name = (arm as { curriculum?: unknown } | null)?.curriculum;
-    if (typeof name === 'string' && name.length > 0 && !(name in curricula))
+    if (typeof name !== 'string' || name.length === 0 || name in curricula) continue;
+    try {
       curricula[name] = await loadCurriculum(resolve(dirname(path), name));
+    } catch (error) {
+      if (!TrainerError.isInstance(error)) throw error;
+      // Say which arm of which experiment named the file; the curriculum's own problems follow.
+      throw new TrainerError({
+        code: error.code,
+        summary: `${path}: arms[${index}].curriculum: ${error.message.split('\n')[0]}`,
+        problems: error.problems,
+        cause: error,
+      });
+    }
   }
   return parseExperiment(source.value, { baseDir: dirname(path), source, curricula });
 }
