@@ -41,7 +41,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS restarts (
   run_id TEXT PRIMARY KEY, in_flight INTEGER NOT NULL DEFAULT 0,
   failures INTEGER NOT NULL DEFAULT 0, checkpoint TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS leases (run_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 """
+
+
+class LeaseLost(BaseException):
+    """A training process's lease on its run was taken over by a newer one: it must write nothing
+    more and exit. A BaseException, so no `except Exception` on the way turns it into a failure."""
 
 
 def timestamp(seconds: float | None) -> Timestamp | None:
@@ -53,7 +59,10 @@ def timestamp(seconds: float | None) -> Timestamp | None:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lease: tuple[str, int] | None = None) -> None:
+        """`lease` (run id, generation) makes every write fenced: it happens only while the run's
+        lease generation is still this one, otherwise it raises LeaseLost and writes nothing."""
+        self._lease = lease
         # Autocommit mode; multi-statement writes open their own IMMEDIATE transaction.
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -70,11 +79,30 @@ class Store:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if self._lease is not None:
+                    self._check_lease()
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _check_lease(self) -> None:
+        assert self._lease is not None
+        run_id, generation = self._lease
+        row = self._db.execute(
+            "SELECT generation FROM leases WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        current = row["generation"] if row is not None else 0
+        if current != generation:
+            raise LeaseLost(f"run {run_id}: lease {generation} superseded by {current}")
+
+    @contextmanager
+    def fenced(self) -> Iterator[None]:
+        """Hold the write lock with the lease checked: a file renamed into place inside this block
+        cannot race a newer training process taking the run over (it takes the same lock)."""
+        with self._write():
+            yield
 
     def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -245,14 +273,32 @@ class Store:
 
     # Crash-loop guard -------------------------------------------------------------------------
 
-    def begin_attempt(self, run_id: str) -> None:
-        """Mark that a training process is starting for the run (cleared by end_attempt)."""
+    def begin_attempt(self, run_id: str) -> int:
+        """Mark that a training process is starting for the run (cleared by end_attempt) and give
+        it a new lease generation, which fences off every older process of the run."""
         with self._write() as db:
             db.execute(
                 "INSERT INTO restarts (run_id, in_flight) VALUES (?, 1)"
                 " ON CONFLICT (run_id) DO UPDATE SET in_flight = 1",
                 (run_id,),
             )
+            return self._bump_lease(db, run_id)
+
+    def fence(self, run_id: str) -> int:
+        """Take the run's lease away from whatever process holds it; return the new generation."""
+        with self._write() as db:
+            return self._bump_lease(db, run_id)
+
+    def _bump_lease(self, db: sqlite3.Connection, run_id: str) -> int:
+        db.execute(
+            "INSERT INTO leases (run_id, generation) VALUES (?, 1)"
+            " ON CONFLICT (run_id) DO UPDATE SET generation = generation + 1",
+            (run_id,),
+        )
+        (generation,) = db.execute(
+            "SELECT generation FROM leases WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        return int(generation)
 
     def end_attempt(self, run_id: str) -> None:
         """The training process ended in a way the worker understood (finished or stopped)."""
