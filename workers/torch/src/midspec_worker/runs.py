@@ -111,7 +111,9 @@ class Runs:
 
     # Submission and queries -------------------------------------------------------------------
 
-    def submit(self, spec: runs_pb2.RunSpec, key: str) -> tuple[runs_pb2.Run, bool]:
+    def submit(self, spec: runs_pb2.RunSpec, key: str) -> tuple[runs_pb2.Run, bool, bool]:
+        """Queue a run; return it, whether the key matched an existing run, and whether that run
+        (FAILED or CANCELLED) was queued again as a new attempt (see runs.proto)."""
         if len(key) > 256:
             raise InvalidRequest("idempotency_key must be at most 256 characters")
         if key:
@@ -122,7 +124,15 @@ class Runs:
                     raise IdempotencyConflict(
                         f"idempotency key {key!r} was used for run {run.id} with a different spec"
                     )
-                return run, True
+                previous = runs_pb2.RunState.Name(run.state)
+                attempt = self._store.start_new_attempt(
+                    run.id, f"resubmitted after {previous}: attempt {run.attempt + 1}"
+                )
+                if attempt:
+                    log.info("new attempt", extra={"run_id": run.id, "attempt": attempt})
+                    self._wake.set()
+                    return self.get(run.id), True, True
+                return run, True, False
         formats = {}
         missing = []
         for stage in spec.stages:
@@ -139,7 +149,7 @@ class Runs:
         run = self._store.create_run(spec, key)
         log.info("run queued", extra={"run_id": run.id})
         self._wake.set()
-        return run, False
+        return run, False, False
 
     def get(self, run_id: str) -> runs_pb2.Run:
         run = self._store.get_run(run_id)

@@ -106,8 +106,8 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
     async def SubmitRun(self, request: Any, context: Any) -> Any:
         if not request.HasField("spec"):
             raise errors.InvalidRequest("spec is required")
-        run, existed = self._runs.submit(request.spec, request.idempotency_key)
-        return runs_pb2.SubmitRunResponse(run=run, already_existed=existed)
+        run, existed, new_attempt = self._runs.submit(request.spec, request.idempotency_key)
+        return runs_pb2.SubmitRunResponse(run=run, already_existed=existed, new_attempt=new_attempt)
 
     @unary
     async def GetRun(self, request: Any, context: Any) -> Any:

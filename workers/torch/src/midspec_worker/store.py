@@ -23,6 +23,9 @@ FINAL_STATES = frozenset(
     {runs_pb2.RUN_STATE_SUCCEEDED, runs_pb2.RUN_STATE_FAILED, runs_pb2.RUN_STATE_CANCELLED}
 )
 
+# A resubmission with the run's idempotency key starts a new attempt only from these.
+_RETRYABLE_STATES = frozenset({runs_pb2.RUN_STATE_FAILED, runs_pb2.RUN_STATE_CANCELLED})
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, format INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
@@ -70,6 +73,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "attempt" not in columns:  # a data dir from before attempts
+            self._db.execute("ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1")
 
     def close(self) -> None:
         self._db.close()
@@ -165,7 +171,7 @@ class Store:
                 run_id,
                 runs_pb2.RunEvent(
                     state_changed=runs_pb2.StateChanged(
-                        state=runs_pb2.RUN_STATE_QUEUED, message="queued"
+                        state=runs_pb2.RUN_STATE_QUEUED, message="queued", attempt=1
                     )
                 ),
             )
@@ -201,7 +207,7 @@ class Store:
         writers (a cancel racing a finishing child) settle on whichever came first.
         """
         with self._write() as db:
-            row = db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = db.execute("SELECT state, attempt FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None or (only_from is not None and row["state"] not in only_from):
                 return False
             now = time.time()
@@ -219,11 +225,34 @@ class Store:
                     run_id,
                 ),
             )
-            changed = runs_pb2.StateChanged(state=state, message=message)
+            changed = runs_pb2.StateChanged(state=state, message=message, attempt=row["attempt"])
             if error is not None:
                 changed.error.CopyFrom(error)
             self._append(db, run_id, runs_pb2.RunEvent(state_changed=changed))
         return True
+
+    def start_new_attempt(self, run_id: str, message: str) -> int:
+        """Queue a FAILED or CANCELLED run again as its next attempt; return the attempt number,
+        or 0 (and change nothing) when the run is not in one of those states.
+
+        The new attempt continues from the run's newest checkpoint with a fresh crash-loop count;
+        the event log goes on with the next seq."""
+        with self._write() as db:
+            row = db.execute("SELECT state, attempt FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or row["state"] not in _RETRYABLE_STATES:
+                return 0
+            attempt = int(row["attempt"]) + 1
+            db.execute(
+                "UPDATE runs SET state = ?, attempt = ?, error = NULL, finished_at = NULL,"
+                " cancel_requested = 0 WHERE id = ?",
+                (runs_pb2.RUN_STATE_QUEUED, attempt, run_id),
+            )
+            db.execute("DELETE FROM restarts WHERE run_id = ?", (run_id,))
+            changed = runs_pb2.StateChanged(
+                state=runs_pb2.RUN_STATE_QUEUED, message=message, attempt=attempt
+            )
+            self._append(db, run_id, runs_pb2.RunEvent(state_changed=changed))
+        return attempt
 
     def request_cancel(self, run_id: str) -> None:
         """Flag a running run; its training process polls the flag at every step boundary."""
@@ -379,6 +408,7 @@ def _run(row: sqlite3.Row) -> runs_pb2.Run:
         total_steps=row["total_steps"],
         last_seq=row["last_seq"],
         idempotency_key=row["idempotency_key"] or "",
+        attempt=row["attempt"],
     )
     if row["error"] is not None:
         run.error.CopyFrom(runs_pb2.RunError.FromString(row["error"]))
