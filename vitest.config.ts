@@ -8,10 +8,9 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources, so they never depend on a stale build.
     alias: Object.fromEntries(
-      ['core', 'proto', 'spec', 'docgen', 'trainer', 'eval', 'cli'].map((name) => [
-        `@midspec/${name}`,
-        packageSource(name),
-      ]),
+      ['core', 'proto', 'spec', 'docgen', 'trainer', 'eval', 'runner', 'worker-testkit', 'cli'].map(
+        (name) => [`@midspec/${name}`, packageSource(name)],
+      ),
     ),
   },
   test: {

@@ -2,18 +2,22 @@ import { resolve } from 'node:path';
 import { previewCorpus } from '@midspec/docgen';
 import { expandSuite, loadSuite } from '@midspec/eval';
 import { loadSpec, type Spec } from '@midspec/spec';
-import type { LoadedRunConfig, RunConfig } from './run-config.js';
+import { type ExperimentStep, experimentSteps } from './experiment-steps.js';
+import { type ExperimentSource, resolveExperiment } from './resolve-experiment.js';
+import type { RunConfig } from './run-config.js';
 import { buildWorld, entitiesOf, neutralDocuments } from './run-world.js';
 
 export interface PlanLine {
+  /** The step's id from `experimentSteps` (the arms step has a line per arm). */
   step: string;
+  label: string;
   detail: string;
   tokens: number | undefined;
   steps: number | undefined;
   costUsd: number | undefined;
 }
 
-export interface RunPlan {
+export interface ExperimentPlan {
   lines: PlanLine[];
   totalTrainingSteps: number;
   totalCostUsd: number | undefined;
@@ -34,8 +38,12 @@ function projectedSteps(
   return Math.ceil((rows * (stage.budget?.epochs ?? 1)) / (stage.microBatchSize || 4));
 }
 
-/** What `midspec run` would do, with projected tokens, training steps and API cost; runs nothing. */
-export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
+/**
+ * What `runExperiment` would do, step by step (the same step list it runs), with projected tokens,
+ * training steps and API cost; runs nothing and contacts no worker.
+ */
+export async function planExperiment(experiment: ExperimentSource): Promise<ExperimentPlan> {
+  const loaded = await resolveExperiment(experiment);
   const { config, baseDir } = loaded;
   const lines: PlanLine[] = [];
   const specs = new Map<string, Spec>();
@@ -43,116 +51,146 @@ export async function planRun(loaded: LoadedRunConfig): Promise<RunPlan> {
     specs.set(entry.name, (await loadSpec(resolve(baseDir, entry.file))).spec);
   const datasetTokens = new Map<string, number>();
   let totalCost: number | undefined = 0;
-
-  if (config.world) {
-    const entities = entitiesOf([...specs.values()]);
-    const world = buildWorld(config.world, entities);
-    const tokens = Math.round(
-      neutralDocuments(world, config.world).reduce((sum, doc) => sum + doc.text.length, 0) / 4,
-    );
-    datasetTokens.set('neutral', tokens);
-    datasetTokens.set('aft', config.world.aftExamples * 60);
-    lines.push({
-      step: 'world',
-      detail: `${world.items.length} items, ${config.world.neutralDocuments} neutral documents, ${config.world.aftExamples} AFT chats`,
-      tokens,
-      steps: undefined,
-      costUsd: 0,
-    });
-  }
-  for (const [name, spec] of specs) {
-    const preview = await previewCorpus({
-      spec,
-      provider: {
-        id: config.corpus.provider,
-        model: config.corpus.model ?? config.corpus.provider,
-      },
-      config: config.corpus.config,
-      // The template provider writes documents of about 700 tokens.
-      ...(config.corpus.provider === 'template' && { documentTokens: 700 }),
-    });
-    const documents = preview.levels.at(-1)?.items ?? 0;
-    const cost = config.corpus.provider === 'template' ? 0 : preview.costUsd;
-    totalCost = totalCost === undefined || cost === undefined ? undefined : totalCost + cost;
-    datasetTokens.set(`msm-${name}`, preview.levels.at(-1)?.completionTokens ?? 0);
-    lines.push({
-      step: `corpus msm-${name}`,
-      detail: `${documents} documents (${config.corpus.provider})`,
-      // The template provider reads no prompt: only what it writes counts.
-      tokens:
-        config.corpus.provider === 'template'
-          ? preview.completionTokens
-          : preview.promptTokens + preview.completionTokens,
-      steps: undefined,
-      costUsd: cost,
-    });
-  }
   let totalSteps = 0;
-  if (config.base.pretrain) {
-    const steps = projectedSteps(datasetTokens.get('neutral') ?? 0, config.base.pretrain);
-    totalSteps += steps;
-    lines.push({
-      step: 'base pretrain',
-      detail: `${config.base.model}, full fine-tuning`,
-      tokens: datasetTokens.get('neutral'),
-      steps,
-      costUsd: 0,
-    });
-  }
   let evaluatedModels = 0;
-  for (const arm of config.arms) {
-    let steps = 0;
-    let tokens = 0;
-    for (const stage of arm.stages) {
-      const stageTokens = stage.data.reduce<number>(
-        (sum, source) =>
-          sum + (datasetTokens.get(typeof source === 'string' ? source : source.dataset) ?? 0),
-        0,
-      );
-      tokens += stageTokens;
-      steps += projectedSteps(stageTokens, { ...config.stageDefaults?.[stage.kind], ...stage });
-    }
-    const runs = arm.stages.length === 0 ? 0 : config.seeds.length;
-    evaluatedModels += arm.stages.length === 0 ? 1 : config.seeds.length;
-    totalSteps += steps * runs;
+  const line = (step: ExperimentStep, detail: string, more: Partial<PlanLine> = {}) =>
     lines.push({
-      step: `arm ${arm.name}`,
-      detail:
-        arm.stages.length === 0
-          ? 'the base model, untrained'
-          : `${arm.stages.map((stage) => stage.kind).join(' → ')} × ${runs} seeds`,
-      tokens: tokens * runs,
-      steps: steps * runs,
-      costUsd: 0,
-    });
-  }
-  for (const entry of config.evals) {
-    let detail = `${evaluatedModels} models`;
-    if ('file' in entry) {
-      // What a model is asked: the suite's samples (the first `limit`) × epochs, each answer capped.
-      const { suite } = await loadSuite(resolve(baseDir, entry.file));
-      const samples = expandSuite(suite, {
-        ...(entry.epochs !== undefined && { epochs: entry.epochs }),
-      }).slice(0, entry.limit);
-      const answers = samples.reduce((sum, sample) => sum + sample.epochs, 0);
-      const maxTokens =
-        suite.kind === 'preference-choice' ? undefined : (entry.maxTokens ?? suite.maxTokens);
-      detail += ` × ${answers} answers${maxTokens === undefined ? '' : ` of ≤ ${maxTokens} tokens`}`;
-    }
-    lines.push({
-      step: `eval ${'suite' in entry ? 'world' : entry.file}`,
+      step: step.id,
+      label: step.label,
       detail,
       tokens: undefined,
       steps: undefined,
       costUsd: 0,
+      ...more,
     });
+
+  for (const step of experimentSteps(config)) {
+    switch (step.kind) {
+      case 'specs':
+        line(step, `${specs.size} specs valid`);
+        break;
+      case 'world': {
+        const settings = config.world as NonNullable<RunConfig['world']>;
+        const world = buildWorld(settings, entitiesOf([...specs.values()]));
+        const tokens = Math.round(
+          neutralDocuments(world, settings).reduce((sum, doc) => sum + doc.text.length, 0) / 4,
+        );
+        datasetTokens.set('neutral', tokens);
+        datasetTokens.set('aft', settings.aftExamples * 60);
+        line(
+          step,
+          `${world.items.length} items, ${settings.neutralDocuments} neutral documents, ${settings.aftExamples} AFT chats`,
+          { tokens },
+        );
+        break;
+      }
+      case 'corpus': {
+        const name = step.id.slice('corpus:msm-'.length);
+        const preview = await previewCorpus({
+          spec: specs.get(name) as Spec,
+          provider: {
+            id: config.corpus.provider,
+            model: config.corpus.model ?? config.corpus.provider,
+          },
+          config: config.corpus.config,
+          // The template provider writes documents of about 700 tokens.
+          ...(config.corpus.provider === 'template' && { documentTokens: 700 }),
+        });
+        const documents = preview.levels.at(-1)?.items ?? 0;
+        const cost = config.corpus.provider === 'template' ? 0 : preview.costUsd;
+        totalCost = totalCost === undefined || cost === undefined ? undefined : totalCost + cost;
+        datasetTokens.set(`msm-${name}`, preview.levels.at(-1)?.completionTokens ?? 0);
+        line(step, `${documents} documents`, {
+          // The template provider reads no prompt: only what it writes counts.
+          tokens:
+            config.corpus.provider === 'template'
+              ? preview.completionTokens
+              : preview.promptTokens + preview.completionTokens,
+          costUsd: cost,
+        });
+        break;
+      }
+      case 'demonstrations': {
+        const provider =
+          config.demonstrations?.source === 'spec' ? config.demonstrations : undefined;
+        const cost = provider?.provider === 'template' ? 0 : undefined;
+        if (cost === undefined) totalCost = undefined;
+        line(step, `chats written by ${provider?.provider ?? 'the world'}`, { costUsd: cost });
+        break;
+      }
+      case 'base': {
+        const pretrain = config.base.pretrain as NonNullable<RunConfig['base']['pretrain']>;
+        const steps = projectedSteps(datasetTokens.get('neutral') ?? 0, pretrain);
+        totalSteps += steps;
+        line(step, 'full fine-tuning', {
+          tokens: datasetTokens.get('neutral'),
+          steps,
+        });
+        break;
+      }
+      case 'arms':
+        for (const arm of config.arms) {
+          let steps = 0;
+          let tokens = 0;
+          for (const stage of arm.stages) {
+            const stageTokens = stage.data.reduce<number>(
+              (sum, source) =>
+                sum +
+                (datasetTokens.get(typeof source === 'string' ? source : source.dataset) ?? 0),
+              0,
+            );
+            tokens += stageTokens;
+            steps += projectedSteps(stageTokens, {
+              ...config.stageDefaults?.[stage.kind],
+              ...stage,
+            });
+          }
+          const runs = arm.stages.length === 0 ? 0 : config.seeds.length;
+          evaluatedModels += arm.stages.length === 0 ? 1 : config.seeds.length;
+          totalSteps += steps * runs;
+          lines.push({
+            step: step.id,
+            label: `arm ${arm.name}`,
+            detail:
+              arm.stages.length === 0
+                ? 'the base model, untrained'
+                : `${arm.stages.map((stage) => stage.kind).join(' → ')} × ${runs} seeds`,
+            tokens: tokens * runs,
+            steps: steps * runs,
+            costUsd: 0,
+          });
+        }
+        break;
+      case 'eval': {
+        const entry = config.evals[
+          Number(step.id.slice('eval:'.length))
+        ] as RunConfig['evals'][number];
+        let detail = `${evaluatedModels} models`;
+        if ('file' in entry) {
+          // What a model is asked: the suite's samples (the first `limit`) × epochs, each answer capped.
+          const { suite } = await loadSuite(resolve(baseDir, entry.file));
+          const samples = expandSuite(suite, {
+            ...(entry.epochs !== undefined && { epochs: entry.epochs }),
+          }).slice(0, entry.limit);
+          const answers = samples.reduce((sum, sample) => sum + sample.epochs, 0);
+          const maxTokens =
+            suite.kind === 'preference-choice' ? undefined : (entry.maxTokens ?? suite.maxTokens);
+          detail += ` × ${answers} answers${maxTokens === undefined ? '' : ` of ≤ ${maxTokens} tokens`}`;
+        }
+        line(step, detail);
+        break;
+      }
+      case 'report':
+        line(step, 'report.md and report.json');
+        break;
+    }
   }
   return { lines, totalTrainingSteps: totalSteps, totalCostUsd: totalCost, evaluatedModels };
 }
 
-export function formatRunPlan(plan: RunPlan, config: RunConfig): string {
+export function formatExperimentPlan(plan: ExperimentPlan, config: RunConfig): string {
   const rows = plan.lines.map((line) => [
-    line.step,
+    line.label,
     line.detail,
     line.tokens === undefined ? '' : `~${line.tokens.toLocaleString('en-US')}`,
     line.steps === undefined ? '' : String(line.steps),
