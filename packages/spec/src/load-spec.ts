@@ -17,6 +17,8 @@ export interface LoadedSpec {
   locate: Locate;
   /** The text it was read from (diagnostics that search the text report lines in it). */
   source?: string;
+  /** Markdown or plain text with no front matter: its `{placeholders}` are detected, not declared. */
+  placeholdersDetected?: boolean;
 }
 
 export interface ParseSpecOptions {
@@ -47,7 +49,15 @@ export const DEFAULT_MAX_SPEC_BYTES = 5 * 1024 * 1024;
 export function parseSpec(text: string, options: ParseSpecOptions): LoadedSpec {
   const { data, locate } = parseRaw(text, options);
   const spec = validateSpecData(data, { locate, file: options.file });
-  return { spec, format: options.format, file: options.file, locate, source: text };
+  const placeholdersDetected = options.format === 'markdown' && !/^\s*---\s*\n/.test(text);
+  return {
+    spec,
+    format: options.format,
+    file: options.file,
+    locate,
+    source: text,
+    placeholdersDetected,
+  };
 }
 
 /** Validates an already parsed object against the spec schema. */

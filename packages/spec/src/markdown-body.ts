@@ -98,7 +98,10 @@ export class PrincipleBuilder {
         this.addText(blocksToText([block]), block.line);
         return;
       case 'heading':
-        this.addText(`**${block.heading.text}**`, block.line);
+        // A sub-heading's words stay in the text, except one that only groups the examples.
+        if (!/^(good |bad )?examples?$/i.test(block.heading.text)) {
+          this.addText(`**${block.heading.text}**`, block.line);
+        }
         return;
     }
   }

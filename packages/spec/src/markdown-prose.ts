@@ -41,8 +41,8 @@ interface Section {
  * anchors. Principles are, in order of preference: headings with an explicit label (`### SP1: Title`,
  * every heading under them belonging to them); else every leaf section with content that is not
  * framing (overview, structure, definitions…), its id a slug of its title; a section titled like a
- * list of principles whose body is mostly a list gives one principle per item; a file with no
- * headings gives one per list item, or one per paragraph. Framing and parent sections' own text go
+ * list of principles whose body is mostly a list gives one principle per item, and so does a file
+ * with no headings whose body is mostly a numbered list. Framing and parent sections' own text go
  * to the preamble under their heading, so nothing is dropped.
  */
 export function readProse(blocks: readonly MarkdownBlock[], table: PositionTable): MarkdownBody {
@@ -166,19 +166,11 @@ export function readProse(blocks: readonly MarkdownBlock[], table: PositionTable
   return body;
 
   function readWithoutHeadings(content: readonly MarkdownBlock[]): void {
-    if (isPrincipleList('principles', content)) {
+    // A numbered list, or any list in a file titled as principles, is one principle per item.
+    const numbered = content.some((block) => block.type === 'list' && block.ordered === true);
+    const name = numbered ? 'principles' : (body.title ?? '');
+    if (isPrincipleList(name, content)) {
       readPrincipleList(content, body.title ?? 'principle', undefined);
-      return;
-    }
-    let n = 0;
-    for (const block of content) {
-      n++;
-      const builder = newPrinciple(
-        { id: uniqueId(`principle-${n}`) },
-        { line: block.line, column: 1 },
-      );
-      builder.add(block);
-      body.principles.push(builder.finish());
     }
   }
 

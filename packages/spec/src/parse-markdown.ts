@@ -1,6 +1,6 @@
+import { inferAuthorityLevels } from './authority-levels.js';
 import { findFrontMatter, type MarkdownBlock, readBlocks, slugify } from './markdown-blocks.js';
 import type { MarkdownBody } from './markdown-body.js';
-import { inferAuthorityLevels } from './authority-levels.js';
 import { readHeadings } from './markdown-headings.js';
 import { readProse } from './markdown-prose.js';
 import { readRuleList } from './markdown-rule-list.js';
@@ -73,27 +73,28 @@ export function parseMarkdownDocument(
     });
   }
   const frontData = (front?.data ?? {}) as Record<string, unknown>;
-  const levels = authorityLevelsFor(frontData, body, blocks, options);
+  const levels = authorityLevelsFor(body, blocks, options, frontMatter !== undefined);
   const data = merge(frontData, body, file, levels);
   const locate: Locate = (path) => table.locate(path) ?? front?.locate(path);
   return { data, locate, dialect };
 }
 
 /**
- * The authority levels, highest first: as given by the caller, else as the front matter declares
- * them, else inferred from the document when its principles carry levels the front matter lacks.
+ * The authority levels to set, highest first: as given by the caller; else, in a document with no
+ * front matter whose principles carry levels, inferred from the document; else none (the front
+ * matter's, if any, stand).
  */
 function authorityLevelsFor(
-  front: Record<string, unknown>,
   body: MarkdownBody,
   blocks: readonly MarkdownBlock[],
   options: ParseMarkdownOptions,
+  hasFrontMatter: boolean,
 ): string[] | undefined {
   if (options.authorityLevels && options.authorityLevels.length > 0) {
     return [...options.authorityLevels];
   }
-  const declared = (front.preamble as { authorityLevels?: unknown } | undefined)?.authorityLevels;
-  if (Array.isArray(declared) && declared.length > 0) return undefined;
+  // Front matter is where a spec declares its levels: only a document with none is inferred from.
+  if (hasFrontMatter) return undefined;
   const used = body.principles.flatMap((principle) =>
     principle.authority === undefined ? [] : [principle.authority],
   );
