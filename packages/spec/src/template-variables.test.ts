@@ -78,12 +78,19 @@ describe('template variables', () => {
           id: 'P1',
           statement: 'Rule.',
           examples: [
-            { kind: 'good', transcript: [{ role: 'user', content: 'Fill {slot} in \\frac{d}{dx}' }] },
+            {
+              kind: 'good',
+              transcript: [{ role: 'user', content: 'Fill {slot} in \\frac{d}{dx}' }],
+            },
           ],
         },
       ],
     });
-    expect(findPlaceholders(withMath).map((use) => use.name)).toEqual(['model_name', 'name', 'price']);
+    expect(findPlaceholders(withMath).map((use) => use.name)).toEqual([
+      'model_name',
+      'name',
+      'price',
+    ]);
     const rendered = renderSpec(withMath, { model_name: 'M', name: 'N', price: '$8' });
     expect(rendered.preamble.text).toBe(text.replace('{name}', 'N').replace('{price}', '$8'));
     expect(rendered.principles[0]?.examples[0]?.transcript?.[0]?.content).toBe(
