@@ -26,7 +26,6 @@ export {
   type SpecFormat,
   validateSpecData,
 } from './load-spec.js';
-export { MidspecError, type MidspecErrorOptions } from './midspec-error.js';
 export { buildPriorityOrder, type PriorityOrder } from './priority-order.js';
 export { isExplained } from './rationale-prose.js';
 export { renderMarkdown } from './render-markdown.js';
