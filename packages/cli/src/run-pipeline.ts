@@ -76,11 +76,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const { config, baseDir } = loaded;
 
   display.step(`specs: ${config.specs.map((spec) => spec.name).join(', ')}`);
-  const specs = new Map<string, { spec: Spec; text: string }>();
+  const specs = new Map<string, { spec: Spec; text: string; variables?: Record<string, string> }>();
   for (const entry of config.specs) {
     const file = resolve(baseDir, entry.file);
     const { spec } = await loadSpec(file);
-    specs.set(entry.name, { spec, text: await readFile(file, 'utf8') });
+    const text = await readFile(file, 'utf8');
+    specs.set(entry.name, {
+      spec,
+      text,
+      ...(entry.variables ? { variables: entry.variables } : {}),
+    });
   }
   // Suite files too, before anything is generated or trained: a mistake in one should not wait
   // for the eval step to show.
@@ -132,15 +137,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   }
 
   const corpora: PipelineResult['corpora'] = {};
-  for (const [name, { spec, text }] of specs) {
+  for (const [name, { spec, text, variables }] of specs) {
     display.step(`corpus msm-${name} (${config.corpus.provider})`);
     const { config: corpusConfig, chunkCharacters, ...provider } = config.corpus;
-    const key = stepKey({ step: 'corpus', spec: text, provider, config: corpusConfig });
+    const key = stepKey({ step: 'corpus', spec: text, variables, provider, config: corpusConfig });
     let bar: ReturnType<PipelineDisplay['bar']> | undefined;
     let stage = '';
     const step = await cachedStep(stepDir(outDir, 'corpus', name, key), key, async (dir) => {
       const result = await generateCorpus({
         spec,
+        ...(variables ? { variables } : {}),
         provider: createProvider({ ...provider, env: options.env }),
         outDir: dir,
         config: corpusConfig,
@@ -197,7 +203,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const demonstrations = config.demonstrations;
   if (demonstrations?.source === 'spec') {
     display.step(`demonstrations from spec ${demonstrations.spec} (${demonstrations.provider})`);
-    const { spec, text } = specs.get(demonstrations.spec) as { spec: Spec; text: string };
+    const { spec, text, variables } = specs.get(demonstrations.spec) as {
+      spec: Spec;
+      text: string;
+      variables?: Record<string, string>;
+    };
     const {
       config: demosConfig,
       withReasoning,
@@ -208,6 +218,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const key = stepKey({
       step: 'demos',
       spec: text,
+      variables,
       provider,
       config: demosConfig,
       withReasoning,
@@ -218,6 +229,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       async (dir) => {
         const result = await generateDemos({
           spec,
+          ...(variables ? { variables } : {}),
           provider: createProvider({ ...provider, env: options.env }),
           outDir: dir,
           config: { ...demosConfig, withReasoning },
