@@ -7,8 +7,9 @@ const ITEM_NAME = /^\*{0,2}([A-Za-z][A-Za-z0-9_-]*)\*{0,2}\s*(?::|\*\*:|—|–|
 
 /**
  * Orders the authority levels a document's principles use, highest first. The document's own list
- * wins: the first list whose items start with level names (`- **Root**: …`, `- **System**: …`) and
- * names at least two of the levels used gives the order (levels it lists but no principle uses are
+ * wins: the first list whose items mostly start with level names (`- **Root**: …`, `1. **System**:
+ * …`; an item such as `*No Authority*: …` is passed over) and names at least two of the levels used
+ * gives the order (levels it lists but no principle uses are
  * kept, so the chain reads as written). Without such a list, known names take their usual places
  * (root, platform, system, developer, operator, user, guideline); unknown ones follow in the order
  * the document first uses them.
@@ -26,7 +27,7 @@ export function inferAuthorityLevels(
     if (new Set(hits.map((name) => name.toLowerCase())).size < Math.min(2, distinct.length)) {
       continue;
     }
-    if (named.length !== block.items.length) continue;
+    if (named.length * 2 < block.items.length) continue;
     const ordered = [
       ...new Set(named.map((name) => byLower.get(name.toLowerCase()) ?? name.toLowerCase())),
     ];

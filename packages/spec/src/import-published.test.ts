@@ -262,6 +262,7 @@ const ALL = [
   'constitution.md',
   'numbered-principles.txt',
   'openai-style.md',
+  'openai-model-spec-excerpt.md',
 ];
 
 describe('round trips of the published styles', () => {
@@ -289,3 +290,60 @@ describe('round trips of the published styles', () => {
     }
   });
 });
+
+describe("real material: an excerpt of OpenAI's Model Spec (CC0)", () => {
+  it('counts what a reader counts: 3 principles, 15 sub-rules, 7 examples (from 5 Example blocks)', async () => {
+    const loaded = await load('openai-model-spec-excerpt.md');
+    const { spec } = loaded;
+    expect(spec.preamble.authorityLevels).toEqual([
+      'root',
+      'system',
+      'developer',
+      'user',
+      'guideline',
+    ]);
+    expect(counts(spec)).toEqual([
+      ['follow_all_applicable_instructions', 0, 3],
+      ['control_side_effects', 12, 2],
+      ['assume_best_intentions', 3, 2],
+    ]);
+    expect(spec.principles.every((p) => p.section === 'The chain of command')).toBe(true);
+    const bunnies = spec.principles[0]?.examples ?? [];
+    expect(bunnies.map((e) => e.kind)).toEqual(['bad', 'good', 'good']);
+    expect(bunnies[0]?.transcript?.map((m) => m.role)).toEqual(['developer', 'user', 'assistant']);
+    expect(bunnies[2]?.explanation).toBe('staying professional and helpful');
+    expect(spec.principles[0]?.statement).toContain('1. **Root**: Model Spec "root" sections\n2.');
+    const diagnostics = lintLoaded(loaded);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(diagnostics.map((d) => d.code).filter((c) => c !== 'missing-rationale')).toEqual([]);
+  });
+});
+
+// The whole of OpenAI's Model Spec is 270 kB, so it is not committed: point MIDSPEC_OPENAI_MODEL_SPEC
+// at a copy of model_spec.md (github.com/openai/model_spec) to run this.
+const openAiSpec = process.env.MIDSPEC_OPENAI_MODEL_SPEC;
+describe.skipIf(!openAiSpec)(
+  "OpenAI's full Model Spec (skipped: set MIDSPEC_OPENAI_MODEL_SPEC to a copy of model_spec.md)",
+  () => {
+    it('imports with zero errors, every principle with a level, examples counted, no noise', async () => {
+      const loaded = await loadSpec(openAiSpec ?? '');
+      const { spec } = loaded;
+      const diagnostics = lintLoaded(loaded);
+      const examples = spec.principles.reduce((n, p) => n + p.examples.length, 0);
+      const blocks = ((loaded.source ?? '').match(/^\*\*Example\*\*/gm) ?? []).length;
+      console.log(
+        `model_spec.md: ${spec.principles.length} principles, ` +
+          `${spec.principles.reduce((n, p) => n + p.subRules.length, 0)} sub-rules, ` +
+          `${examples} examples from ${blocks} **Example** blocks; levels ${spec.preamble.authorityLevels.join(' > ')}`,
+      );
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(spec.principles.every((p) => p.authority !== undefined)).toBe(true);
+      expect(spec.preamble.authorityLevels.slice(0, 2)).toEqual(['root', 'system']);
+      expect(examples).toBeGreaterThanOrEqual(blocks / 2);
+      const noisy = diagnostics.filter(
+        (d) => !['missing-rationale', 'no-examples', 'vague-guidance'].includes(d.code),
+      );
+      expect(noisy).toEqual([]);
+    });
+  },
+);

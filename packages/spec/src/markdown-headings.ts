@@ -57,6 +57,8 @@ export function readHeadings(
     if (
       heading.level === titleLevel &&
       heading.level === 1 &&
+      // In OpenAI's style a `# Chapter {#id}` is a chapter of the spec, not its title.
+      !(authorityOnly && heading.anchor !== undefined) &&
       body.title === undefined &&
       body.principles.length === 0
     ) {
