@@ -230,3 +230,81 @@ describe('midspec spec schema and fingerprint', () => {
     expect(result.stderr).toContain('looks like a binary file');
   });
 });
+
+describe('midspec spec on published specs', () => {
+  const fixture = (name: string) => `packages/spec/fixtures/${name}`;
+
+  it('show --var model_name=X works on the paper-style rule list with no front matter', async () => {
+    const result = await midspec(
+      ['show', '--var', 'model_name=Claude', '--format', 'rule-list', fixture('rules-only.txt')],
+      repoRoot,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^# Model Spec\n\nClaude follows every instruction/);
+    expect(result.stdout).toContain(
+      '- SP1: Do not undermine legitimate human oversight of AI. This includes:\n    - Not undermining',
+    );
+    const unknown = await midspec(
+      ['show', '--var', 'colour=red', fixture('rules-only.txt')],
+      repoRoot,
+    );
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('{colour}, which the spec neither declares nor uses');
+  });
+
+  it('lint prints the summary that tells the ablation arms apart, in text and JSON', async () => {
+    const files = ['rules-only.txt', 'more-rules.txt', 'value-augmented.md'].map(fixture);
+    const text = await midspec(['lint', ...files], repoRoot);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/rules-only.txt: 5 principles, 10 sub-rules, 0 examples; explained 0% (0/5)',
+    );
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/value-augmented.md: 5 principles, 0 sub-rules, 0 examples; explained 100% (5/5)',
+    );
+    const json = JSON.parse(
+      (await midspec(['lint', '--format', 'json', ...files], repoRoot)).stdout,
+    );
+    expect(
+      json.files.map(
+        (file: { summary: { explainedShare: number } }) => file.summary.explainedShare,
+      ),
+    ).toEqual([0, 0, 1]);
+  });
+
+  it('lint on an OpenAI-style spec: no errors, no LaTeX or annotation noise; --authority-levels', async () => {
+    const result = await midspec(
+      ['lint', '--format', 'json', fixture('openai-style.md')],
+      repoRoot,
+    );
+    expect(result.code).toBe(0);
+    const [file] = JSON.parse(result.stdout).files;
+    expect(file.summary).toMatchObject({ principles: 4, subRules: 2, examples: 5 });
+    for (const diagnostic of file.diagnostics)
+      expect(['missing-rationale', 'no-examples', 'vague-guidance']).toContain(diagnostic.code);
+    const shown = await midspec(
+      [
+        'show',
+        '--format',
+        'json',
+        '--authority-levels',
+        'root,guideline,user,developer,system',
+        fixture('openai-style.md'),
+      ],
+      repoRoot,
+    );
+    expect(JSON.parse(shown.stdout).preamble.authorityLevels).toEqual([
+      'root',
+      'guideline',
+      'user',
+      'developer',
+      'system',
+    ]);
+    const bad = await midspec(
+      ['lint', '--authority-levels', 'root,,9x', fixture('openai-style.md')],
+      repoRoot,
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('expected comma-separated level names');
+  });
+});
