@@ -347,3 +347,51 @@ describe.skipIf(!openAiSpec)(
     });
   },
 );
+
+describe('plain-text conventions', () => {
+  it('reads setext headings, numbered headings, thematic breaks and tables as a reader would', () => {
+    const text = [
+      'House rules',
+      '===========',
+      '',
+      'Read these first.',
+      '',
+      '---',
+      '',
+      'Principle 1: Tell the truth',
+      '---------------------------',
+      '',
+      'Say only what you believe.',
+      '',
+      '## Principle 2: Keep secrets',
+      '',
+      '| who | may know |',
+      '| --- | --- |',
+      '| user | their own data |',
+      '',
+    ].join('\n');
+    const { spec, locate } = parseSpec(text, { format: 'markdown' });
+    expect(spec.title).toBe('House rules');
+    expect(spec.preamble.text).toBe('Read these first.');
+    expect(spec.principles.map((p) => [p.id, p.title, p.statement])).toEqual([
+      ['principle-1', 'Tell the truth', 'Say only what you believe.'],
+      [
+        'principle-2',
+        'Keep secrets',
+        '| who | may know |\n| --- | --- |\n| user | their own data |',
+      ],
+    ]);
+    expect(locate(['principles', 1])).toEqual({ line: 13, column: 1 });
+  });
+
+  it('drops section numbers from slug ids and titles', () => {
+    const { spec } = parseSpec(
+      '# Rules\n\n## 1. Introduction\n\nHi.\n\n## 2. Keep secrets\n\nDo.\n',
+      {
+        format: 'markdown',
+      },
+    );
+    expect(spec.principles.map((p) => [p.id, p.title])).toEqual([['keep-secrets', 'Keep secrets']]);
+    expect(spec.preamble.text).toBe('**1. Introduction**\n\nHi.');
+  });
+});

@@ -33,6 +33,8 @@ const ATTRIBUTES = /\s*\{([^{}]*)\}\s*$/;
 const LIST_MARKER = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/;
 const ADMONITION = /^!!!\s+(\w+)(?:\s+"([^"]*)")?\s*$/;
 const FENCE = /^\s*(```|~~~)/;
+const THEMATIC_BREAK = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+const SETEXT = /^\s{0,3}(=+|-+)\s*$/;
 
 export function parseHeading(line: string, lineNumber: number): MarkdownHeading | undefined {
   const match = HEADING.exec(line);
@@ -148,16 +150,32 @@ export function readBlocks(lines: readonly string[], firstLine = 1): MarkdownBlo
       });
       continue;
     }
+    if (THEMATIC_BREAK.test(line)) {
+      index++;
+      continue;
+    }
+    const underline = SETEXT.exec(lines[index + 1] ?? '');
+    if (underline && !LIST_MARKER.test(line)) {
+      // `Title` over `=====` (level 1) or `-----` (level 2), as plain-text specs often write them.
+      const marks = (underline[1] ?? '').startsWith('=') ? '#' : '##';
+      const heading = parseHeading(`${marks} ${line.trim()}`, lineNumber);
+      if (heading) blocks.push({ type: 'heading', heading, line: lineNumber });
+      index += 2;
+      continue;
+    }
     const paragraph: string[] = [];
     while (index < lines.length) {
       const next = lines[index] ?? '';
       if (next.trim() === '' || parseHeading(next, 0) || FENCE.test(next) || /^\s*>/.test(next))
         break;
       if (paragraph.length > 0 && LIST_MARKER.test(next) && !/^\s/.test(next)) break;
+      if (paragraph.length > 0 && SETEXT.test(lines[index + 1] ?? '')) break;
       paragraph.push(next.trim());
       index++;
     }
-    blocks.push({ type: 'paragraph', text: paragraph.join(' '), line: lineNumber });
+    // A table keeps its rows on their own lines; other paragraphs are reflowed onto one.
+    const table = paragraph.every((row) => row.startsWith('|'));
+    blocks.push({ type: 'paragraph', text: paragraph.join(table ? '\n' : ' '), line: lineNumber });
   }
   return blocks;
 }

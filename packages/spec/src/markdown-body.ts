@@ -30,7 +30,7 @@ export const CONFLICTS_SECTION =
 
 /** Sections that frame the spec rather than state a principle: they go to the preamble. */
 export const FRAMING_SECTION =
-  /^(\d+[.)]?\s+)?(overview|introduction|intro|preface|preamble|foreword|background|context|about( this (document|spec))?|purpose|scope|structure( of (the|this) (document|spec))?|how to (read|use) this( document| spec)?|definitions?|glossary|terminology|key terms|table of contents|contents|summary|notes?|changelog|change log|references|acknowledge?ments|license|licen[cs]ing|appendix.*|faq|further reading|conclusion|closing (thoughts|words)|a note on .*)$/i;
+  /^(\d+(\.\d+)*[.)]?\s+)?(overview|introduction|intro|preface|preamble|foreword|background|context|about( this (document|spec))?|purpose|scope|structure( of (the|this) (document|spec))?|how to (read|use) this( document| spec)?|definitions?|glossary|terminology|key terms|table of contents|contents|summary|notes?|changelog|change log|references|acknowledge?ments|license|licen[cs]ing|appendix.*|faq|further reading|conclusion|closing (thoughts|words)|a note on .*|(.*\s)?(mission|our approach|approach to .*|acknowledging .*|open problems|concluding .*|final word.*|on the word .*))$/i;
 
 /** A paragraph that announces an ordering: the list after it stays in the text, in its order. */
 const ORDERING_LEAD =

@@ -20,12 +20,18 @@ import type { PositionTable } from './source-position.js';
 /** `SP1: Title`, `GP2. Title`, `**H3** — Title`: an id (letters then a digit) before the title. */
 const HEADING_LABEL =
   /^\*{0,2}([A-Za-z][A-Za-z_-]*\d[A-Za-z0-9._-]*)\*{0,2}\s*[:.)\u2013\u2014-]\*{0,2}\s+(.+)$/;
+/** `Principle 3: Title`, `Rule 2. Title`: a numbered principle heading, id `principle-3`. */
+const HEADING_NUMBERED =
+  /^(principle|rule|article|value|guideline|directive|commandment|law|tenet)\s+(\d+[a-z]?)\s*[:.)\u2013\u2014-]\s+(.+)$/i;
+/** Leading section numbers (`1.`, `2.3`, `4)`), which are not part of a title. */
+const NUMBERING = /^\d+(\.\d+)*[.)]?\s+(?=\S)/;
+
 /** A list item that names itself: `**Title:** text`, `**Title.** text`, `SP1: text`. */
 const ITEM_TITLE = /^\*\*([^*]{1,80}?)[:.]?\*\*[:.]?\s+(.+)$/s;
 const ITEM_LABEL = /^\*{0,2}([A-Za-z][A-Za-z_-]*\d[A-Za-z0-9._-]*)\*{0,2}\s*:\*{0,2}\s+(.+)$/s;
 /** Headings under which a list is a list of principles, one per item (older constitutions). */
 const PRINCIPLE_LIST =
-  /\b(principles?|rules?|constitution|commandments|guidelines|constraints|directives|laws|tenets|norms)\b/i;
+  /\b(principles?|rules?|constitution|commandments|guidelines|constraints|directives|laws|tenets|norms|core values)\b/i;
 
 interface Section {
   heading: MarkdownHeading;
@@ -59,10 +65,10 @@ export function readProse(blocks: readonly MarkdownBlock[], table: PositionTable
   const sections: Section[] = [];
   for (const block of rest) {
     if (block.type === 'heading') {
-      const label = HEADING_LABEL.exec(block.heading.text);
+      const label = readHeadingLabel(block.heading.text);
       sections.push({
         heading: block.heading,
-        ...(label ? { label: { id: label[1] ?? '', title: (label[2] ?? '').trim() } } : {}),
+        ...(label ? { label } : {}),
         content: [],
         leaf: true,
       });
@@ -151,8 +157,9 @@ export function readProse(blocks: readonly MarkdownBlock[], table: PositionTable
       stack.push(heading);
       continue;
     }
-    const id = uniqueId(section.label?.id ?? slugify(heading.text));
-    const title = section.label?.title ?? heading.text;
+    const plain = heading.text.replace(NUMBERING, '');
+    const id = uniqueId(section.label?.id ?? slugify(plain));
+    const title = section.label?.title ?? plain;
     owner = {
       level: heading.level,
       builder: newPrinciple(
@@ -204,6 +211,19 @@ export function readProse(blocks: readonly MarkdownBlock[], table: PositionTable
       }
     }
   }
+}
+
+function readHeadingLabel(text: string): { id: string; title: string } | undefined {
+  const label = HEADING_LABEL.exec(text);
+  if (label) return { id: label[1] ?? '', title: (label[2] ?? '').trim() };
+  const numbered = HEADING_NUMBERED.exec(text);
+  if (numbered) {
+    return {
+      id: `${(numbered[1] ?? '').toLowerCase()}-${(numbered[2] ?? '').toLowerCase()}`,
+      title: (numbered[3] ?? '').trim(),
+    };
+  }
+  return undefined;
 }
 
 /** Mostly a list (by text), with at least two items, under a heading that names principles. */
