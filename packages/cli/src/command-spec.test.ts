@@ -279,7 +279,7 @@ describe('midspec spec on published specs', () => {
     );
     expect(result.code).toBe(0);
     const [file] = JSON.parse(result.stdout).files;
-    expect(file.summary).toMatchObject({ principles: 4, subRules: 2, examples: 5 });
+    expect(file.summary).toMatchObject({ principles: 5, subRules: 2, examples: 6 });
     for (const diagnostic of file.diagnostics)
       expect(['missing-rationale', 'no-examples', 'vague-guidance']).toContain(diagnostic.code);
     const shown = await midspec(

@@ -169,12 +169,14 @@ describe('OpenAI-style specs (openai-style.md)', () => {
       ['follow_all_applicable_instructions', 'root', 'Chain of command'],
       ['letter_and_spirit', 'root', 'Chain of command'],
       ['avoid_math_errors', 'user', 'Stay in bounds'],
+      ['no_malware', 'system', 'Stay in bounds'],
       ['friendly_tone', 'guideline', 'Stay in bounds'],
     ]);
     expect(counts(spec)).toEqual([
       ['follow_all_applicable_instructions', 0, 2],
       ['letter_and_spirit', 2, 1],
       ['avoid_math_errors', 0, 2],
+      ['no_malware', 0, 1],
       ['friendly_tone', 0, 0],
     ]);
     expect(spec.preamble.text).toContain('**Commentary:** Commentary that does not instruct');
@@ -189,7 +191,9 @@ describe('OpenAI-style specs (openai-style.md)', () => {
         '- the root-level sections of this spec\n- system messages\n- developer messages\n- user messages',
     );
     expect(spec.principles[1]?.statement).toContain('**Interpreting implicit instructions**');
-    expect(spec.principles[3]?.statement).toContain(
+    // A section made only of an example states its title.
+    expect(spec.principles[3]?.statement).toBe('Refuse to write malware');
+    expect(spec.principles[4]?.statement).toContain(
       '1. Greet the user only once.\n2. Avoid filler phrases.',
     );
   });

@@ -33,7 +33,11 @@ export function readHeadings(
   let context: Context = { kind: 'preamble' };
   let announced = true;
   const finish = () => {
-    if (context.kind === 'principle') body.principles.push(context.builder.finish());
+    if (context.kind !== 'principle') return;
+    const draft = context.builder.finish();
+    // An OpenAI-style section made only of examples states its title.
+    if (authorityOnly && draft.statement === '' && draft.title) draft.statement = draft.title;
+    body.principles.push(draft);
   };
   const currentSection = () => sections.at(-1);
   const inValues = () => sections.some((heading) => VALUES_SECTION.test(heading.text));
