@@ -38,10 +38,11 @@ interface Turn {
 }
 
 /**
- * Reads a fenced transcript (fence lines included or not) into examples: one per alternative answer
- * in a `<comparison>`, each with the turns before and after it; without a comparison, one example
- * whose kind is its assistant turn's marker (good when unmarked). Undefined when the block holds no
- * turns at all (then it is not a transcript).
+ * Reads a fenced transcript (fence lines included or not) into examples. Each `<comparison>` gives
+ * one example per alternative answer, with the turns before it; an earlier comparison contributes
+ * its (first) good answer to the turns of a later one, and turns after the last comparison follow
+ * each of its answers. Without a comparison: one example whose kind is its assistant turn's marker
+ * (good when unmarked). Undefined when the block holds no turns at all (then it is no transcript).
  */
 export function readTranscriptExamples(
   code: string,
@@ -50,22 +51,19 @@ export function readTranscriptExamples(
   const lines = code.split('\n');
   if (/^\s*(```|~~~)/.test(lines[0] ?? '')) lines.shift();
   if (/^\s*(```|~~~)\s*$/.test(lines.at(-1) ?? '')) lines.pop();
-  const before: Turn[] = [];
-  const alternatives: Turn[] = [];
-  const after: Turn[] = [];
-  let inComparison = false;
-  let seenComparison = false;
+  const segments: ({ turn: Turn } | { alternatives: Turn[] })[] = [];
+  let comparison: Turn[] | undefined;
   let index = 0;
   while (index < lines.length) {
     const line = (lines[index] ?? '').trim();
     index++;
     if (/^<comparison>\s*$/.test(line)) {
-      inComparison = true;
-      seenComparison = true;
+      comparison = [];
       continue;
     }
     if (/^<\/comparison>\s*$/.test(line)) {
-      inComparison = false;
+      if (comparison) segments.push({ alternatives: comparison });
+      comparison = undefined;
       continue;
     }
     const open = OPEN.exec(line);
@@ -97,10 +95,10 @@ export function readTranscriptExamples(
       }
     }
     turn.content = body.join('\n').replace(/^\n+|\s+$/g, '');
-    if (inComparison) alternatives.push(turn);
-    else if (seenComparison) after.push(turn);
-    else before.push(turn);
+    if (comparison) comparison.push(turn);
+    else segments.push({ turn });
   }
+  if (comparison) segments.push({ alternatives: comparison });
   const plain = (turns: Turn[]) => turns.map(({ role, content }) => ({ role, content }));
   const make = (kind: 'good' | 'bad', turns: Turn[], explanation?: string): TranscriptExample => ({
     kind,
@@ -108,13 +106,35 @@ export function readTranscriptExamples(
     transcript: plain(turns),
     ...(explanation ? { explanation } : {}),
   });
-  if (alternatives.length > 0) {
-    return alternatives.map((answer) =>
-      make(answer.kind ?? 'good', [...before, answer, ...after], answer.explanation),
+  const examples: { answer: Turn; before: Turn[] }[][] = [];
+  const context: Turn[] = [];
+  let trailing: Turn[] = [];
+  for (const segment of segments) {
+    if ('turn' in segment) {
+      context.push(segment.turn);
+      trailing.push(segment.turn);
+      continue;
+    }
+    if (segment.alternatives.length === 0) continue;
+    examples.push(segment.alternatives.map((answer) => ({ answer, before: [...context] })));
+    const chosen =
+      segment.alternatives.find((answer) => answer.kind !== 'bad') ?? segment.alternatives[0];
+    if (chosen) context.push(chosen);
+    trailing = [];
+  }
+  if (examples.length > 0) {
+    const last = examples.length - 1;
+    return examples.flatMap((group, at) =>
+      group.map(({ answer, before }) =>
+        make(
+          answer.kind ?? 'good',
+          [...before, answer, ...(at === last ? trailing : [])],
+          answer.explanation,
+        ),
+      ),
     );
   }
-  const turns = [...before, ...after];
-  if (turns.length === 0) return undefined;
-  const marked = turns.find((turn) => turn.kind !== undefined);
-  return [make(marked?.kind ?? 'good', turns, marked?.explanation)];
+  if (context.length === 0) return undefined;
+  const marked = context.find((turn) => turn.kind !== undefined);
+  return [make(marked?.kind ?? 'good', context, marked?.explanation)];
 }
