@@ -45,9 +45,7 @@ describe('README examples', () => {
     const source = /<<'EOF'\n([\s\S]*?)\nEOF/.exec(session)?.[1] ?? '';
     const lines = session.split('\n');
     const summary = lines.find((line) => /^support\.md: \d+ principles/.test(line));
-    const shown = lines
-      .filter((line) => /^support\.md:\d/.test(line))
-      .join('\n');
+    const shown = lines.filter((line) => /^support\.md:\d/.test(line)).join('\n');
     const dir = await mkdtemp(path.join(tmpdir(), 'midspec-readme-'));
     try {
       const file = path.join(dir, 'support.md');
