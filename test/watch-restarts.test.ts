@@ -88,5 +88,5 @@ describe('midspec runs watch across worker restarts', () => {
       await kill(worker.child);
       await rm(dataDir, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 600_000);
 });

@@ -10,6 +10,7 @@ lm-evaluation-harness use for choice evals. Model names: "tiny:llama", a local f
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from typing import Any
@@ -24,6 +25,7 @@ from midspec_worker.inference import scoring
 from midspec_worker.inference.engine import Inference
 from midspec_worker.inference.model_cache import LoadedModel, parse_name
 
+log = logging.getLogger("midspec.openai")
 FINISH = {inference_pb2.FINISH_REASON_STOP: "stop", inference_pb2.FINISH_REASON_LENGTH: "length"}
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
@@ -56,6 +58,9 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return openai_validation.http_error(error)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         return _error(InvalidRequest(f"malformed request body: {error}"))
+    except Exception as error:  # noqa: BLE001 - a fault of ours still answers in OpenAI's shape
+        log.exception("OpenAI endpoint failed")
+        return _error(errors.Internal(f"internal error: {type(error).__name__}"))
 
 
 def _bearer(token: str | None) -> Any:
