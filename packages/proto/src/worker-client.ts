@@ -109,6 +109,10 @@ export class WorkerClient {
     this.client = new Client(address, channelCredentials(options.tls), {
       'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+      // A restarted worker is found within seconds: grpc-js's default backoff grows to 2 minutes,
+      // during which every call (a watch reconnecting) fails at once without trying.
+      'grpc.initial_reconnect_backoff_ms': 500,
+      'grpc.max_reconnect_backoff_ms': 5000,
       ...options.channelOptions,
     });
   }

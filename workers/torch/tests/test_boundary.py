@@ -14,7 +14,7 @@ from midspec_worker import __main__ as cli
 from midspec_worker import exposure, model_policy, models
 from midspec_worker.errors import InvalidRequest, ModelNotFound
 from midspec_worker.gen.midspec.worker.v1 import common_pb2, inference_pb2, runs_pb2
-from midspec_worker.validation import check_request
+from midspec_worker.validation import check_request, problems
 
 
 async def _invalid(call) -> str:
@@ -49,9 +49,7 @@ def test_every_nested_and_repeated_field_is_walked():
     spec.stages.add().budget.max_steps = -5
     spec.stages[0].data.add(dataset_id="x", weight=math.nan)
     spec.stages[0].kind = 42
-    with pytest.raises(InvalidRequest) as caught:
-        check_request(runs_pb2.SubmitRunRequest(spec=spec))
-    message = caught.value.message
+    message = "; ".join(problems(spec, "spec."))
     for expected in (
         "spec.seed must be at most",
         "spec.stages[0].budget.max_steps must not be negative",
@@ -59,7 +57,9 @@ def test_every_nested_and_repeated_field_is_walked():
         "spec.stages[0].kind: 42 is not a StageKind",
     ):
         assert expected in message
-    check_request(runs_pb2.SubmitRunRequest(spec=runs_pb2.RunSpec(seed=2**63 - 1)))
+    assert problems(runs_pb2.RunSpec(seed=2**63 - 1)) == []
+    with pytest.raises(InvalidRequest, match="temperature must be a finite number"):
+        check_request(inference_pb2.SampleRequest(params={"temperature": math.nan}))
 
 
 def test_local_base_models_only_from_model_roots(tmp_path, monkeypatch):

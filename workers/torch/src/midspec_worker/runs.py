@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from midspec_worker import models, runspec
+from midspec_worker import models, runspec, validation
 from midspec_worker.datasets import Datasets
 from midspec_worker.errors import (
     BadState,
@@ -145,7 +145,13 @@ class Runs:
             raise DatasetNotFound(f"unknown dataset(s): {', '.join(sorted(set(missing)))}")
         if spec.base_model:
             models.check_base_model(spec.base_model)
-        runspec.validate(spec, formats)
+        # Out-of-range numbers and unknown enums (see validation) listed with runspec's problems.
+        boundary = validation.problems(spec, "spec.")
+        try:
+            runspec.validate(spec, formats)
+        except InvalidRequest as error:
+            raise InvalidRequest("; ".join([*boundary, error.message])) from None
+        validation.raise_for(boundary)
         run = self._store.create_run(spec, key)
         log.info("run queued", extra={"run_id": run.id})
         self._wake.set()

@@ -20,6 +20,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from midspec_worker.errors import InvalidRequest
+from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 
 INT64_MAX = 2**63 - 1
 _FLOATS = frozenset({FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT})
@@ -41,11 +42,22 @@ def check_request(request: Any) -> None:
     """Raise InvalidRequest listing the out-of-range fields of a request message, if any."""
     if not isinstance(request, Message):
         return  # a client stream (uploads): its messages are checked where they are read
-    problems: list[str] = []
-    _walk(request, "", problems)
-    if problems:
-        more = " …" if len(problems) > _MAX_PROBLEMS else ""
-        raise InvalidRequest("; ".join(problems[:_MAX_PROBLEMS]) + more)
+    if isinstance(request, runs_pb2.SubmitRunRequest):
+        return  # Runs.submit lists these problems together with the run spec's own checks
+    raise_for(problems(request))
+
+
+def problems(message: Message, prefix: str = "") -> list[str]:
+    """The out-of-range fields of a message, each with its path."""
+    found: list[str] = []
+    _walk(message, prefix, found)
+    return found
+
+
+def raise_for(found: list[str]) -> None:
+    if found:
+        more = " …" if len(found) > _MAX_PROBLEMS else ""
+        raise InvalidRequest("; ".join(found[:_MAX_PROBLEMS]) + more)
 
 
 def _walk(message: Message, prefix: str, problems: list[str]) -> None:
