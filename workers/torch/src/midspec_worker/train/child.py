@@ -38,7 +38,6 @@ def entry(data_dir: str, run_id: str) -> None:
     loaded takes seconds, which would hold up the next run in the queue and worker shutdown.
     """
     logs.configure()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Ctrl-C reaches the whole process group; the parent decides when the child stops. SIGTERM
     # (from the worker, or forwarded by a launcher) means: stop at the next step boundary.
