@@ -139,6 +139,7 @@ class ChatCompletions:
         _check_unsupported(body)
         name = body["model"]
         ref = parse_name(name)
+        self._inference.cache.resolve(ref)  # unknown models are a 404 before anything else
         messages = _messages(body)
         tools, choice = _tools(body)
         offered = tools if choice == "auto" else []
