@@ -61,3 +61,10 @@ def build_model_folder(kind: str, target: Path, seed: int = 0) -> Path:
     for name in TOKENIZER_FILES:
         shutil.copyfile(source / name, target / name)
     return target
+
+
+if __name__ == "__main__":
+    # `python tests/real_models.py qwen3 <folder>`: the end-to-end tests build their models here.
+    import sys
+
+    print(build_model_folder(sys.argv[1], Path(sys.argv[2])))
