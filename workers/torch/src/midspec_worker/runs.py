@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -22,8 +21,9 @@ from midspec_worker.errors import (
     RunNotFound,
 )
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.launch.base import Launcher
+from midspec_worker.launch.local import LocalLauncher
 from midspec_worker.store import FINAL_STATES, Store, labels_match, timestamp
-from midspec_worker.train import child
 
 log = logging.getLogger("midspec.runs")
 _RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
@@ -41,6 +41,7 @@ class Runs:
         heartbeat_seconds: float = 5.0,
         shutdown_grace_seconds: float = 15.0,
         max_restarts: int = 3,
+        launcher: Launcher | None = None,
     ) -> None:
         self._data_dir = data_dir
         self._store = store
@@ -48,8 +49,8 @@ class Runs:
         self._heartbeat = heartbeat_seconds
         self._grace = shutdown_grace_seconds
         self._max_restarts = max_restarts
-        # Never fork the gRPC process: its threads and locks do not survive a fork.
-        self._mp = multiprocessing.get_context("spawn")
+        # Turns a run into training processes: local children by default, or a cluster job.
+        self._launcher = launcher if launcher is not None else LocalLauncher(data_dir)
         self._stopping = False
         self._wake = asyncio.Event()
         self._current: tuple[str, Any] | None = None  # (run id, training process)
@@ -227,13 +228,7 @@ class Runs:
         ):
             return
         self._store.begin_attempt(run_id)
-        process = self._mp.Process(
-            target=child.entry,
-            args=(str(self._data_dir), run_id),
-            name=f"midspec-train-{run_id}",
-            daemon=True,
-        )
-        process.start()
+        process = self._launcher.start(run_id)
         self._current = (run_id, process)
         log.info("training process started", extra={"run_id": run_id, "pid": process.pid})
         try:

@@ -242,8 +242,14 @@ def _train(
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
 
-    model, tokenizer = models.load(base, dtype)
-    model.to(device)
+    if group.active:
+        # Rank 0 holds the weights on the CPU, the other ranks a meta-device skeleton; each stage
+        # shards them onto the device (distributed.Group.shard).
+        load = models.load if group.main else distributed.load_skeleton
+        model, tokenizer = load(base, dtype)
+    else:
+        model, tokenizer = models.load(base, dtype)
+        model.to(device)
     note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
     run_dir = data_dir / "runs" / run_id / "checkpoints"
 
@@ -271,7 +277,9 @@ def _train(
         seed=plan.seed,
         group=group,
         peak_flops=observe.peak_flops(device, dtype),
+        scratch_dir=run_dir,
     )
+    run_dir.mkdir(parents=True, exist_ok=True)
     saved = store.list_checkpoints(run_id)
     if any(c.final for c in saved):
         # The previous process wrote the final checkpoint and died before recording success.
