@@ -19,6 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " (slurm), or a Kubeflow PyTorchJob per run (kubernetes). The data directory must be on"
         " storage the nodes share for slurm and kubernetes.",
     )
+    local = parser.add_argument_group("local launcher over several machines")
+    local.add_argument(
+        "--nnodes",
+        type=int,
+        default=1,
+        help="machines a multi-process run spans; this worker runs node 0, the others join with"
+        " `python -m midspec_worker.launch.local` (torchrun c10d rendezvous)",
+    )
+    local.add_argument(
+        "--rdzv-endpoint", default="", help="HOST:PORT of this machine for the rendezvous"
+    )
     slurm = parser.add_argument_group("slurm launcher")
     slurm.add_argument("--slurm-partition", default="", help="sbatch --partition")
     slurm.add_argument("--slurm-account", default="", help="sbatch --account")
@@ -75,6 +86,10 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     ):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be 0 or more")
+    if args.nnodes < 1:
+        parser.error("--nnodes must be 1 or more")
+    if args.nnodes > 1 and (args.launcher != "local" or not args.rdzv_endpoint):
+        parser.error("--nnodes above 1 needs --launcher local and --rdzv-endpoint HOST:PORT")
     if args.launcher == "kubernetes" and not (args.kube_image and args.kube_data_claim):
         parser.error("--launcher kubernetes needs --kube-image and --kube-data-claim")
 
@@ -109,6 +124,7 @@ def launcher(args: argparse.Namespace, data_dir: Path) -> Launcher:
             service_account=args.kube_service_account,
         )
         return KubernetesLauncher(data_dir, kube)
-    from midspec_worker.launch.local import LocalLauncher
+    from midspec_worker.launch.local import LocalLauncher, configure_nodes
 
+    configure_nodes(args.nnodes, args.rdzv_endpoint)
     return LocalLauncher(data_dir)

@@ -69,10 +69,12 @@ def _world_size(data_dir: str, run_id: str) -> int:
 
 def _launch(data_dir: str, run_id: str, world_size: int, shutdown: threading.Event) -> int:
     """Run the ranks under torchrun; forward a shutdown to it (it forwards SIGTERM to the ranks)."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    command += [f"--nproc_per_node={world_size}", "-m", "midspec_worker.train.child"]
+    from midspec_worker.launch.local import child_command
+
+    # Standalone, or node 0 of a multi-node run (the worker's --nnodes/--rdzv-endpoint).
+    command = child_command(Path(data_dir), run_id, world_size)
     # torchrun dies with this process (and its ranks with torchrun), never training on alone.
-    launcher = subprocess.Popen(command + [data_dir, run_id], preexec_fn=_die_with_parent)
+    launcher = subprocess.Popen(command, preexec_fn=_die_with_parent)
     while launcher.poll() is None:
         if shutdown.wait(0.5):
             launcher.terminate()
@@ -133,6 +135,13 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> bool:
         )
         return False
     except Exception as error:
+        from midspec_worker.train.distributed import lost_peer
+
+        if lost_peer(error):
+            # Another rank (on another node) died: no fault of the run's. No final state, so the
+            # worker resumes it from its last checkpoint like a training process that died.
+            log.warning("a rank of the process group died", extra={"run_id": run_id})
+            return False
         log.exception("training failed", extra={"run_id": run_id})
         message = f"training failed: {type(error).__name__}: {error}"
         store.set_state(

@@ -220,6 +220,17 @@ def load_skeleton(path: Path, dtype: torch.dtype) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+def lost_peer(error: BaseException) -> bool:
+    """Whether a collective failed because another rank went away (killed, its node lost)."""
+    if isinstance(error, dist.DistError):
+        return True
+    text = str(error)
+    return any(
+        sign in text
+        for sign in ("Connection closed by peer", "Connection reset by peer", "Broken pipe")
+    )
+
+
 def max_world_size() -> int:
     """Processes one run may use: the GPUs on CUDA machines, otherwise CPU processes (gloo)."""
     if torch.cuda.is_available():
