@@ -63,7 +63,9 @@ def torchrun_command(
             f"--rdzv-id={rdzv_id or run_id}",
         ]
         if node_rank is not None:
-            command.append(f"--node-rank={node_rank}")
+            # c10d orders ranks by arrival; the node rank only says who hosts the rendezvous
+            # store. Explicit, so a node restarted first cannot also claim to host it.
+            command.append(f"--rdzv-conf=is_host={'true' if node_rank == '0' else 'false'}")
     command += [f"--nproc-per-node={nproc_per_node}"]
     command += ["-m", "midspec_worker.train.child", str(data_dir), run_id]
     return command
