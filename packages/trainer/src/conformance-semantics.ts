@@ -152,7 +152,10 @@ export const SEMANTIC_CHECKS: ConformanceCheck[] = [
       assert(one && three, `Tokenize returned ${response.results.length} results for 2 texts`);
       assert(one.count > 0, 'a non-empty text has 0 tokens');
       assert(one.ids.length === one.count, `count ${one.count} but ${one.ids.length} ids`);
-      assert(three.count > one.count * 2, `3 copies have ${three.count} tokens, 1 has ${one.count}`);
+      assert(
+        three.count > one.count * 2,
+        `3 copies have ${three.count} tokens, 1 has ${one.count}`,
+      );
       return `${one.count} and ${three.count} tokens`;
     },
   },

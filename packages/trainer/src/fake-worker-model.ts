@@ -67,7 +67,8 @@ export function trainWordModels(
     model = model.clone();
     const assistantOnly =
       stage.lossMask === LossMask.LOSS_MASK_ASSISTANT_ONLY ||
-      (stage.lossMask === LossMask.LOSS_MASK_UNSPECIFIED && stage.kind === StageKind.STAGE_KIND_SFT);
+      (stage.lossMask === LossMask.LOSS_MASK_UNSPECIFIED &&
+        stage.kind === StageKind.STAGE_KIND_SFT);
     for (const source of stage.data) {
       const data = contents.get(source.datasetId)?.toString('utf8') ?? '';
       for (const line of data.split('\n')) {
@@ -102,7 +103,10 @@ export function wordIds(text: string): number[] {
   });
 }
 
-export function sampleWords(model: WordModel, maxTokens: number): {
+export function sampleWords(
+  model: WordModel,
+  maxTokens: number,
+): {
   text: string;
   finishReason: FinishReason;
   completionTokens: number;
