@@ -12,8 +12,8 @@ import {
   type WorkerClient,
   WorkerError,
 } from '@midspec/proto';
-import { downloadCheckpoint } from './download-checkpoint.js';
 import { SEMANTIC_CHECKS } from './conformance-semantics.js';
+import { downloadCheckpoint } from './download-checkpoint.js';
 import { checkHealth, listServicesByReflection, SERVING } from './grpc-probes.js';
 
 export interface ConformanceContext {

@@ -20,14 +20,6 @@ import {
   type WorkerServer,
   WorkerService,
 } from '@midspec/proto';
-import { type FakeWorkerFaults, failure, fakeUploadHandlers } from './fake-worker-uploads.js';
-import {
-  decodeFields,
-  encodeField,
-  encodeVarintField,
-  HEALTH_SERVICE,
-  REFLECTION_SERVICES,
-} from './grpc-probes.js';
 import {
   checkpointStage,
   promptText,
@@ -37,6 +29,14 @@ import {
   wordIds,
   words,
 } from './fake-worker-model.js';
+import { type FakeWorkerFaults, failure, fakeUploadHandlers } from './fake-worker-uploads.js';
+import {
+  decodeFields,
+  encodeField,
+  encodeVarintField,
+  HEALTH_SERVICE,
+  REFLECTION_SERVICES,
+} from './grpc-probes.js';
 import { canonicalJson } from './idempotency-key.js';
 
 export type { FakeWorkerFaults } from './fake-worker-uploads.js';
