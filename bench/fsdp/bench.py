@@ -179,8 +179,10 @@ def main() -> None:
         "ratio_per_rank": peak / one,
         "max_loss_difference": difference,
     }
-    log(f"params+grads+optimizer per rank: 1 rank {one / 2**20:.0f} MiB, 2 ranks "
-        f"{peak / 2**20:.0f} MiB (ratio {peak / one:.3f}); max loss difference {difference:.2e}")
+    log(
+        f"params+grads+optimizer per rank: 1 rank {one / 2**20:.0f} MiB, 2 ranks "
+        f"{peak / 2**20:.0f} MiB (ratio {peak / one:.3f}); max loss difference {difference:.2e}"
+    )
     print(json.dumps(summary))
 
 

@@ -40,7 +40,12 @@ def test_the_manifest_runs_torchrun_in_a_master_and_workers_sharing_the_data_vol
         "torch.distributed.run",
         "--nproc-per-node=8",
     ]
-    assert container["command"][-3:] == ["midspec_worker.train.child", "/data/midspec", "run-1"]
+    assert container["command"][-4:] == [
+        "midspec_worker.train.child",
+        "/data/midspec",
+        "run-1",
+        "0",
+    ]
     assert container["resources"] == {"limits": {"nvidia.com/gpu": 8}}
     assert container["volumeMounts"] == [{"name": "data", "mountPath": "/data/midspec"}]
     assert pod["volumes"][0]["persistentVolumeClaim"] == {"claimName": "midspec-data"}
@@ -78,18 +83,20 @@ def test_a_run_is_applied_followed_and_reported(tmp_path):
     )
     run = store.create_run(spec, "")
     api = RecordingApi()
-    job = KubernetesLauncher(tmp_path, CONFIG, api=api).start(run.id)
+    job = KubernetesLauncher(tmp_path, CONFIG, api=api).start(run.id, 7)
     kinds = [call[0] for call in api.calls]
     assert kinds == ["delete", "create"]  # a job left by an earlier attempt is replaced
     group, version, namespace, plural, body = api.calls[1][1]
     assert (group, version, namespace, plural) == ("kubeflow.org", "v1", "default", "pytorchjobs")
     assert body["metadata"]["labels"]["midspec/run"] == run.id
-    assert job.is_alive()
+    command = body["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]
+    assert command["command"][-2:] == [run.id, "7"]  # the attempt's lease fences the ranks
+    assert job.poll() is None
     api.conditions = [
         {"type": "Running", "status": "False"},
         {"type": "Succeeded", "status": "True"},
     ]
-    assert not job.is_alive() and job.exitcode == 0
+    assert job.poll() == 0 and job.wait(1) == 0
     messages = [e.log.message for e in store.events_after(run.id, 0) if e.HasField("log")]
     assert messages[0] == f"kubernetes PyTorchJob default/{body['metadata']['name']} applied"
     assert messages[-1].endswith("succeeded")

@@ -140,7 +140,7 @@ def test_the_script_spans_nodes_with_one_torchrun_per_node(tmp_path):
         python="python3",
         extra_sbatch=["--qos=high"],
     )
-    script = render_script(config, tmp_path, "run-1", 16)
+    script = render_script(config, tmp_path, "run-1", 16, lease=5)
     for line in (
         "#SBATCH --nodes=2",
         "#SBATCH --ntasks-per-node=1",
@@ -155,6 +155,6 @@ def test_the_script_spans_nodes_with_one_torchrun_per_node(tmp_path):
     command = script.splitlines()[-1]
     assert command.startswith("exec srun --kill-on-bad-exit=1 --container-image=nvcr.io/")
     assert "python3 -m torch.distributed.run --nnodes=2 --nproc-per-node=8" in command
-    assert "--rdzv-backend=c10d" in command and command.endswith(f"{tmp_path} run-1")
+    assert "--rdzv-backend=c10d" in command and command.endswith(f"{tmp_path} run-1 5")
     with pytest.raises(Exception, match="does not fill whole nodes"):
         render_script(config, tmp_path, "run-1", 12)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import signal
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
-from midspec_worker.launch.base import killed_by
+from midspec_worker.launch.base import Followed, killed_by
 from midspec_worker.store import Store
 
 GROUP, VERSION, PLURAL = "kubeflow.org", "v1", "pytorchjobs"
@@ -44,7 +43,7 @@ def job_name(run_id: str) -> str:
 
 
 def render_manifest(
-    config: KubernetesConfig, data_dir: Path, run_id: str, world_size: int
+    config: KubernetesConfig, data_dir: Path, run_id: str, world_size: int, lease: int = 0
 ) -> dict[str, Any]:
     """The PyTorchJob of one run, as the dict `create_namespaced_custom_object` takes."""
     if not config.image:
@@ -63,7 +62,7 @@ def render_manifest(
         resources = {"limits": {"nvidia.com/gpu": config.gpus_per_pod}}
     # The operator sets PET_NNODES, PET_NODE_RANK, PET_MASTER_ADDR/PORT for torchrun.
     command = [config.python, "-m", "torch.distributed.run", f"--nproc-per-node={per_pod}"]
-    command += ["-m", "midspec_worker.train.child", str(data_dir), run_id]
+    command += ["-m", "midspec_worker.train.child", str(data_dir), run_id, str(lease)]
 
     def replica(count: int) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -129,12 +128,12 @@ class KubernetesLauncher:
             self._api = client.CustomObjectsApi()
         return self._api
 
-    def start(self, run_id: str) -> KubernetesJob:
+    def start(self, run_id: str, lease: int) -> KubernetesJob:
         store = Store(self._data_dir / "worker.sqlite")
         try:
             run = store.get_run(run_id)
             world_size = max(1, run.spec.world_size) if run is not None else 1
-            body = render_manifest(self._config, self._data_dir, run_id, world_size)
+            body = render_manifest(self._config, self._data_dir, run_id, world_size, lease)
             api = self.api()
             name = body["metadata"]["name"]
             # A job left from an earlier attempt of this run is replaced.
@@ -148,34 +147,18 @@ class KubernetesLauncher:
         return KubernetesJob(api, self._config.namespace, name, self._data_dir, run_id)
 
 
-@dataclass
-class KubernetesJob:
-    api: Any
-    namespace: str
-    name: str
-    data_dir: Path
-    run_id: str
-    _exitcode: int | None = field(default=None, init=False)
+class KubernetesJob(Followed):
+    """Follows one PyTorchJob through its status conditions."""
 
-    @property
-    def pid(self) -> int | None:
-        return None
+    poll_seconds = _POLL_SECONDS
 
-    @property
-    def exitcode(self) -> int | None:
-        return self._exitcode
-
-    def is_alive(self) -> bool:
-        if self._exitcode is None:
-            self._poll()
-        return self._exitcode is None
-
-    def join(self, timeout: float | None = None) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.is_alive():
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-            time.sleep(_POLL_SECONDS)
+    def __init__(self, api: Any, namespace: str, name: str, data_dir: Path, run_id: str) -> None:
+        super().__init__()
+        self.api = api
+        self.namespace = namespace
+        self.name = name
+        self._data_dir = data_dir
+        self._run_id = run_id
 
     def terminate(self) -> None:
         # Deleting the job deletes its pods: SIGTERM, then SIGKILL after the grace period.
@@ -184,25 +167,24 @@ class KubernetesJob:
     def kill(self) -> None:
         _delete(self.api, self.namespace, self.name)
 
-    def _poll(self) -> None:
+    def check(self) -> int | None:
         try:
             job = self.api.get_namespaced_custom_object(
                 GROUP, VERSION, self.namespace, PLURAL, self.name
             )
         except Exception as error:  # the job was deleted (cancel, or by hand)
             if getattr(error, "status", None) == 404:
-                self._exitcode = killed_by(signal.SIGTERM)
-                return
+                return killed_by(signal.SIGTERM)
             raise
         code = job_outcome(job)
         if code is not None:
-            self._exitcode = code
-            store = Store(self.data_dir / "worker.sqlite")
+            store = Store(self._data_dir / "worker.sqlite")
             try:
                 outcome = "succeeded" if code == 0 else "failed"
-                _note(store, self.run_id, f"kubernetes PyTorchJob {self.name} {outcome}")
+                _note(store, self._run_id, f"kubernetes PyTorchJob {self.name} {outcome}")
             finally:
                 store.close()
+        return code
 
 
 def job_outcome(job: dict[str, Any]) -> int | None:

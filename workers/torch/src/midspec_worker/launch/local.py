@@ -10,13 +10,12 @@ machine joins it with `python -m midspec_worker.launch.local --data-dir DIR --ru
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
+import subprocess
 import sys
 from pathlib import Path
 
-from midspec_worker.launch.base import Job, torchrun_command
-from midspec_worker.train import child
+from midspec_worker.launch.base import torchrun_command
 
 
 class LocalLauncher:
@@ -24,18 +23,15 @@ class LocalLauncher:
 
     def __init__(self, data_dir: Path) -> None:
         self._data_dir = data_dir
-        # Never fork the gRPC process: its threads and locks do not survive a fork.
-        self._mp = multiprocessing.get_context("spawn")
 
-    def start(self, run_id: str) -> Job:
-        process = self._mp.Process(
-            target=child.entry,
-            args=(str(self._data_dir), run_id),
-            name=f"midspec-train-{run_id}",
-            daemon=True,
-        )
-        process.start()
-        return process
+    def start(self, run_id: str, lease: int) -> subprocess.Popen[bytes]:
+        # A fresh interpreter, never a fork of the gRPC process (its threads and locks do not
+        # survive a fork), and not multiprocessing's spawn either: that re-imports the worker's
+        # main module (torch included) before the child's first line could check its parent.
+        # Called from the event loop's thread, which lives as long as the worker: the kernel's
+        # parent-death signal follows the thread that started the child.
+        command = [sys.executable, "-m", "midspec_worker.train.child", str(self._data_dir)]
+        return subprocess.Popen(command + [run_id, str(lease), str(os.getpid())])
 
 
 def node_command(
@@ -46,6 +42,7 @@ def node_command(
     node_rank: int,
     nproc_per_node: int,
     rdzv_endpoint: str,
+    lease: int = 0,
 ) -> list[str]:
     """The command that runs node `node_rank` of a multi-node run under torchrun (c10d)."""
     return torchrun_command(
@@ -56,6 +53,7 @@ def node_command(
         nnodes=str(nnodes),
         node_rank=str(node_rank),
         rdzv_endpoint=rdzv_endpoint,
+        lease=lease,
     )
 
 
@@ -73,16 +71,17 @@ def configure_nodes(nnodes: int, rdzv_endpoint: str | None) -> None:
         os.environ[RDZV_ENDPOINT_ENV] = rdzv_endpoint
 
 
-def child_command(data_dir: Path, run_id: str, world_size: int) -> list[str]:
+def child_command(data_dir: Path, run_id: str, world_size: int, lease: int = 0) -> list[str]:
     """The torchrun command the training child starts for a run of `world_size` ranks: all on
     this machine (standalone), or node 0 of a multi-node layout from the worker's flags."""
     nnodes = int(os.environ.get(NNODES_ENV, "1"))
     endpoint = os.environ.get(RDZV_ENDPOINT_ENV)
     if nnodes <= 1 or not endpoint:
-        return torchrun_command(sys.executable, data_dir, run_id, world_size)
+        return torchrun_command(sys.executable, data_dir, run_id, world_size, lease=lease)
     if world_size % nnodes:
         raise ValueError(f"world_size {world_size} does not split over {nnodes} nodes")
-    return node_command(sys.executable, data_dir, run_id, nnodes, 0, world_size // nnodes, endpoint)
+    per_node = world_size // nnodes
+    return node_command(sys.executable, data_dir, run_id, nnodes, 0, per_node, endpoint, lease)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-rank", type=int, required=True)
     parser.add_argument("--nproc-per-node", type=int, default=1)
     parser.add_argument("--rdzv-endpoint", required=True, help="HOST:PORT of node 0")
+    parser.add_argument(
+        "--lease", type=int, default=0, help="the run attempt's lease (0: unfenced)"
+    )
     args = parser.parse_args(argv)
     if not 0 < args.node_rank < args.nnodes:
         parser.error("--node-rank must be between 1 and --nnodes - 1 (the worker runs node 0)")
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         args.node_rank,
         args.nproc_per_node,
         args.rdzv_endpoint,
+        args.lease,
     )
     os.execv(command[0], command)
     return 1  # not reached: execv replaces this process

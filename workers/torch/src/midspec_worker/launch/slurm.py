@@ -18,13 +18,12 @@ import shlex
 import shutil
 import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
-from midspec_worker.launch.base import PYTHON, killed_by
+from midspec_worker.launch.base import PYTHON, Followed, killed_by
 from midspec_worker.store import FINAL_STATES, Store
 
 _POLL_SECONDS = 0.5
@@ -73,7 +72,9 @@ class SlurmConfig:
         return math.ceil(world_size / per_node), per_node
 
 
-def render_script(config: SlurmConfig, data_dir: Path, run_id: str, world_size: int) -> str:
+def render_script(
+    config: SlurmConfig, data_dir: Path, run_id: str, world_size: int, lease: int = 0
+) -> str:
     """The sbatch script of one run: `srun` starts one torchrun per node, which start the ranks."""
     nodes, per_node = config.layout(world_size)
     log_dir = data_dir / "runs" / run_id / "slurm"
@@ -119,6 +120,7 @@ def render_script(config: SlurmConfig, data_dir: Path, run_id: str, world_size: 
         "midspec_worker.train.child",
         shlex.quote(str(data_dir)),
         shlex.quote(run_id),
+        str(lease),
     ]
     # exec: srun receives the batch step's signals directly and forwards them to every task.
     lines.append("exec " + " ".join(srun + torchrun))
@@ -138,12 +140,12 @@ class SlurmLauncher:
         self._data_dir = data_dir
         self._config = config
 
-    def start(self, run_id: str) -> SlurmJob:
+    def start(self, run_id: str, lease: int) -> SlurmJob:
         store = Store(self._data_dir / "worker.sqlite")
         try:
             run = store.get_run(run_id)
             world_size = max(1, run.spec.world_size) if run is not None else 1
-            script = render_script(self._config, self._data_dir, run_id, world_size)
+            script = render_script(self._config, self._data_dir, run_id, world_size, lease)
             folder = self._data_dir / "runs" / run_id / "slurm"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / "job.sbatch"
@@ -157,36 +159,18 @@ class SlurmLauncher:
         return SlurmJob(job_id, self._data_dir, run_id)
 
 
-class SlurmJob:
-    """Follows one batch job; `join` returns once it has left the queue."""
+class SlurmJob(Followed):
+    """Follows one batch job; it has ended once it has left the queue."""
+
+    poll_seconds = _POLL_SECONDS
 
     def __init__(self, job_id: str, data_dir: Path, run_id: str) -> None:
+        super().__init__()
         self.job_id = job_id
         self._data_dir = data_dir
         self._run_id = run_id
-        self._exitcode: int | None = None
         self._reported_nodes = ""
         self.state = "PENDING"
-
-    @property
-    def pid(self) -> int | None:
-        return None
-
-    @property
-    def exitcode(self) -> int | None:
-        return self._exitcode
-
-    def is_alive(self) -> bool:
-        if self._exitcode is None:
-            self._poll()
-        return self._exitcode is None
-
-    def join(self, timeout: float | None = None) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.is_alive():
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-            time.sleep(_POLL_SECONDS)
 
     def terminate(self) -> None:
         # SIGTERM to every process of the job: the ranks stop at a step boundary.
@@ -195,7 +179,7 @@ class SlurmJob:
     def kill(self) -> None:
         _slurm(["scancel", self.job_id], check=False)
 
-    def _poll(self) -> None:
+    def check(self) -> int | None:
         listed = _slurm(["squeue", "-h", "-j", self.job_id, "-o", "%T|%N"], check=False).strip()
         if listed:
             state, _, nodes = listed.partition("|")
@@ -203,22 +187,22 @@ class SlurmJob:
             if state == "RUNNING" and nodes and nodes != self._reported_nodes:
                 self._reported_nodes = nodes
                 self._event(f"slurm job {self.job_id} running on {nodes}")
-            return
-        self._finish(show_job(self.job_id))
+            return None
+        return self._finish(show_job(self.job_id))
 
-    def _finish(self, fields: dict[str, str]) -> None:
+    def _finish(self, fields: dict[str, str]) -> int | None:
         state = fields.get("JobState", "COMPLETED")
         if state in ("PENDING", "RUNNING", "COMPLETING", "CONFIGURING", "REQUEUED", "SUSPENDED"):
-            return  # between squeue and scontrol it moved on; poll again
+            return None  # between squeue and scontrol it moved on; poll again
         self.state = state
         code = _ENDED.get(state)
         if code is None:
             status, _, signum = fields.get("ExitCode", "1:0").partition(":")
             code = killed_by(int(signum)) if signum not in ("", "0") else int(status or 1)
-        self._exitcode = code
         message = f"slurm job {self.job_id} ended: {state} (exit code {fields.get('ExitCode')})"
         # A run the job already finished (or cancelled) gets no events after its final state.
         self._event(message, unless_final=True)
+        return code
 
     def _event(self, message: str, unless_final: bool = False) -> None:
         store = Store(self._data_dir / "worker.sqlite")
