@@ -121,7 +121,10 @@ export async function startFakeWorker(
     const entry = state.runs.get(runId);
     if (!entry) return;
     entry.run.state = runState;
-    emit(runId, { $case: 'stateChanged', stateChanged: { state: runState, message: '' } });
+    emit(runId, {
+      $case: 'stateChanged',
+      stateChanged: { state: runState, message: '', attempt: 1 },
+    });
   };
   const checkpointOf = (runId: string, stageIndex: number, final: boolean): Checkpoint => ({
     id: final ? 'final' : `stage-${stageIndex + 1}-step-${STEPS}`,
@@ -285,7 +288,11 @@ export async function startFakeWorker(
               'ERROR_REASON_IDEMPOTENCY_CONFLICT',
             ),
           );
-        return callback(null, { run: getEntry(known.runId).run, alreadyExisted: true });
+        return callback(null, {
+          run: getEntry(known.runId).run,
+          alreadyExisted: true,
+          newAttempt: false,
+        });
       }
       const runId = `run-${nextRun++}`;
       const run = Run.fromPartial({
@@ -299,7 +306,7 @@ export async function startFakeWorker(
       if (idempotencyKey) keys.set(idempotencyKey, { runId, spec: canonical });
       emit(runId, {
         $case: 'stateChanged',
-        stateChanged: { state: RunState.RUN_STATE_QUEUED, message: '' },
+        stateChanged: { state: RunState.RUN_STATE_QUEUED, message: '', attempt: 1 },
       });
       setTimeout(() => train(runId), stepMs);
       if (state.faults.loseSubmitResponses && state.faults.loseSubmitResponses > 0) {
@@ -313,7 +320,7 @@ export async function startFakeWorker(
           ),
         );
       }
-      callback(null, { run, alreadyExisted: false });
+      callback(null, { run, alreadyExisted: false, newAttempt: false });
     },
     getRun: (call, callback) => unary(() => getEntry(call.request.runId).run)(call, callback),
     listRuns: (call, callback) => {
