@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import {
-  type BatchBackend,
+  type BatchClient,
   type CorpusConfigInput,
-  createAnthropicBatchBackend,
-  createOpenAIBatchBackend,
+  createAnthropicBatchClient,
+  createOpenAIBatchClient,
   createProvider,
   DEFAULT_PRICES,
   type DemosConfigInput,
@@ -307,7 +307,7 @@ function defaultModel(provider: ProviderName): string {
 interface Setup {
   spec: Awaited<ReturnType<typeof loadSpec>>['spec'];
   provider: Provider;
-  batch: BatchBackend | undefined;
+  batch: BatchClient | undefined;
   prices: typeof DEFAULT_PRICES;
   tokenCounter: TokenCounter | undefined;
   onProgress: (progress: StageProgress) => void;
@@ -336,14 +336,14 @@ async function withSetup(
       })
     : undefined;
   const closers: (() => void)[] = [];
-  let batch: BatchBackend | undefined;
+  let batch: BatchClient | undefined;
   if (options.batch && needsProvider) {
     const model = options.model ?? defaultModel(options.provider);
     const common = { model, apiKey: options.apiKey, env: io.env };
     if (options.provider === 'openai')
-      batch = createOpenAIBatchBackend({ ...common, baseUrl: options.baseUrl });
+      batch = createOpenAIBatchClient({ ...common, baseUrl: options.baseUrl });
     else if (options.provider === 'anthropic')
-      batch = createAnthropicBatchBackend({ ...common, baseUrl: options.baseUrl });
+      batch = createAnthropicBatchClient({ ...common, baseUrl: options.baseUrl });
     else throw new CliUsageError('--batch needs --provider openai or anthropic');
   }
   let tokenCounter: TokenCounter | undefined;

@@ -54,25 +54,3 @@ export class ProviderError extends MidspecError {
     return MidspecError.isInstance(error) && (error as { name?: string }).name === 'ProviderError';
   }
 }
-
-/** Parses a Retry-After header (seconds or an HTTP date) or retry-after-ms, in milliseconds. */
-export function parseRetryAfter(
-  retryAfter: string | null | undefined,
-  retryAfterMs?: string | null,
-  now = Date.now(),
-): number | undefined {
-  if (retryAfterMs) {
-    const ms = Number(retryAfterMs);
-    if (Number.isFinite(ms) && ms >= 0) return ms;
-  }
-  if (!retryAfter) return undefined;
-  const seconds = Number(retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(retryAfter);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/** 408, 409, 429 and 5xx are worth retrying; other 4xx are the request's fault. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}

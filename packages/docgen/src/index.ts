@@ -1,8 +1,14 @@
+// Batches and API keys come from the shared model-client layer.
+export {
+  type AnthropicBatchOptions,
+  type BatchClient,
+  createAnthropicBatchClient,
+  createOpenAIBatchClient,
+  loadApiKey,
+  type OpenAIBatchOptions,
+} from '@midspec/models';
 export { AdaptiveLimiter } from './adaptive-limiter.js';
-export { loadApiKey } from './api-key.js';
-export { type AnthropicBatchOptions, createAnthropicBatchBackend } from './batch-anthropic.js';
-export type { BatchBackend, BatchItemResult, BatchRequest, BatchStatus } from './batch-backend.js';
-export { createOpenAIBatchBackend, type OpenAIBatchOptions } from './batch-openai.js';
+export type { BatchJournalEntry } from './batch-runner.js';
 export {
   type CorpusConfig,
   type CorpusConfigInput,

@@ -79,6 +79,10 @@ export interface CompletionResult {
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens read from the provider's prompt cache (part of promptTokens), when any. */
+  cacheReadTokens?: number;
+  /** Prompt tokens written to the cache (Anthropic), when any. */
+  cacheWriteTokens?: number;
 }
 
 /** One interface for every backend: HTTP APIs, the midspec worker and the offline template. */
@@ -90,30 +94,4 @@ export interface Provider {
   readonly defaultConcurrency: number;
   complete(request: CompletionRequest, options?: CallOptions): Promise<CompletionResult>;
   close?(): void | Promise<void>;
-}
-
-/** Joins a caller's signal with a per-attempt timeout; `dispose` removes the listener and timer. */
-export function attemptSignal(options: CallOptions | undefined): {
-  signal: AbortSignal;
-  dispose: () => void;
-} {
-  const controller = new AbortController();
-  const outer = options?.signal;
-  const onAbort = () => controller.abort(outer?.reason);
-  if (outer?.aborted) controller.abort(outer.reason);
-  else outer?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    options?.timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort(new Error(`timed out after ${options.timeoutMs} ms`)),
-          options.timeoutMs,
-        );
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      if (timer) clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import type { BatchClient } from '@midspec/models';
 import { z } from 'zod';
-import type { BatchBackend } from './batch-backend.js';
 import { runBatchStage } from './batch-runner.js';
 import { DocgenError } from './docgen-error.js';
 import type { Engine, ParseOutcome, SampleAccounting } from './engine.js';
@@ -69,7 +69,7 @@ export interface StageRunnerOptions extends CallOptions {
   loopGuardRounds: number;
   onProgress?: (progress: StageProgress) => void;
   /** Text stages go through this batch API instead of one request per item. */
-  batch?: { backend: BatchBackend; pollIntervalMs: number; maxRounds: number };
+  batch?: { backend: BatchClient; pollIntervalMs: number; maxRounds: number };
   /** For per-item seeds in batch mode (the engine derives its own otherwise). */
   seed?: number;
 }
