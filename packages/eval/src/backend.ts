@@ -98,17 +98,6 @@ export class BackendError extends EvaluationError {
   }
 }
 
-/** Parses Retry-After (seconds or an HTTP date) and retry-after-ms headers. */
-export function retryAfterMs(headers: { get(name: string): string | null }): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Number(ms);
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  if (Number.isFinite(Number(value))) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 /** Renders a chat as plain text for completion-style endpoints and models without a chat template. */
 export function chatAsText(messages: ChatTurn[]): string {
   const label = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' } as const;
