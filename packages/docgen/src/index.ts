@@ -47,6 +47,7 @@ export {
   type PreviewOptions,
   previewCorpus,
   previewDemos,
+  type RequestCounter,
 } from './preview.js';
 export {
   DEFAULT_PRICES,
@@ -55,6 +56,7 @@ export {
   type PriceTable,
   PriceTableSchema,
   priceFor,
+  type TokenBill,
 } from './price-table.js';
 export type {
   CallOptions,
