@@ -97,7 +97,8 @@ export function createAnthropicBatchClient(options: AnthropicBatchOptions): Batc
         () =>
           sdk.messages.batches.create(
             { requests: items.map(request) },
-            requestOptions(callOptions),
+            // Never retried blindly (see ensureSubmitted): a lost answer may hide a paid batch.
+            requestOptions(callOptions, 0),
           ),
         callOptions,
       );

@@ -94,7 +94,9 @@ export function createOpenAIBatchClient(options: OpenAIBatchOptions): BatchClien
               completion_window: '24h',
               metadata: { [INTENT_METADATA_KEY]: intent.id },
             },
-            requestOptions(callOptions),
+            // Never retried blindly: a lost answer may hide a created (paid) batch, so the
+            // journal's caller looks for it by its intent id before sending again.
+            requestOptions(callOptions, 0),
           ),
         callOptions,
       );
