@@ -1,4 +1,4 @@
-import { MidspecError } from '@midspec/spec';
+import { hasErrorMarker, MidspecError, markError } from '@midspec/core';
 
 export type DocgenErrorCode =
   | 'docgen/config'
@@ -9,11 +9,19 @@ export type DocgenErrorCode =
   | 'docgen/tokenizer'
   | 'docgen/batch';
 
+const DOCGEN_ERROR_MARKER = 'midspec.docgen-error';
+const PROVIDER_ERROR_MARKER = 'midspec.provider-error';
+
 /** Anything docgen itself refuses: bad options, a missing key, a stage that makes no progress. */
 export class DocgenError extends MidspecError {
   override readonly name = 'DocgenError';
   constructor(options: { code: DocgenErrorCode; message: string; cause?: unknown }) {
     super(options);
+    markError(this, DOCGEN_ERROR_MARKER);
+  }
+
+  static override isInstance(error: unknown): error is DocgenError {
+    return hasErrorMarker(error, DOCGEN_ERROR_MARKER);
   }
 }
 
@@ -48,9 +56,10 @@ export class ProviderError extends MidspecError {
     this.retryable = options.retryable;
     this.retryAfterMs = options.retryAfterMs;
     this.rateLimited = options.status === 429;
+    markError(this, PROVIDER_ERROR_MARKER);
   }
 
   static override isInstance(error: unknown): error is ProviderError {
-    return MidspecError.isInstance(error) && (error as { name?: string }).name === 'ProviderError';
+    return hasErrorMarker(error, PROVIDER_ERROR_MARKER);
   }
 }

@@ -7,7 +7,6 @@ export {
   loadApiKey,
   type OpenAIBatchOptions,
 } from '@midspec/models';
-export { AdaptiveLimiter } from './adaptive-limiter.js';
 export type { BatchJournalEntry } from './batch-runner.js';
 export {
   type CorpusConfig,

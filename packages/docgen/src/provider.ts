@@ -1,9 +1,7 @@
+import type { CallOptions } from '@midspec/core';
 import type { Spec } from '@midspec/spec';
 
-export interface CallOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
+export type { CallOptions };
 
 export interface ProviderMessage {
   role: 'system' | 'user' | 'assistant';

@@ -1,5 +1,5 @@
+import type { CallOptions } from '@midspec/core';
 import { createAnthropicClient, type ModelClient } from '@midspec/models';
-import type { CallOptions } from '@midspec/proto';
 import {
   type Backend,
   BackendError,

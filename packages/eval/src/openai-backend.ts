@@ -1,5 +1,5 @@
+import type { CallOptions } from '@midspec/core';
 import { createOpenAIClient, type ModelClient } from '@midspec/models';
-import type { CallOptions } from '@midspec/proto';
 import {
   type Backend,
   type Pricing,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { AdaptiveLimiter, sleep } from '@midspec/core';
 import type { BatchClient, BatchIntent, BatchItem, BatchStatus } from './batch-client.js';
 import { splitBatch } from './batch-split.js';
 import type { CallOptions, ChatRequest } from './chat.js';
-import { ModelError } from './model-error.js';
+import { ModelError, modelRetryAdvice } from './model-error.js';
 
 /** One line of a batch journal. */
 export type BatchJournalEntry =
@@ -166,38 +167,19 @@ export interface RetryOptions {
   backoffBaseMs?: number;
 }
 
-/** Runs `call`, retrying retryable ModelErrors with backoff (honouring Retry-After). */
-export async function withRetries<T>(
+/**
+ * Runs `call`, retrying retryable ModelErrors with jittered backoff (or the server's Retry-After),
+ * through @midspec/core's limiter with the same classification as every model call.
+ */
+export function withRetries<T>(
   call: () => Promise<T>,
   options: CallOptions & RetryOptions = {},
 ): Promise<T> {
-  const maxRetries = options.maxRetries ?? 5;
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason ?? error;
-      if (!ModelError.isInstance(error) || !error.retryable || attempt >= maxRetries) throw error;
-      const backoff = (options.backoffBaseMs ?? 1000) * 2 ** attempt;
-      await sleep(error.retryAfterMs ?? backoff * (0.5 + Math.random() / 2), options.signal);
-    }
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  const limiter = new AdaptiveLimiter({
+    maxConcurrency: 1,
+    maxRetries: options.maxRetries ?? 5,
+    baseDelayMs: options.backoffBaseMs ?? 1000,
+    classify: modelRetryAdvice,
   });
+  return limiter.run(call, { ...(options.signal ? { signal: options.signal } : {}) });
 }

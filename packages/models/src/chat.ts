@@ -1,8 +1,6 @@
-/** Every call takes a caller's signal and a per-call timeout (connect-es `call-options.ts`). */
-export interface CallOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
+import type { CallOptions } from '@midspec/core';
+
+export type { CallOptions };
 
 /**
  * A tool call as the model made it. `id` is the provider's call id (OpenAI `tool_calls[].id`,

@@ -53,7 +53,7 @@ export {
   ModelError,
   type ModelErrorCode,
   type ModelErrorOptions,
-  parseRetryAfter,
+  modelRetryAdvice,
 } from './model-error.js';
 export {
   createOpenAIBatchClient,

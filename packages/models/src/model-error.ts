@@ -1,4 +1,6 @@
-import { MidspecError } from '@midspec/spec';
+import { hasErrorMarker, MidspecError, markError, type RetryAdvice } from '@midspec/core';
+
+const MODEL_ERROR_MARKER = 'midspec.model-error';
 
 export type ModelErrorCode =
   | 'models/api-key-missing'
@@ -48,10 +50,11 @@ export class ModelError extends MidspecError {
     this.retryAfterMs = options.retryAfterMs;
     this.rateLimited = options.status === 429;
     this.unsupported = options.code === 'models/unsupported';
+    markError(this, MODEL_ERROR_MARKER);
   }
 
   static override isInstance(error: unknown): error is ModelError {
-    return MidspecError.isInstance(error) && (error as { name?: string }).name === 'ModelError';
+    return hasErrorMarker(error, MODEL_ERROR_MARKER);
   }
 }
 
@@ -60,19 +63,12 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
-/** Parses Retry-After (seconds or an HTTP date) or retry-after-ms, in milliseconds. */
-export function parseRetryAfter(
-  retryAfter: string | null | undefined,
-  retryAfterMs?: string | null,
-  now = Date.now(),
-): number | undefined {
-  if (retryAfterMs) {
-    const ms = Number(retryAfterMs);
-    if (Number.isFinite(ms) && ms >= 0) return ms;
-  }
-  if (!retryAfter) return undefined;
-  const seconds = Number(retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(retryAfter);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+/** How @midspec/core's AdaptiveLimiter retries model calls: the one retry policy for ModelErrors. */
+export function modelRetryAdvice(error: unknown): RetryAdvice | undefined {
+  if (!ModelError.isInstance(error)) return undefined;
+  return {
+    retryable: error.retryable,
+    rateLimited: error.rateLimited,
+    ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+  };
 }

@@ -1,4 +1,5 @@
-import { isRetryableStatus, ModelError, parseRetryAfter } from './model-error.js';
+import { retryAfterFromHeaders } from '@midspec/core';
+import { isRetryableStatus, ModelError } from './model-error.js';
 
 /** The parts of an `openai` or `@anthropic-ai/sdk` APIError this layer reads (both SDKs share them). */
 interface SdkApiError {
@@ -21,16 +22,12 @@ export function fromSdkError(
   if (ModelError.isInstance(error)) return error;
   const api = error as SdkApiError;
   if (typeof api?.status === 'number') {
-    const headers = api.headers;
     return new ModelError({
       provider,
       status: api.status,
       message: `HTTP ${api.status}: ${api.message}`,
       retryable: isRetryableStatus(api.status),
-      retryAfterMs: parseRetryAfter(
-        headers?.get?.('retry-after'),
-        headers?.get?.('retry-after-ms'),
-      ),
+      retryAfterMs: retryAfterFromHeaders(api.headers),
       cause: error,
     });
   }
