@@ -123,6 +123,9 @@ function collect(
       cacheHits: 0,
       promptTokens: result?.promptTokens ?? 0,
       completionTokens: result?.completionTokens ?? 0,
+      ...(result?.cacheReadTokens ? { cacheReadTokens: result.cacheReadTokens } : {}),
+      ...(result?.cacheWriteTokens ? { cacheWriteTokens: result.cacheWriteTokens } : {}),
+      batch: true,
     };
     let record: StageRecord;
     if (!result) {

@@ -59,7 +59,7 @@ describe('preview --batch', () => {
     });
     close = server.close;
     const model = 'gpt-4.1-mini';
-    await generateCorpus({
+    const result = await generateCorpus({
       spec,
       provider: createOpenAIProvider({ model, baseUrl: `${server.url}/v1`, apiKey: 'k' }),
       batch: createOpenAIBatchClient({ model, baseUrl: `${server.url}/v1`, apiKey: 'k' }),
@@ -67,6 +67,14 @@ describe('preview --batch', () => {
       outDir: join(dir, 'out'),
       config,
     });
+    // The run's own report prices the batched documents at the batch discount (fake usage: 11
+    // prompt and 7 completion tokens per answer, gpt-4.1-mini at $0.40 / $1.60 per million).
+    const documentsYield = result.report.stages.find((stage) => stage.stage === 'documents');
+    expect(documentsYield?.batched).toBe(documentsYield?.items);
+    expect(documentsYield?.costUsd).toBeCloseTo(
+      ((documentsYield?.items ?? 0) * (11 * 0.4 + 7 * 1.6)) / 1e6 / 2,
+      12,
+    );
     const sentPrompts = [
       ...server.requests
         .filter((request) => request.url === '/v1/chat/completions')

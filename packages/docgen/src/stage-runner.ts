@@ -4,7 +4,7 @@ import type { BatchClient } from '@midspec/models';
 import { z } from 'zod';
 import { runBatchStage } from './batch-runner.js';
 import { DocgenError } from './docgen-error.js';
-import type { Engine, ParseOutcome, SampleAccounting } from './engine.js';
+import { addCacheTokens, type Engine, type ParseOutcome, type SampleAccounting } from './engine.js';
 import { JsonlStore } from './jsonl-store.js';
 import { parseItems } from './parse-output.js';
 import { buildMessages } from './prompts.js';
@@ -31,6 +31,9 @@ export const StageRecordSchema = z.object({
   promptTokens: count,
   completionTokens: count,
   cacheHits: count,
+  cacheReadTokens: count.optional(),
+  cacheWriteTokens: count.optional(),
+  batch: z.boolean().optional(),
 });
 
 /** One line of a stage artifact (`stages/<stage>.jsonl`); the last line for a key wins. */
@@ -48,6 +51,11 @@ export interface StageRecord<T = unknown> {
   promptTokens: number;
   completionTokens: number;
   cacheHits: number;
+  /** Prompt tokens served from / written to the provider's prompt cache (part of promptTokens). */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  /** Answered through a batch API (billed at the batch discount). */
+  batch?: boolean;
 }
 
 export interface StageProgress {
@@ -317,4 +325,5 @@ function addAccounting(total: Omit<SampleAccounting, 'failures'>, outcome: Sampl
   total.cacheHits += outcome.cacheHits;
   total.promptTokens += outcome.promptTokens;
   total.completionTokens += outcome.completionTokens;
+  addCacheTokens(total, outcome);
 }
