@@ -21,6 +21,10 @@ export interface FakeBatchOptions {
   chat?: (body: Record<string, unknown>) => string;
   /** Fail the first N status polls with a 500. */
   failPolls?: number;
+  /** Sees every request first (a test kills its client process here). */
+  onRequest?: (method: string, path: string) => void;
+  /** Delay before a batch's results are sent. */
+  resultsDelayMs?: number;
 }
 
 /** OpenAI Files + Batch: upload, create (with metadata), list, retrieve, download. */
@@ -50,6 +54,7 @@ export async function startFakeOpenAIBatchServer(options: FakeBatchOptions) {
   };
   const server = await startFakeServer((request) => {
     const path = request.url.split('?')[0] ?? '';
+    options.onRequest?.(request.method, path);
     if (path === '/v1/chat/completions' && options.chat)
       return { body: openAICompletion(options.chat(request.body)) };
     if (path === '/v1/files' && request.method === 'POST') {
@@ -93,6 +98,7 @@ export async function startFakeOpenAIBatchServer(options: FakeBatchOptions) {
     const output = batches.find((item) => path === `/v1/files/file-out-${item.id}/content`);
     if (output)
       return {
+        delayMs: options.resultsDelayMs ?? 0,
         body: output.requests
           .map((item) =>
             JSON.stringify({
