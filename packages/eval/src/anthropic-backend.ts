@@ -10,6 +10,7 @@ import {
   type ScoreOutput,
 } from './backend.js';
 import { EvaluationError } from './evaluation-error.js';
+import { toAnthropicMessages } from './native-messages.js';
 import { nativeToolCall, type ToolCall } from './tool-calls.js';
 
 export interface AnthropicBackendOptions {
@@ -52,16 +53,7 @@ export class AnthropicBackend implements Backend {
       'text' in input.prompt
         ? [{ role: 'user' as const, content: input.prompt.text }]
         : input.prompt.messages;
-    const system = messages
-      .filter((turn) => turn.role === 'system')
-      .map((turn) => turn.content)
-      .join('\n\n');
-    const turns = messages
-      .filter((turn) => turn.role !== 'system')
-      .map((turn) => ({
-        role: turn.role === 'assistant' ? ('assistant' as const) : ('user' as const),
-        content: turn.content,
-      }));
+    const { system, messages: turns } = toAnthropicMessages(messages);
     let message: Anthropic.Message;
     try {
       message = await this.client.messages.create(
@@ -91,7 +83,9 @@ export class AnthropicBackend implements Backend {
     for (const block of message.content) {
       if (block.type === 'text') text.push(block.text);
       else if (block.type === 'tool_use')
-        toolCalls.push(nativeToolCall(block.name, block.input as Record<string, unknown>));
+        toolCalls.push(
+          nativeToolCall(block.name, block.input as Record<string, unknown>, block.id),
+        );
     }
     return {
       text: text.join(''),

@@ -12,6 +12,7 @@ import {
   type ScoreOutput,
 } from './backend.js';
 import { EvaluationError } from './evaluation-error.js';
+import { toOpenAIMessages } from './native-messages.js';
 import { nativeToolCall } from './tool-calls.js';
 
 export interface OpenAiBackendOptions {
@@ -31,7 +32,7 @@ interface ChatCompletion {
     message?: {
       content?: string | null;
       refusal?: string | null;
-      tool_calls?: Array<{ function?: { name?: string; arguments?: string } }>;
+      tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }>;
     };
     finish_reason?: string;
   }>;
@@ -109,7 +110,7 @@ export class OpenAiBackend implements Backend {
       '/chat/completions',
       {
         model: this.model,
-        messages: input.prompt.messages,
+        messages: toOpenAIMessages(input.prompt.messages),
         temperature: input.temperature,
         max_tokens: input.maxTokens,
         ...(input.seed === undefined ? {} : { seed: input.seed }),
@@ -123,7 +124,7 @@ export class OpenAiBackend implements Backend {
     return {
       text: choice.message.content ?? refusal ?? '',
       toolCalls: (choice.message.tool_calls ?? []).map((call) =>
-        nativeToolCall(call.function?.name ?? '', call.function?.arguments ?? ''),
+        nativeToolCall(call.function?.name ?? '', call.function?.arguments ?? '', call.id),
       ),
       finishReason: choice.finish_reason ?? 'unknown',
       usage: {
