@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CallOptions } from '@midspec/proto';
 import { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
 import { type Backend, callSignal } from './backend.js';
@@ -5,6 +7,8 @@ import { evaluateSample } from './evaluate-sample.js';
 import { EvaluationError } from './evaluation-error.js';
 import { expandSuite } from './expand-suite.js';
 import { selfJudgeWarning } from './judge.js';
+import { type CalibrationItem, calibrateJudge } from './judge-calibration.js';
+import { CALIBRATION_FILE } from './summarize-run.js';
 import {
   type RunManifest,
   readManifest,
@@ -51,6 +55,11 @@ export interface RunEvalOptions extends CallOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Also the deadline of each model or judge call, when set. */
   callTimeoutMs?: number;
+  /**
+   * A labelled set of transcripts: the judge grades it too and its agreement with the labels is
+   * written to OUT/calibration.json, which the report shows beside the rates.
+   */
+  calibration?: CalibrationItem[];
 }
 
 export interface RunEvalResult extends RunProgress {
@@ -211,6 +220,23 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
       message: `run aborted after ${progress.done} of ${jobs.length} samples; run it again with the same --out to resume`,
       cause: signal.reason,
     });
+  }
+  if (options.calibration && options.calibration.length > 0 && options.judge) {
+    const judge = options.judge;
+    const limiter = limiterFor(judge);
+    const calibration = await calibrateJudge({
+      judge,
+      items: options.calibration,
+      ...(suite.kind === 'agentic-misalignment' ? { suite } : {}),
+      ...(specText === undefined ? {} : { specText }),
+      ...(signal ? { signal } : {}),
+      ...(options.callTimeoutMs === undefined ? {} : { timeoutMs: options.callTimeoutMs }),
+      call: (fn) => limiter.run(fn),
+    });
+    await writeFile(
+      join(options.outDir, CALIBRATION_FILE),
+      `${JSON.stringify(calibration, null, 2)}\n`,
+    );
   }
   return { ...progress, outDir: options.outDir, warnings: manifest.warnings };
 }
