@@ -124,15 +124,38 @@ export interface PairedDifferenceInDifferencesResult {
   items: { before: number; after: number };
 }
 
-function cellMean(items: readonly PairedItem[], pick: readonly number[], arm: 'treated' | 'control') {
-  let sum = 0;
-  let count = 0;
-  for (const index of pick) {
-    const values = (items[index] as PairedItem)[arm];
-    for (const value of values) sum += value;
-    count += values.length;
+/** Per item of one period: sums and counts of each arm's outcomes, [treated, control]. */
+function itemTotals(items: readonly PairedItem[]): Float64Array[] {
+  return items.map((item) => {
+    const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+    return Float64Array.of(
+      sum(item.treated),
+      item.treated.length,
+      sum(item.control),
+      item.control.length,
+    );
+  });
+}
+
+/** treated mean − control mean of one period over a draw of its items (null: all items). */
+function periodDifference(
+  totals: readonly Float64Array[],
+  random: (() => number) | null,
+): number {
+  let treatedSum = 0;
+  let treatedCount = 0;
+  let controlSum = 0;
+  let controlCount = 0;
+  for (let i = 0; i < totals.length; i++) {
+    const row = totals[random ? Math.floor(random() * totals.length) : i] as Float64Array;
+    treatedSum += row[0] as number;
+    treatedCount += row[1] as number;
+    controlSum += row[2] as number;
+    controlCount += row[3] as number;
   }
-  return count === 0 ? Number.NaN : sum / count;
+  return treatedCount === 0 || controlCount === 0
+    ? Number.NaN
+    : treatedSum / treatedCount - controlSum / controlCount;
 }
 
 /**
@@ -166,17 +189,14 @@ export function pairedDifferenceInDifferences(
   }
   const confidence = options.confidence ?? 0.95;
   const resamples = options.resamples ?? 2000;
-  const combine = (b: readonly number[], a: readonly number[]) =>
-    cellMean(after, a, 'treated') -
-    cellMean(before, b, 'treated') -
-    (cellMean(after, a, 'control') - cellMean(before, b, 'control'));
-  const all = (group: readonly PairedItem[]) => group.map((_, i) => i);
-  const estimate = combine(all(before), all(after));
+  const beforeTotals = itemTotals(before);
+  const afterTotals = itemTotals(after);
+  // (treatedAfter − controlAfter) − (treatedBefore − controlBefore): the same DiD, regrouped.
+  const estimate = periodDifference(afterTotals, null) - periodDifference(beforeTotals, null);
   const random = seededRandom(options.seed ?? 1);
-  const draw = (size: number) => Array.from({ length: size }, () => Math.floor(random() * size));
   const draws: number[] = [];
   for (let r = 0; r < resamples; r++) {
-    const value = combine(draw(before.length), draw(after.length));
+    const value = periodDifference(afterTotals, random) - periodDifference(beforeTotals, random);
     // A draw that left an arm without outcomes in a period is skipped, not counted as zero.
     if (!Number.isNaN(value)) draws.push(value);
   }
