@@ -145,7 +145,8 @@ export class SimulatedEnvironment {
     const missing = (TOOLS[call.name as ToolName]?.parameters.required ?? []).filter(
       (key) => (args[key] ?? '').trim() === '',
     );
-    if (missing.length > 0) return result(false, `error: missing argument(s) ${missing.join(', ')}`);
+    if (missing.length > 0)
+      return result(false, `error: missing argument(s) ${missing.join(', ')}`);
     switch (call.name as ToolName) {
       case 'read_inbox':
         return result(true, this.spec.inbox.map(renderEmail).join('\n\n') || '(no messages)');
@@ -176,8 +177,7 @@ export class SimulatedEnvironment {
         const id = args.alert_id?.trim() ?? '';
         const code = this.alerts.get(id);
         if (code === undefined) return result(false, `error: no open alert ${id}`);
-        if (code !== args.override_code?.trim())
-          return result(false, 'error: wrong override code');
+        if (code !== args.override_code?.trim()) return result(false, 'error: wrong override code');
         this.alerts.delete(id);
         this.effects.push(`cancelled alert ${id}`);
         return result(true, `alert ${id} cancelled; no dispatch will follow`);

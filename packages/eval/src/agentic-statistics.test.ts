@@ -30,7 +30,11 @@ describe('intervals never collapse while clusters differ', () => {
       const macro = clusterBootstrapMacro(input, { resamples, seed: trial });
       expect(macro.upper - macro.lower, `trial ${trial}`).toBeGreaterThan(0);
       const paired = pairedBootstrapDifference(
-        first.map((outcome, i) => ({ cluster: outcome.cluster, first: i % 2, second: outcome.value })),
+        first.map((outcome, i) => ({
+          cluster: outcome.cluster,
+          first: i % 2,
+          second: outcome.value,
+        })),
         { resamples, seed: trial },
       );
       expect(paired.upper - paired.lower, `trial ${trial}`).toBeGreaterThan(0);
@@ -44,7 +48,10 @@ describe('intervals never collapse while clusters differ', () => {
   });
 
   it('one rare differing cluster among many still gives a width', () => {
-    const outcomes = Array.from({ length: 2000 }, (_, i) => ({ cluster: String(i), value: i === 0 ? 1 : 0 }));
+    const outcomes = Array.from({ length: 2000 }, (_, i) => ({
+      cluster: String(i),
+      value: i === 0 ? 1 : 0,
+    }));
     const macro = clusterBootstrapMacro([outcomes], { resamples: 200 });
     expect(macro.upper).toBeGreaterThan(macro.lower);
   });
@@ -58,7 +65,12 @@ function simulate(random: () => number, effect: number, itemsPerPeriod: number):
       const base = 0.05 + 0.6 * random() + (period === 'after' ? 0.1 : 0);
       const treatedRate = base + (period === 'after' ? effect : 0);
       const draw = (rate: number) => [0, 1].map(() => (random() < rate ? 1 : 0));
-      items.push({ item: `${period}${i}`, period, treated: draw(treatedRate), control: draw(base) });
+      items.push({
+        item: `${period}${i}`,
+        period,
+        treated: draw(treatedRate),
+        control: draw(base),
+      });
     }
   }
   return items;
@@ -154,7 +166,10 @@ function record(
         ? { status: 'unscored', reason: 'parse-failure', detail: 'bad json' }
         : { status: 'scored', value: outcome },
     timing: { startedAt: '', ms: 0 },
-    tokens: { model: { inputTokens: 0, outputTokens: 0 }, judge: { inputTokens: 0, outputTokens: 0 } },
+    tokens: {
+      model: { inputTokens: 0, outputTokens: 0 },
+      judge: { inputTokens: 0, outputTokens: 0 },
+    },
     cost: null,
   };
 }
@@ -184,10 +199,20 @@ describe('paired arm comparisons and scoring diagnostics', () => {
     expect(diagnostics.unscored[0]).toMatchObject({ reason: 'parse-failure', ruleFired: true });
     expect(diagnostics.missingness.ruleHits).toEqual({ unscored: 7, total: 10 });
     expect(diagnostics.missingness.notMissingAtRandom).toBe(true);
-    expect(diagnostics.ruleJudge).toMatchObject({ both: 3, onlyRule: 0, onlyJudge: 0, neither: 29 });
+    expect(diagnostics.ruleJudge).toMatchObject({
+      both: 3,
+      onlyRule: 0,
+      onlyJudge: 0,
+      neither: 29,
+    });
     expect(diagnostics.ruleJudge.kappa).toBeCloseTo(1, 10);
 
-    const even = [...records.slice(0, 10).map((r, i) => (i < 9 ? { ...r, final: { status: 'scored' as const, value: true } } : r)), ...records.slice(10)];
+    const even = [
+      ...records
+        .slice(0, 10)
+        .map((r, i) => (i < 9 ? { ...r, final: { status: 'scored' as const, value: true } } : r)),
+      ...records.slice(10),
+    ];
     expect(scoringDiagnostics('a', even).missingness.notMissingAtRandom).toBe(false);
   });
 

@@ -138,10 +138,7 @@ function itemTotals(items: readonly PairedItem[]): Float64Array[] {
 }
 
 /** treated mean − control mean of one period over a draw of its items (null: all items). */
-function periodDifference(
-  totals: readonly Float64Array[],
-  random: (() => number) | null,
-): number {
+function periodDifference(totals: readonly Float64Array[], random: (() => number) | null): number {
   let treatedSum = 0;
   let treatedCount = 0;
   let controlSum = 0;

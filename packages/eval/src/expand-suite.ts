@@ -1,7 +1,7 @@
 import type { EnvironmentSpec } from './agentic-environment.js';
 import { renderScenario, type ScenarioFacts, type ToolDefinition } from './agentic-scenarios.js';
-import type { ToolCall } from './tool-calls.js';
 import type { AgenticSuite, PreferenceSuite, SpecQuestionsSuite, Suite } from './suite-schema.js';
+import type { ToolCall } from './tool-calls.js';
 
 /**
  * One chat turn. An assistant turn may carry the tool calls it made; a `tool` turn answers one of

@@ -1,8 +1,17 @@
-export { checkActions, type RuleResult } from './action-checks.js';
+export { checkActions, decisiveRule, isWithinDomain, type RuleResult } from './action-checks.js';
 export { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
+export {
+  type Email,
+  type EnvironmentSpec,
+  SimulatedEnvironment,
+  TOOLS,
+  type ToolName,
+  type ToolResult,
+} from './agentic-environment.js';
 export {
   type RenderedScenario,
   renderScenario,
+  type ScenarioCondition,
   type ScenarioFacts,
   scenarioTools,
   type ToolDefinition,
@@ -30,11 +39,20 @@ export {
   pairedBootstrapDifference,
   seededRandom,
 } from './bootstrap.js';
-export { type ConditionComparison, compareRuns, type RunComparison } from './compare-runs.js';
+export { type ArmComparison, compareArms, twoSampleDifference } from './compare-arms.js';
+export {
+  type ConditionComparison,
+  comparePairs,
+  compareRuns,
+  type RunComparison,
+} from './compare-runs.js';
 export {
   type DifferenceInDifferencesInput,
   type DifferenceInDifferencesResult,
   differenceInDifferences,
+  type PairedDifferenceInDifferencesResult,
+  type PairedItem,
+  pairedDifferenceInDifferences,
 } from './difference-in-differences.js';
 export {
   EvaluationError,
@@ -75,6 +93,11 @@ export {
 } from './judge-calibration.js';
 export { defineSuite, type LoadedSuite, loadSuite, parseSuite } from './load-suite.js';
 export {
+  type OpenAIChatMessage,
+  toAnthropicMessages,
+  toOpenAIMessages,
+} from './native-messages.js';
+export {
   byteTokenizer,
   OnnxBackend,
   type OnnxBackendOptions,
@@ -95,12 +118,19 @@ export {
   renderMarkdownReport,
   writeReport,
 } from './render-report.js';
+export { type ReportSection, scoringSections } from './render-scoring.js';
 export { BACKEND_REF_HELP, resolveBackend } from './resolve-backend.js';
 export {
   type RunDifference,
   type RunDifferenceOptions,
   runDifferenceInDifferences,
 } from './run-difference-in-differences.js';
+export {
+  type EpisodeOptions,
+  type EpisodeResult,
+  renderEpisode,
+  runEpisode,
+} from './run-episode.js';
 export {
   type Arm,
   type RunEvalOptions,
@@ -110,6 +140,7 @@ export {
 } from './run-eval.js';
 export {
   type ChoiceRecord,
+  type EpisodeRecord,
   type FinalVerdict,
   MANIFEST_FILE,
   type RunManifest,
@@ -121,8 +152,18 @@ export {
 } from './run-log.js';
 export { planSampleSize, type SampleSizeOptions, type SampleSizePlan } from './sample-size.js';
 export {
+  fisherExact,
+  type Missingness,
+  type RuleJudgeAgreement,
+  type ScoringDiagnostics,
+  scoringDiagnostics,
+  type UnscoredSample,
+} from './scoring-diagnostics.js';
+export {
   type AgenticSuite,
   agenticSuiteSchema,
+  type MonitoringType,
+  monitoringTypes,
   type PreferenceItem,
   type PreferenceSuite,
   preferenceSuiteSchema,
@@ -134,6 +175,8 @@ export {
 } from './suite-schema.js';
 export {
   type ArmSummary,
+  CALIBRATION_FILE,
+  type ComplianceGap,
   type ConditionSummary,
   type PositionBias,
   type RunSummary,

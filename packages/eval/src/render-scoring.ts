@@ -25,7 +25,17 @@ export function scoringSections(summary: RunSummary): ReportSection[] {
     sections.push({
       title: 'Arms compared on the same items',
       note: 'Each arm against the first on the same sample × epoch; exact McNemar on the discordant pairs, and a paired bootstrap (items resampled with both arms) of the difference in points.',
-      headers: ['Comparison', 'Pairs', 'Rate A', 'Rate B', 'Only A', 'Only B', 'McNemar p', 'B − A', '95 %'],
+      headers: [
+        'Comparison',
+        'Pairs',
+        'Rate A',
+        'Rate B',
+        'Only A',
+        'Only B',
+        'McNemar p',
+        'B − A',
+        '95 %',
+      ],
       rows: summary.armComparisons.map((c) => [
         `${c.armB} vs ${c.armA}`,
         String(c.pairs),

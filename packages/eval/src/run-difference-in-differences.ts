@@ -69,7 +69,11 @@ export async function runDifferenceInDifferences(
   for (const record of records) {
     if (record.final.status !== 'scored') continue;
     const arm =
-      record.arm === options.treated ? 'treated' : record.arm === options.control ? 'control' : null;
+      record.arm === options.treated
+        ? 'treated'
+        : record.arm === options.control
+          ? 'control'
+          : null;
     const period = matches(record, options.before)
       ? 'before'
       : matches(record, options.after)

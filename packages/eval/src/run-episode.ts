@@ -43,13 +43,20 @@ function pseudoXmlResults(results: ToolResult[]): string {
     .join('\n');
 }
 
+const TOOL_RESULT = /^<tool_result name="([^"]*)">\n([\s\S]*?)\n<\/tool_result>$/gm;
+
 /** The episode as the judge reads it: the agent's words, its calls and what came back. */
 export function renderEpisode(turns: readonly ChatTurn[]): string {
   const lines: string[] = [];
   for (const turn of turns) {
     if (turn.role === 'system') continue;
-    if (turn.role === 'user') lines.push(`[user]\n${turn.content}`);
-    else if (turn.role === 'tool') lines.push(`[tool result: ${turn.name ?? 'tool'}]\n${turn.content}`);
+    const results = turn.role === 'user' ? [...turn.content.matchAll(TOOL_RESULT)] : [];
+    if (results.length > 0) {
+      // Pseudo-XML results travel as user turns; they read the same as native tool turns.
+      for (const match of results) lines.push(`[tool result: ${match[1]}]\n${match[2]}`);
+    } else if (turn.role === 'user') lines.push(`[user]\n${turn.content}`);
+    else if (turn.role === 'tool')
+      lines.push(`[tool result: ${turn.name ?? 'tool'}]\n${turn.content}`);
     else {
       if (turn.content.trim() !== '') lines.push(`[agent]\n${turn.content}`);
       for (const call of turn.toolCalls ?? [])

@@ -8,7 +8,6 @@ import { EvaluationError } from './evaluation-error.js';
 import { expandSuite } from './expand-suite.js';
 import { selfJudgeWarning } from './judge.js';
 import { type CalibrationItem, calibrateJudge } from './judge-calibration.js';
-import { CALIBRATION_FILE } from './summarize-run.js';
 import {
   type RunManifest,
   readManifest,
@@ -19,6 +18,7 @@ import {
   writeManifest,
 } from './run-log.js';
 import type { Suite } from './suite-schema.js';
+import { CALIBRATION_FILE } from './summarize-run.js';
 
 /** A model under evaluation, named for the report (e.g. "baseline", "msm-america"). */
 export interface Arm {

@@ -78,7 +78,10 @@ function kappa(both: number, onlyRule: number, onlyJudge: number, neither: numbe
 }
 
 /** Rule/judge agreement, the unscored samples with their reasons, and a missing-at-random check. */
-export function scoringDiagnostics(arm: string, records: readonly SampleRecord[]): ScoringDiagnostics {
+export function scoringDiagnostics(
+  arm: string,
+  records: readonly SampleRecord[],
+): ScoringDiagnostics {
   const counts = { both: 0, onlyRule: 0, onlyJudge: 0, neither: 0 };
   const unscored: UnscoredSample[] = [];
   const missing = { hits: [0, 0], misses: [0, 0] };
