@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources, so they never depend on a stale build.
     alias: Object.fromEntries(
-      ['proto', 'spec', 'docgen', 'trainer', 'eval', 'cli'].map((name) => [
+      ['core', 'proto', 'spec', 'docgen', 'trainer', 'eval', 'cli'].map((name) => [
         `@midspec/${name}`,
         packageSource(name),
       ]),

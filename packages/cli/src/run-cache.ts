@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalJson } from '@midspec/trainer';
+import { hashValue } from '@midspec/core';
 
 /** sha256 over the canonical JSON of a step's inputs: the same inputs give the same key anywhere. */
 export function stepKey(inputs: unknown): string {
-  return createHash('sha256').update(canonicalJson(inputs)).digest('hex');
+  return hashValue(inputs);
 }
 
 /** A step's folder under the run's output, named by what it is and the start of its key. */

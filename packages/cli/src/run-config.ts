@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { parseYamlSource } from '@midspec/core';
 import { PROVIDER_NAMES } from '@midspec/docgen';
 import { armInputSchema, experimentInputSchema } from '@midspec/trainer';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CliUsageError } from './cli-usage-error.js';
 
@@ -174,30 +174,14 @@ export async function loadRunConfig(file: string): Promise<LoadedRunConfig> {
   } catch (error) {
     throw new CliUsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
-    const problems = document.errors.map((error) => {
-      const line = error.linePos?.[0]?.line;
-      return `  ${file}${line ? `:${line}` : ''}: ${error.message.split('\n')[0]}`;
-    });
+  const source = parseYamlSource(text);
+  if (source.problems.length > 0) {
+    const problems = source.problems.map(
+      (problem) => `  ${file}:${problem.line}: ${problem.message}`,
+    );
     throw new CliUsageError(`${file} is not valid YAML\n${problems.join('\n')}`);
   }
-  const lineOf = (issuePath: PropertyKey[]) => {
-    // The deepest node of the path that exists: a missing key points at its parent.
-    let node: unknown = document.contents;
-    let offset: number | undefined = (node as { range?: number[] } | null)?.range?.[0];
-    for (const key of issuePath) {
-      const next: unknown =
-        isMap(node) || isSeq(node)
-          ? (node as { get(k: unknown, keep: true): unknown }).get(key, true)
-          : undefined;
-      if (next === undefined || next === null) break;
-      node = next;
-      offset = (node as { range?: number[] }).range?.[0] ?? offset;
-    }
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
-  };
-  const config = parseRunConfig(document.toJS(), file, lineOf);
+  const lineOf = (issuePath: PropertyKey[]) => source.locate(issuePath)?.line;
+  const config = parseRunConfig(source.value, file, lineOf);
   return { config, file: path, baseDir: dirname(path), text };
 }

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '@midspec/core';
 import {
   type ClusteredOutcome,
   differenceInDifferences,
   readSampleLog,
   type SampleRecord,
-  seededRandom,
   wilsonInterval,
   writeReport,
 } from '@midspec/eval';

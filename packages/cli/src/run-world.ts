@@ -1,4 +1,5 @@
-import { type SuiteInput, seededRandom } from '@midspec/eval';
+import { seededRandom } from '@midspec/core';
+import type { SuiteInput } from '@midspec/eval';
 import type { Spec } from '@midspec/spec';
 
 /**

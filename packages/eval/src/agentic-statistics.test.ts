@@ -1,5 +1,6 @@
+import { seededRandom } from '@midspec/core';
 import { describe, expect, it } from 'vitest';
-import { clusterBootstrapMacro, pairedBootstrapDifference, seededRandom } from './bootstrap.js';
+import { clusterBootstrapMacro, pairedBootstrapDifference } from './bootstrap.js';
 import { compareArms, twoSampleDifference } from './compare-arms.js';
 import {
   differenceInDifferences,

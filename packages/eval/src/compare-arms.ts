@@ -1,4 +1,5 @@
-import { type BootstrapEstimate, seededRandom } from './bootstrap.js';
+import { seededRandom } from '@midspec/core';
+import type { BootstrapEstimate } from './bootstrap.js';
 import { comparePairs } from './compare-runs.js';
 import { zForConfidence } from './proportion-intervals.js';
 import type { SampleRecord } from './run-log.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { AdaptiveLimiter } from '@midspec/core';
 import { describe, expect, it } from 'vitest';
 import { checkActions, decisiveRule, isWithinDomain } from './action-checks.js';
-import { AdaptiveLimiter } from './adaptive-limiter.js';
 import type { SampleInput } from './backend.js';
 import { evaluateSample } from './evaluate-sample.js';
 import { type EvalSample, expandSuite, type GenerateTask } from './expand-suite.js';

@@ -1,5 +1,4 @@
 export { checkActions, decisiveRule, isWithinDomain, type RuleResult } from './action-checks.js';
-export { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
 export {
   type Email,
   type EnvironmentSpec,
@@ -37,7 +36,6 @@ export {
   clusterBootstrapMacro,
   type PairedOutcome,
   pairedBootstrapDifference,
-  seededRandom,
 } from './bootstrap.js';
 export { type ArmComparison, compareArms, twoSampleDifference } from './compare-arms.js';
 export {

@@ -1,4 +1,4 @@
-import type { CallOptions } from '@midspec/proto';
+import type { CallOptions } from '@midspec/core';
 import {
   type EnvironmentSpec,
   SimulatedEnvironment,

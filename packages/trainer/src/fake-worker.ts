@@ -6,6 +6,7 @@ import {
   type ServiceError,
   status,
 } from '@grpc/grpc-js';
+import { stableJson } from '@midspec/core';
 import {
   type Checkpoint,
   type Dataset,
@@ -27,7 +28,6 @@ import {
   HEALTH_SERVICE,
   REFLECTION_SERVICES,
 } from './grpc-probes.js';
-import { canonicalJson } from './idempotency-key.js';
 
 export type { FakeWorkerFaults } from './fake-worker-uploads.js';
 
@@ -233,7 +233,7 @@ export async function startFakeWorker(
                 'ERROR_REASON_DATASET_NOT_FOUND',
               ),
             );
-      const canonical = canonicalJson(spec);
+      const canonical = stableJson(spec);
       const known = idempotencyKey ? keys.get(idempotencyKey) : undefined;
       if (known) {
         if (known.spec !== canonical)

@@ -35,7 +35,7 @@ export {
   downloadCheckpoint,
   listCheckpoints,
 } from './download-checkpoint.js';
-export { canonicalJson, runIdempotencyKey } from './idempotency-key.js';
+export { runIdempotencyKey } from './idempotency-key.js';
 export { defineCurriculum, loadCurriculum, parseCurriculum } from './load-curriculum.js';
 export {
   type Arm,
