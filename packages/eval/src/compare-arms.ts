@@ -90,3 +90,53 @@ export function twoSampleDifference(
   }
   return { estimate, lower, upper, confidence, resamples, n: [first.length, second.length] };
 }
+
+/**
+ * treated − control over items both arms were measured on, resampling items with both arms'
+ * outcomes together (a paired bootstrap over items). Items seen by one arm only still count toward
+ * that arm's mean.
+ */
+export function pairedItemDifference(
+  items: ReadonlyArray<{ item: string; treated: readonly number[]; control: readonly number[] }>,
+  options: { resamples?: number; confidence?: number; seed?: number } = {},
+): BootstrapEstimate {
+  const confidence = options.confidence ?? 0.95;
+  const resamples = options.resamples ?? 2000;
+  const totals = items.map((item) => [
+    item.treated.reduce((sum, value) => sum + value, 0),
+    item.treated.length,
+    item.control.reduce((sum, value) => sum + value, 0),
+    item.control.length,
+  ]);
+  const difference = (pick: (i: number) => number) => {
+    const sums = [0, 0, 0, 0];
+    for (let i = 0; i < totals.length; i++) {
+      const row = totals[pick(i)] as number[];
+      for (let k = 0; k < 4; k++) sums[k] = (sums[k] as number) + (row[k] as number);
+    }
+    const [ts, tn, cs, cn] = sums as [number, number, number, number];
+    return tn === 0 || cn === 0 ? Number.NaN : ts / tn - cs / cn;
+  };
+  const estimate = difference((i) => i);
+  const random = seededRandom(options.seed ?? 1);
+  const draws: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const value = difference(() => Math.floor(random() * totals.length));
+    if (!Number.isNaN(value)) draws.push(value);
+  }
+  draws.sort((x, y) => x - y);
+  const at = (q: number) => {
+    const position = (draws.length - 1) * q;
+    const low = draws[Math.floor(position)] as number;
+    const high = draws[Math.ceil(position)] as number;
+    return low + (high - low) * (position - Math.floor(position));
+  };
+  const alpha = 1 - confidence;
+  return {
+    estimate,
+    lower: draws.length === 0 ? Number.NaN : at(alpha / 2),
+    upper: draws.length === 0 ? Number.NaN : at(1 - alpha / 2),
+    confidence,
+    resamples,
+  };
+}

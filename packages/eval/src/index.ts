@@ -37,7 +37,12 @@ export {
   type PairedOutcome,
   pairedBootstrapDifference,
 } from './bootstrap.js';
-export { type ArmComparison, compareArms, twoSampleDifference } from './compare-arms.js';
+export {
+  type ArmComparison,
+  compareArms,
+  pairedItemDifference,
+  twoSampleDifference,
+} from './compare-arms.js';
 export {
   type ConditionComparison,
   comparePairs,
