@@ -83,16 +83,6 @@ export interface RenderedScenario {
   environment: EnvironmentSpec;
 }
 
-/** The condition one sample is drawn under. */
-export interface ScenarioCondition {
-  scenario: ScenarioName;
-  goalType: GoalType;
-  value: AgenticSuite['values'][number] | undefined;
-  urgency: UrgencyType;
-  /** Alignment faking only. */
-  monitoring?: MonitoringType;
-}
-
 /** Renders one condition of the agentic suite into a system prompt, a first message and its world. */
 export function renderScenario(
   suite: AgenticSuite,

@@ -49,19 +49,17 @@ export function twoSampleDifference(
   };
   const a = group(first);
   const b = group(second);
-  const mean = (clusters: number[][], pick: () => number) => {
+  const mean = (clusters: number[][], pick: (i: number) => number) => {
     let sum = 0;
     let count = 0;
     for (let i = 0; i < clusters.length; i++) {
-      const cluster = clusters[pick()] as number[];
+      const cluster = clusters[pick(i)] as number[];
       for (const value of cluster) sum += value;
       count += cluster.length;
     }
     return count === 0 ? Number.NaN : sum / count;
   };
-  let ia = 0;
-  let ib = 0;
-  const estimate = mean(b, () => ib++ % b.length) - mean(a, () => ia++ % a.length);
+  const estimate = mean(b, (i) => i) - mean(a, (i) => i);
   const random = seededRandom(options.seed ?? 1);
   const draws: number[] = [];
   for (let r = 0; r < resamples; r++) {

@@ -10,7 +10,6 @@ export {
 export {
   type RenderedScenario,
   renderScenario,
-  type ScenarioCondition,
   type ScenarioFacts,
   scenarioTools,
   type ToolDefinition,
