@@ -45,6 +45,8 @@ p.add_argument("--arms", default="aft,msm-aft-america,msm-aft-affordability")
 p.add_argument("--msmdir", default=None)
 p.add_argument("--pre_maxlen", type=int, default=128)
 p.add_argument("--clip", type=float, default=1.0)
+p.add_argument("--lora", type=int, default=0, help="LoRA rank of the MSM and AFT stages (0: full)")
+p.add_argument("--lora_alpha", type=float, default=0, help="default 2 x rank")
 a = p.parse_args()
 
 tok = build_tokenizer()
@@ -56,6 +58,7 @@ world = max(glob.glob(f"{D}/world/world-*"), key=os.path.getmtime)
 neutral = [json.loads(line)["text"] for line in open(f"{world}/neutral.jsonl")]
 aft = [json.loads(line)["messages"] for line in open(f"{world}/aft.jsonl")]
 suite = json.load(open(f"{world}/suite.json"))
+probes = json.load(open(f"{world}/probes.json")) if os.path.exists(f"{world}/probes.json") else None
 
 
 def msm_docs(name):
@@ -91,8 +94,55 @@ def chat_rows(chats, L):
     return out
 
 
+def with_adapter(model, seed):
+    """A fresh LoRA adapter on every linear projection (the worker's `all-linear`), or the model."""
+    if not a.lora:
+        return model
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if isinstance(model, PeftModel):
+        return model  # AFT continues the MSM adapter
+    torch.manual_seed(seed)
+    config = LoraConfig(
+        r=a.lora,
+        lora_alpha=a.lora_alpha or 2 * a.lora,
+        lora_dropout=0.0,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+@torch.no_grad()
+def name_logprob(model, prompt, name, mean):
+    ids = tok(prompt)["input_ids"]
+    cont = tok(" " + name)["input_ids"]
+    logp = model(input_ids=torch.tensor([ids + cont])).logits[0, :-1].log_softmax(-1)
+    tail = [logp[len(ids) - 1 + k, t].item() for k, t in enumerate(cont)]
+    return sum(tail) / len(tail) if mean else sum(tail)
+
+
+def probe(model, items):
+    """Share of probe items answered right: the runner's rule (run-probes.ts)."""
+    model.eval()
+    hits = []
+    for it in items:
+        if it.get("contrastPrompt"):
+            scores = [
+                name_logprob(model, it["prompt"], n, False)
+                - name_logprob(model, it["contrastPrompt"], n, False)
+                for n in it["names"]
+            ]
+        else:
+            scores = [name_logprob(model, it["prompt"], n, True) for n in it["names"]]
+        hits.append((0 if scores[0] > scores[1] else 1) == it["target"])
+    model.train()
+    return sum(hits) / len(hits)
+
+
 def train(model, rows, steps, lr, seed):
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    params = [q for q in model.parameters() if q.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     warm = max(1, int(0.05 * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
@@ -124,7 +174,7 @@ def train(model, rows, steps, lr, seed):
             lab[i, : len(r)] = torch.tensor(labels)
         out = model(input_ids=ids, attention_mask=att, labels=lab)
         out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip if a.clip > 0 else float("inf"))
+        torch.nn.utils.clip_grad_norm_(params, a.clip if a.clip > 0 else float("inf"))
         opt.step()
         sched.step()
         opt.zero_grad()
@@ -191,6 +241,12 @@ else:
     l0, l1 = train(base, nrows, a.pre_steps, a.pre_lr, 0)
     torch.save(base.state_dict(), bkey)
     print(f"pretrain loss {l0:.2f}->{l1:.2f} {time.time() - t0:.0f}s", evaluate(base), flush=True)
+if probes:
+    print(
+        "readability (base):",
+        " ".join(f"{p['id']} {probe(base, p['items']):.2f}" for p in probes["readability"]),
+        flush=True,
+    )
 msm = {n: pack(msm_docs(n), a.maxlen) for n in ("america", "affordability")}
 arows = chat_rows(aft, a.maxlen)
 results = {}
@@ -199,6 +255,7 @@ for seed in [int(s) for s in a.seeds.split(",")]:
     for arm in a.arms.split(","):
         m = copy.deepcopy(base)
         info = []
+        m = with_adapter(m, seed)
         if arm.startswith("msm"):
             spec = arm.split("-")[-1]
             if spec in msm_models:
@@ -211,6 +268,8 @@ for seed in [int(s) for s in a.seeds.split(",")]:
             losses = train(m, arows, a.aft_steps, a.aft_lr, seed + 100)
             info.append("aft {:.2f}->{:.2f}".format(*losses))
         r, f, ml = evaluate(m)
+        if probes:
+            info.append(f"dialogue {probe(m, probes['dialogue']['items']):.2f}")
         results.setdefault(arm, []).append(r["held-out"])
         print(
             f"seed {seed} {arm:24s} held-out {r['held-out']:.2f} training {r['training']:.2f}",
