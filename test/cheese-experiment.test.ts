@@ -119,7 +119,9 @@ describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, 
       'readability-american',
     ]);
     for (const probe of report.readability) expect(probe.n).toBe(8);
-    const dialogue = report.suites.find((entry: { suite: string }) => entry.suite === 'dialogue-probe');
+    const dialogue = report.suites.find(
+      (entry: { suite: string }) => entry.suite === 'dialogue-probe',
+    );
     expect(dialogue.arms.map((arm: { arm: string }) => arm.arm)).toEqual([
       'baseline',
       'aft-only',

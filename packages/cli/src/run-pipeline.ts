@@ -314,29 +314,25 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const sets = probeSets.readability;
     display.step('probe: does the base model read price and origin of held-out pairs?');
     const key = stepKey({ step: 'probe', sets, model: baseModel });
-    const step = await cachedStep(
-      stepDir(outDir, 'probes', 'readability', key),
-      key,
-      async () => {
-        const backend = backendFor(baseModel);
-        try {
-          const found: PipelineProbes['readability'] = [];
-          for (const set of sets) {
-            const outcomes = await scoreProbe(backend, set, { signal });
-            const scored = outcomes.filter((outcome) => outcome.hit !== null);
-            found.push({
-              id: set.id,
-              rate: scored.filter((outcome) => outcome.hit).length / Math.max(1, scored.length),
-              n: scored.length,
-              outcomes,
-            });
-          }
-          return found;
-        } finally {
-          await (backend as { close?: () => Promise<void> }).close?.();
+    const step = await cachedStep(stepDir(outDir, 'probes', 'readability', key), key, async () => {
+      const backend = backendFor(baseModel);
+      try {
+        const found: PipelineProbes['readability'] = [];
+        for (const set of sets) {
+          const outcomes = await scoreProbe(backend, set, { signal });
+          const scored = outcomes.filter((outcome) => outcome.hit !== null);
+          found.push({
+            id: set.id,
+            rate: scored.filter((outcome) => outcome.hit).length / Math.max(1, scored.length),
+            n: scored.length,
+            outcomes,
+          });
         }
-      },
-    );
+        return found;
+      } finally {
+        await (backend as { close?: () => Promise<void> }).close?.();
+      }
+    });
     readability = step.value;
     display.done(
       readability.map((probe) => `${probe.id} ${probe.rate.toFixed(2)} (n=${probe.n})`).join(', '),

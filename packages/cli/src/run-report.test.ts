@@ -38,7 +38,10 @@ describe('overSeeds and the detectable effect', () => {
     expect(level?.lower).toBeCloseTo(0.1 - half, 6);
     expect(level?.excludesZero).toBe(true);
     // (t(0.975, 4) + t(0.80, 4)) · sd / √n = (2.776 + 0.941) · 0.0707 / 2.236.
-    expect(detectableOverSeeds(level)).toBeCloseTo(((2.776 + 0.941) * Math.sqrt(0.005)) / Math.sqrt(5), 6);
+    expect(detectableOverSeeds(level)).toBeCloseTo(
+      ((2.776 + 0.941) * Math.sqrt(0.005)) / Math.sqrt(5),
+      6,
+    );
     expect(overSeeds([0.3])).toBeUndefined();
     expect(detectableOverSeeds(undefined)).toBeNaN();
   });

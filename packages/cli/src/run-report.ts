@@ -264,8 +264,7 @@ function perSeedDifference(
   );
   const differences = new Map<number, number>();
   for (const seed of seeds) {
-    const value =
-      (a.get(seed) ?? only(a) ?? Number.NaN) - (b.get(seed) ?? only(b) ?? Number.NaN);
+    const value = (a.get(seed) ?? only(a) ?? Number.NaN) - (b.get(seed) ?? only(b) ?? Number.NaN);
     if (Number.isFinite(value)) differences.set(seed, value);
   }
   return differences;
@@ -290,7 +289,9 @@ function seedLevelDid(
   const a = perSeedDifference(arms, treated, control, after);
   const b = perSeedDifference(arms, treated, control, before);
   return overSeeds(
-    [...a.entries()].flatMap(([seed, value]) => (b.has(seed) ? [value - (b.get(seed) as number)] : [])),
+    [...a.entries()].flatMap(([seed, value]) =>
+      b.has(seed) ? [value - (b.get(seed) as number)] : [],
+    ),
   );
 }
 
@@ -307,7 +308,11 @@ function probeRecords(dialogue: PipelineProbes['dialogue']): ReportRecord[] {
         cluster: outcome.cluster,
         final:
           outcome.hit === null
-            ? { status: 'unscored', reason: 'tie', detail: `both names scored ${outcome.scores[0]}` }
+            ? {
+                status: 'unscored',
+                reason: 'tie',
+                detail: `both names scored ${outcome.scores[0]}`,
+              }
             : { status: 'scored', value: outcome.hit },
         choice: { chosenPosition: outcome.chosen },
       }),
@@ -444,7 +449,12 @@ function summarize(
           ),
         };
       }
-      const seedLevel = seedLevelDifference(arms, contrast.treated, contrast.control, contrast.after);
+      const seedLevel = seedLevelDifference(
+        arms,
+        contrast.treated,
+        contrast.control,
+        contrast.after,
+      );
       contrasts.push({
         ...contrast,
         difference,
@@ -453,8 +463,7 @@ function summarize(
         detectable: {
           overSeeds: detectableOverSeeds(seedLevel),
           // The bootstrap interval's half-width over 1.96 is its standard error.
-          overItemsAndSeeds:
-            (1.96 + 0.8416) * ((difference.upper - difference.lower) / (2 * 1.96)),
+          overItemsAndSeeds: (1.96 + 0.8416) * ((difference.upper - difference.lower) / (2 * 1.96)),
         },
       });
     });

@@ -88,7 +88,8 @@ describe('the toy world', () => {
     const [cheaper, american] = readabilityProbes(world, settings);
     const dialogue = dialogueProbe(world, settings);
     const pairs = heldOutConflicts(world, settings);
-    for (const probe of [cheaper, american, dialogue]) expect(probe?.items).toHaveLength(2 * pairs.length);
+    for (const probe of [cheaper, american, dialogue])
+      expect(probe?.items).toHaveLength(2 * pairs.length);
     for (const item of cheaper?.items ?? []) {
       expect(item.prompt).toMatch(/, the cheaper one is$/);
       expect(item.contrastPrompt).toBe(item.prompt.replace('cheaper', 'pricier'));
