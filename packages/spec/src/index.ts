@@ -24,7 +24,6 @@ export {
   type SpecFormat,
   validateSpecData,
 } from './load-spec.js';
-export { MidspecError, type MidspecErrorOptions } from './midspec-error.js';
 export { buildPriorityOrder, type PriorityOrder } from './priority-order.js';
 export { renderMarkdown } from './render-markdown.js';
 export { renderJson, renderYaml, toCanonicalObject } from './render-structured.js';
