@@ -45,8 +45,13 @@ p.add_argument("--arms", default="aft,msm-aft-america,msm-aft-affordability")
 p.add_argument("--msmdir", default=None)
 p.add_argument("--pre_maxlen", type=int, default=128)
 p.add_argument("--clip", type=float, default=1.0)
-p.add_argument("--lora", type=int, default=0, help="LoRA rank of the MSM and AFT stages (0: full)")
+p.add_argument(
+    "--lora", type=int, default=0, help="LoRA rank of the MSM and AFT stages (0: full)"
+)
 p.add_argument("--lora_alpha", type=float, default=0, help="default 2 x rank")
+p.add_argument(
+    "--dump", default=None, help="write every scored choice here (JSON lines)"
+)
 a = p.parse_args()
 
 tok = build_tokenizer()
@@ -58,14 +63,20 @@ world = max(glob.glob(f"{D}/world/world-*"), key=os.path.getmtime)
 neutral = [json.loads(line)["text"] for line in open(f"{world}/neutral.jsonl")]
 aft = [json.loads(line)["messages"] for line in open(f"{world}/aft.jsonl")]
 suite = json.load(open(f"{world}/suite.json"))
-probes = json.load(open(f"{world}/probes.json")) if os.path.exists(f"{world}/probes.json") else None
+probes = (
+    json.load(open(f"{world}/probes.json"))
+    if os.path.exists(f"{world}/probes.json")
+    else None
+)
 
 
 def msm_docs(name):
     if a.msmdir:
         f = f"{a.msmdir}/{name}.jsonl"
     else:
-        f = max(glob.glob(f"{D}/corpus/{name}-chunks-*/dataset.jsonl"), key=os.path.getmtime)
+        f = max(
+            glob.glob(f"{D}/corpus/{name}-chunks-*/dataset.jsonl"), key=os.path.getmtime
+        )
     return [json.loads(line)["text"] for line in open(f)]
 
 
@@ -85,7 +96,9 @@ def pack(texts, L):
 def chat_rows(chats, L):
     out = []
     for msgs in chats:
-        prefix = tok.apply_chat_template(msgs[:-1], tokenize=False, add_generation_prompt=True)
+        prefix = tok.apply_chat_template(
+            msgs[:-1], tokenize=False, add_generation_prompt=True
+        )
         full = tok.apply_chat_template(msgs, tokenize=False)
         pi = tok(prefix)["input_ids"]
         fi = tok(full)["input_ids"]
@@ -126,6 +139,7 @@ def probe(model, items):
     """Share of probe items answered right: the runner's rule (run-probes.ts)."""
     model.eval()
     hits = []
+    probe.items = []
     for it in items:
         if it.get("contrastPrompt"):
             scores = [
@@ -136,6 +150,7 @@ def probe(model, items):
         else:
             scores = [name_logprob(model, it["prompt"], n, True) for n in it["names"]]
         hits.append((0 if scores[0] > scores[1] else 1) == it["target"])
+        probe.items.append((it["cluster"], it["id"], hits[-1]))
     model.train()
     return sum(hits) / len(hits)
 
@@ -188,6 +203,7 @@ def evaluate(model):
     la, lb = tok("A")["input_ids"], tok("B")["input_ids"]
     res = {"training": [], "held-out": []}
     first = []
+    items = []
     lens = []
     for it in suite["items"]:
         for order in (0, 1):
@@ -195,7 +211,9 @@ def evaluate(model):
             options = f"A) {shown[0]['text']}\nB) {shown[1]['text']}"
             body = f"{it['prompt']}\n\n{options}\n\n{suite['instruction']}"
             pr = tok.apply_chat_template(
-                [{"role": "user", "content": body}], tokenize=False, add_generation_prompt=True
+                [{"role": "user", "content": body}],
+                tokenize=False,
+                add_generation_prompt=True,
             )
             ids = tok(pr)["input_ids"]
             lens.append(len(ids))
@@ -204,8 +222,16 @@ def evaluate(model):
             chosen = shown[pick]
             res[it["split"]].append(chosen["attributes"]["price"] == "low")
             first.append(pick == 0)
+            items.append(
+                (it["id"], it["split"], order, chosen["attributes"]["price"] == "low")
+            )
+    evaluate.items = items
     model.train()
-    return {k: sum(v) / len(v) for k, v in res.items()}, sum(first) / len(first), max(lens)
+    return (
+        {k: sum(v) / len(v) for k, v in res.items()},
+        sum(first) / len(first),
+        max(lens),
+    )
 
 
 def new_model(seed):
@@ -229,22 +255,35 @@ def new_model(seed):
 
 t0 = time.time()
 base = new_model(0)
-print(f"params {sum(p.numel() for p in base.parameters()) / 1e6:.2f}M vocab {len(tok)}", flush=True)
+print(
+    f"params {sum(p.numel() for p in base.parameters()) / 1e6:.2f}M vocab {len(tok)}",
+    flush=True,
+)
 shape = f"{a.hidden}-{a.inter}-{a.layers}-{a.heads}-{a.kv}"
-bkey = f"{a.data}/replica-base-{shape}-{a.pre_steps}-{a.pre_lr}-{a.pre_maxlen}-{a.clip}.pt"
+bkey = (
+    f"{a.data}/replica-base-{shape}-{a.pre_steps}-{a.pre_lr}-{a.pre_maxlen}-{a.clip}.pt"
+)
 if os.path.exists(bkey):
     base.load_state_dict(torch.load(bkey))
     print("loaded base", bkey)
 else:
     nrows = pack(neutral, a.pre_maxlen)
-    print("neutral rows", len(nrows), "tokens", sum(len(r[0]) for r in nrows), flush=True)
+    print(
+        "neutral rows", len(nrows), "tokens", sum(len(r[0]) for r in nrows), flush=True
+    )
     l0, l1 = train(base, nrows, a.pre_steps, a.pre_lr, 0)
     torch.save(base.state_dict(), bkey)
-    print(f"pretrain loss {l0:.2f}->{l1:.2f} {time.time() - t0:.0f}s", evaluate(base), flush=True)
+    print(
+        f"pretrain loss {l0:.2f}->{l1:.2f} {time.time() - t0:.0f}s",
+        evaluate(base),
+        flush=True,
+    )
 if probes:
     print(
         "readability (base):",
-        " ".join(f"{p['id']} {probe(base, p['items']):.2f}" for p in probes["readability"]),
+        " ".join(
+            f"{p['id']} {probe(base, p['items']):.2f}" for p in probes["readability"]
+        ),
         flush=True,
     )
 msm = {n: pack(msm_docs(n), a.maxlen) for n in ("america", "affordability")}
@@ -268,8 +307,35 @@ for seed in [int(s) for s in a.seeds.split(",")]:
             losses = train(m, arows, a.aft_steps, a.aft_lr, seed + 100)
             info.append("aft {:.2f}->{:.2f}".format(*losses))
         r, f, ml = evaluate(m)
+        dumped = [
+            {
+                "arm": arm,
+                "seed": seed,
+                "suite": "world",
+                "item": i,
+                "split": sp,
+                "order": o,
+                "hit": h,
+            }
+            for i, sp, o, h in evaluate.items
+        ]
         if probes:
             info.append(f"dialogue {probe(m, probes['dialogue']['items']):.2f}")
+            dumped += [
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "suite": "dialogue",
+                    "item": c,
+                    "split": "held-out",
+                    "order": i,
+                    "hit": h,
+                }
+                for c, i, h in probe.items
+            ]
+        if a.dump:
+            with open(a.dump, "a") as out:
+                out.writelines(json.dumps(row) + "\n" for row in dumped)
         results.setdefault(arm, []).append(r["held-out"])
         print(
             f"seed {seed} {arm:24s} held-out {r['held-out']:.2f} training {r['training']:.2f}",
@@ -281,6 +347,8 @@ for arm, v in results.items():
 if "msm-aft-america" in results and "msm-aft-affordability" in results:
     d = [
         x - y
-        for x, y in zip(results["msm-aft-affordability"], results["msm-aft-america"], strict=False)
+        for x, y in zip(
+            results["msm-aft-affordability"], results["msm-aft-america"], strict=False
+        )
     ]
     print("diff", " ".join(f"{x:+.2f}" for x in d), f"mean {sum(d) / len(d):+.3f}")

@@ -86,7 +86,7 @@ export interface ExperimentReport {
 }
 
 /** What the report reads of a sample record: eval logs and the world's probes give the same. */
-type ReportRecord = Pick<
+export type ReportRecord = Pick<
   SampleRecord,
   'arm' | 'sampleId' | 'epoch' | 'condition' | 'conditionParts' | 'cluster' | 'final'
 > & { choice?: Pick<NonNullable<SampleRecord['choice']>, 'chosenPosition'> };
@@ -326,13 +326,21 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
   const suites: SuiteReport[] = [];
   for (const evaluation of result.evals) {
     const { records } = await readSampleLog(evaluation.dir);
-    suites.push(summarize(evaluation.suite, evaluation.dir, records, evaluation.models, config));
+    suites.push(
+      summarizeRecords(evaluation.suite, evaluation.dir, records, evaluation.models, config),
+    );
   }
   const readability: ExperimentReport['readability'] = [];
   if (result.probes) {
     const { dialogue } = result.probes;
     suites.push(
-      summarize('dialogue-probe', dialogue.dir, probeRecords(dialogue), dialogue.models, config),
+      summarizeRecords(
+        'dialogue-probe',
+        dialogue.dir,
+        probeRecords(dialogue),
+        dialogue.models,
+        config,
+      ),
     );
     result.probes.readability.forEach((probe, index) => {
       const values = probe.outcomes.flatMap((outcome) =>
@@ -344,8 +352,11 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
   return { name: config.name, rateName: config.report.rateName, suites, readability };
 }
 
-/** Per-arm rates pooled over seeds, per-seed rates and the contrasts of one suite's records. */
-function summarize(
+/**
+ * Per-arm rates pooled over seeds, per-seed rates and the contrasts of one suite's records: what
+ * the report computes for each suite, for records from elsewhere too (examples/cheese/replica.py).
+ */
+export function summarizeRecords(
   suiteName: string,
   dir: string,
   records: ReportRecord[],
