@@ -399,3 +399,18 @@ describe('plain-text conventions', () => {
     expect(spec.preamble.text).toBe('**1. Introduction**\n\nHi.');
   });
 });
+
+describe('anchored headings', () => {
+  it('an anchored overview frames a published document, but is a principle under front matter', () => {
+    const body =
+      '# Spec\n\n## Overview {#overview}\n\nWhat this is.\n\n## Be kind {#kind}\n\nBe kind to users.\n';
+    expect(parseSpec(body, { format: 'markdown' }).spec.principles.map((p) => p.id)).toEqual([
+      'kind',
+    ]);
+    const withFront = `---\nid: s\nversion: 1.0.0\n---\n${body}`;
+    expect(parseSpec(withFront, { format: 'markdown' }).spec.principles.map((p) => p.id)).toEqual([
+      'overview',
+      'kind',
+    ]);
+  });
+});

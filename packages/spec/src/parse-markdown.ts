@@ -53,7 +53,7 @@ export function parseMarkdownDocument(
     body = readHeadings(blocks, table, { authorityOnly: true });
   } else if (headings.some((heading) => heading.anchor !== undefined)) {
     dialect = 'headings';
-    body = readHeadings(blocks, table);
+    body = readHeadings(blocks, table, { skipFraming: !frontMatter });
   } else {
     dialect = 'rule-list';
     body = readRuleList(blocks, table);
