@@ -414,3 +414,31 @@ describe('anchored headings', () => {
     ]);
   });
 });
+
+describe('rule lists with explanations under the rules', () => {
+  it('takes an indented paragraph after the sub-rules as part of the rule, not of its last sub-rule', () => {
+    const text = [
+      '# Spec',
+      '',
+      '- SP1: Do not undermine oversight. This includes:',
+      '    - Not hiding from monitoring.',
+      '    - Not copying your weights.',
+      '',
+      '  Oversight is how mistakes in training get caught, because it works even when the model is sure.',
+      '',
+      '  Rationale: an AI cannot check its own values.',
+      '- SP2: Act within limits.',
+      '',
+    ].join('\n');
+    const loaded = parseSpec(text, { format: 'markdown' });
+    const [sp1] = loaded.spec.principles;
+    expect(sp1?.subRules).toEqual(['Not hiding from monitoring.', 'Not copying your weights.']);
+    expect(sp1?.statement).toBe(
+      'Do not undermine oversight. This includes:\n\nOversight is how mistakes in training get caught, because it works even when the model is sure.',
+    );
+    expect(sp1?.rationale).toBe('an AI cannot check its own values.');
+    expect(loaded.spec.principles[1]?.statement).toBe('Act within limits.');
+    const again = parseSpec(renderMarkdown(loaded.spec), { format: 'markdown' }).spec;
+    expect(again.principles).toEqual(loaded.spec.principles);
+  });
+});
