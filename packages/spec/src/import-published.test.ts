@@ -442,3 +442,16 @@ describe('rule lists with explanations under the rules', () => {
     expect(again.principles).toEqual(loaded.spec.principles);
   });
 });
+
+describe('plain text with bold lines for headings', () => {
+  it('uses a bold line alone as a section heading when the file has no headings', () => {
+    const text =
+      'Our assistant\n\n**Honesty**\n\nNever state what you believe false.\n\n**Care**\n\nCheck in when a user seems distressed.\n';
+    const { spec } = parseSpec(text, { format: 'markdown' });
+    expect(spec.principles.map((p) => [p.id, p.statement])).toEqual([
+      ['honesty', 'Never state what you believe false.'],
+      ['care', 'Check in when a user seems distressed.'],
+    ]);
+    expect(spec.preamble.text).toBe('Our assistant');
+  });
+});

@@ -27,6 +27,21 @@ export function parseMarkdownDocument(
 ): ParsedDocument & { dialect: MarkdownDialect } {
   const lines = text.split(/\r?\n/);
   const frontMatter = findFrontMatter(lines);
+  if (!frontMatter && (lines[0] ?? '').trim() === '---') {
+    throw new SpecError({
+      code: 'spec/syntax',
+      message: 'front matter is not closed',
+      issues: [
+        {
+          path: [],
+          message: 'the `---` on line 1 opens YAML front matter but no `---` line closes it',
+          line: 1,
+          column: 1,
+        },
+      ],
+      file,
+    });
+  }
   let front: ParsedDocument | undefined;
   if (frontMatter) {
     // Pad with blank lines so positions reported by the YAML parser are positions in the file.
@@ -107,7 +122,7 @@ function merge(
   file: string | undefined,
   authorityLevels: string[] | undefined,
 ): unknown {
-  const title = body.title ?? front.title ?? fileBase(file);
+  const title = body.title ?? front.title ?? fileBase(file) ?? 'Untitled spec';
   const preamble = { ...((front.preamble as Record<string, unknown> | undefined) ?? {}) };
   if (authorityLevels) preamble.authorityLevels = authorityLevels;
   if (body.preamble.length > 0) preamble.text = body.preamble.join('\n\n');
