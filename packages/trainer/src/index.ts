@@ -1,10 +1,4 @@
 export { assertCapabilities, capabilityProblems } from './check-capabilities.js';
-export {
-  CheckFailure,
-  CheckSkipped,
-  CONFORMANCE_CHECKS,
-  type ConformanceCheck,
-} from './conformance-checks.js';
 export { type ConnectedWorker, connectWorker } from './connect-worker.js';
 export type {
   AdapterSettings,
@@ -54,13 +48,6 @@ export {
 } from './plan-experiment.js';
 export { PUBLISHED_RECIPE } from './recipe-defaults.js';
 export {
-  type ConformanceOptions,
-  type ConformanceResult,
-  type ConformanceStatus,
-  formatConformanceTable,
-  runConformance,
-} from './run-conformance.js';
-export {
   FINAL_STATES,
   type RunStateName,
   runStateName,
@@ -97,6 +84,7 @@ export {
   validateJsonlFile,
 } from './validate-jsonl.js';
 export {
+  DEFAULT_RECONNECT_WINDOW_MS,
   type WaitForRunOptions,
   type WatchRunOptions,
   waitForRun,

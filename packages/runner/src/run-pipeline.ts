@@ -16,9 +16,10 @@ import type { DatasetInput, ExperimentInput } from '@midspec/trainer';
 import { cachedStep, stepDir, stepKey, writeJsonl } from './run-cache.js';
 import { chunkDocuments } from './run-chunks.js';
 import type { LoadedRunConfig, RunConfig } from './run-config.js';
-import type { PipelineDisplay } from './run-display.js';
 import { planTraining, type TrainedRun, trainPlan } from './run-training.js';
 import { aftChats, buildWorld, entitiesOf, neutralDocuments, worldSuite } from './run-world.js';
+import { RunnerError } from './runner-error.js';
+import type { RunnerEvents, TaskProgress } from './runner-events.js';
 
 export interface RunPipelineOptions {
   loaded: LoadedRunConfig;
@@ -26,7 +27,7 @@ export interface RunPipelineOptions {
   client: WorkerClient;
   /** HOST:PORT of the same worker, for the eval backends. */
   address: string;
-  display: PipelineDisplay;
+  events: RunnerEvents;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   /** How an eval reaches a model ("tiny:llama", a folder, "run:ID"); default the worker's RPCs. */
@@ -53,29 +54,16 @@ export interface PipelineResult {
   evals: Array<{ suite: string; dir: string; models: EvaluatedModel[] }>;
 }
 
-/** The number of numbered steps the display shows, for "[i/n]". */
-export function pipelineSteps(config: RunConfig): number {
-  return (
-    1 + // specs
-    (config.world ? 1 : 0) +
-    config.specs.length +
-    (config.demonstrations?.source === 'spec' ? 1 : 0) +
-    (config.base.pretrain ? 1 : 0) +
-    1 + // arms
-    config.evals.length
-  );
-}
-
 /**
  * spec → world → corpora → demonstrations → base pretraining → arms × seeds → evals. Every step is
  * cached by the content of its inputs (see run-cache.ts); the training runs are found again on the
  * worker by their idempotency keys; the evals resume from their sample logs.
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<PipelineResult> {
-  const { loaded, outDir, client, display, signal } = options;
+  const { loaded, outDir, client, events, signal } = options;
   const { config, baseDir } = loaded;
 
-  display.step(`specs: ${config.specs.map((spec) => spec.name).join(', ')}`);
+  events.step('specs');
   const specs = new Map<string, { spec: Spec; text: string; variables?: Record<string, string> }>();
   for (const entry of config.specs) {
     const file = resolve(baseDir, entry.file);
@@ -93,7 +81,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   for (const entry of config.evals)
     if ('file' in entry)
       fileSuites.set(entry.file, (await loadSuite(resolve(baseDir, entry.file))).suite);
-  display.done(
+  events.done(
     `${specs.size} specs valid${fileSuites.size > 0 ? `, ${fileSuites.size} suites valid` : ''}`,
   );
 
@@ -103,9 +91,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let worldAftPath: string | undefined;
   if (config.world) {
     const settings = config.world;
-    display.step(
-      `world: ${settings.trainingDomain} + ${settings.heldOutDomains.length} held-out domains`,
-    );
+    events.step('world');
     const entities = entitiesOf([...specs.values()].map(({ spec }) => spec));
     const key = stepKey({ step: 'world', version: 2, settings, entities });
     const step = await cachedStep(stepDir(outDir, 'world', 'world', key), key, async (dir) => {
@@ -130,7 +116,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     worldAftPath = join(step.dir, 'aft.jsonl');
     const suitePath = join(step.dir, 'suite.json');
     suiteFromWorld = parseSuite(await readFile(suitePath, 'utf8'), suitePath);
-    display.done(
+    events.done(
       `${world.items} items, ${world.neutralDocuments} neutral documents, ${world.aftExamples} AFT chats`,
       step.cached,
     );
@@ -138,10 +124,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
 
   const corpora: PipelineResult['corpora'] = {};
   for (const [name, { spec, text, variables }] of specs) {
-    display.step(`corpus msm-${name} (${config.corpus.provider})`);
+    events.step(`corpus:msm-${name}`);
     const { config: corpusConfig, chunkCharacters, ...provider } = config.corpus;
     const key = stepKey({ step: 'corpus', spec: text, variables, provider, config: corpusConfig });
-    let bar: ReturnType<PipelineDisplay['bar']> | undefined;
+    let bar: TaskProgress | undefined;
     let stage = '';
     const step = await cachedStep(stepDir(outDir, 'corpus', name, key), key, async (dir) => {
       const result = await generateCorpus({
@@ -155,7 +141,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
           if (progress.stage !== stage) {
             bar?.done();
             stage = progress.stage;
-            bar = display.bar(`  ${progress.stage}`, progress.total);
+            bar = events.task(`  ${progress.stage}`, progress.total);
           }
           bar?.update(progress.done, {}, progress.total);
         },
@@ -193,7 +179,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         pieces: chunked.value.pieces,
       };
     }
-    display.done(
+    events.done(
       `${step.value.documents} documents${corpora[name].pieces ? ` in ${corpora[name].pieces} pieces of ≤ ${chunkCharacters} characters` : ''}`,
       step.cached,
     );
@@ -202,7 +188,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let aft: PipelineResult['aft'];
   const demonstrations = config.demonstrations;
   if (demonstrations?.source === 'spec') {
-    display.step(`demonstrations from spec ${demonstrations.spec} (${demonstrations.provider})`);
+    events.step('demonstrations');
     const { spec, text, variables } = specs.get(demonstrations.spec) as {
       spec: Spec;
       text: string;
@@ -243,7 +229,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       examples: step.value.examples,
       ...(withReasoning && { reasoningPath: join(step.dir, 'dataset-with-reasoning.jsonl') }),
     };
-    display.done(`${aft.examples} chats`, step.cached);
+    events.done(`${aft.examples} chats`, step.cached);
   } else if (demonstrations?.source === 'world' && worldAftPath && world) {
     aft = { path: worldAftPath, examples: world.aftExamples };
   }
@@ -260,7 +246,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let baseModel = config.base.model;
   let baseRun: TrainedRun | undefined;
   if (config.base.pretrain && neutralPath) {
-    display.step(`base: pretrain ${config.base.model} on the neutral corpus`);
+    events.step('base');
     const input: ExperimentInput = {
       name: `${config.name}-base`,
       baseModel: config.base.model,
@@ -282,19 +268,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       ],
     };
     const plan = await planTraining(input, baseDir, { signal });
-    [baseRun] = await trainPlan(client, plan, display, { signal });
+    [baseRun] = await trainPlan(client, plan, events, { signal });
     if (!baseRun?.finalPath)
-      throw new Error(
-        `the base run ${baseRun?.runId} has no final merged checkpoint to train the arms from`,
-      );
+      throw new RunnerError({
+        code: 'runner/run-failed',
+        message: `the base run ${baseRun?.runId} has no final merged checkpoint to train the arms from`,
+      });
     baseModel = baseRun.finalPath;
-    display.done(
+    events.done(
       `${baseRun.alreadyExisted ? 'found on the worker' : 'trained'}: ${baseRun.runId}`,
       baseRun.alreadyExisted,
     );
   }
 
-  display.step(`arms: ${config.arms.length} × ${config.seeds.length} seeds`);
+  events.step('arms');
   const experiment: ExperimentInput = {
     name: config.name,
     baseModel,
@@ -304,9 +291,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     arms: config.arms,
   };
   const plan = await planTraining(experiment, baseDir, { signal });
-  const runs = await trainPlan(client, plan, display, { signal });
+  const runs = await trainPlan(client, plan, events, { signal });
   const reused = runs.filter((run) => run.alreadyExisted).length;
-  display.done(
+  events.done(
     `${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)`,
     runs.length > 0 && reused === runs.length,
   );
@@ -335,7 +322,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   }
 
   const evals: PipelineResult['evals'] = [];
-  for (const entry of config.evals) {
+  for (const [index, entry] of config.evals.entries()) {
     const loadedSuite =
       'suite' in entry ? (suiteFromWorld as Suite) : (fileSuites.get(entry.file) as Suite);
     // Part of the suite, so of the eval's key and its samples' keys: a capped answer is another sample.
@@ -343,7 +330,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       entry.maxTokens !== undefined && loadedSuite.kind !== 'preference-choice'
         ? { ...loadedSuite, maxTokens: entry.maxTokens }
         : loadedSuite;
-    display.step(`eval ${suite.id}: ${models.length} models`);
+    events.step(`eval:${index}`);
+    events.note(`suite ${suite.id}: ${models.length} models`);
     // Run ids name the trained weights, so the key changes exactly when a model or the suite does.
     const key = stepKey({
       step: 'eval',
@@ -365,7 +353,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       name: model.name,
       backend: backendFor(model.model),
     }));
-    let bar: ReturnType<PipelineDisplay['bar']> | undefined;
+    let bar: TaskProgress | undefined;
     // No step marker here: runEval resumes from its own sample log and retries provider errors.
     const dir = stepDir(outDir, 'evals', suite.id, key);
     let result: Awaited<ReturnType<typeof runEval>>;
@@ -379,7 +367,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         outDir: dir,
         signal,
         onProgress: (progress) => {
-          bar ??= display.bar('  samples', progress.total);
+          bar ??= events.task('  samples', progress.total);
           bar.update(progress.done, { unscored: String(progress.unscored) }, progress.total);
         },
       });
@@ -390,7 +378,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       );
     }
     evals.push({ suite: suite.id, dir, models });
-    display.done(
+    events.done(
       `${result.total} samples: ${result.resumed} from the log, ${result.scored} scored now, ${result.unscored} unscored`,
       result.resumed === result.total,
     );

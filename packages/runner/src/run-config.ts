@@ -4,7 +4,7 @@ import { parseYamlSource } from '@midspec/core';
 import { PROVIDER_NAMES } from '@midspec/docgen';
 import { armInputSchema, experimentInputSchema } from '@midspec/trainer';
 import { z } from 'zod';
-import { CliUsageError } from './cli-usage-error.js';
+import { RunnerError } from './runner-error.js';
 
 const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 const stageSettings = experimentInputSchema.shape.stageDefaults.unwrap().shape.midtrain.unwrap();
@@ -144,7 +144,10 @@ export function parseRunConfig(
       const path = issue.path.map(String).join('.') || '(root)';
       return `  ${where}${line ? `:${line}` : ''}: ${path}: ${issue.message}`;
     });
-    throw new CliUsageError(`${where} is not a valid experiment\n${problems.join('\n')}`);
+    throw new RunnerError({
+      code: 'runner/invalid-experiment',
+      message: `${where} is not a valid experiment\n${problems.join('\n')}`,
+    });
   }
   const config = parsed.data;
   const problems: string[] = [];
@@ -172,9 +175,10 @@ export function parseRunConfig(
         problems.push(`report.contrasts[${index}].${key}: no arm named "${contrast[key]}"`);
   });
   if (problems.length > 0)
-    throw new CliUsageError(
-      `${where} is not a valid experiment\n${problems.map((problem) => `  ${where}: ${problem}`).join('\n')}`,
-    );
+    throw new RunnerError({
+      code: 'runner/invalid-experiment',
+      message: `${where} is not a valid experiment\n${problems.map((problem) => `  ${where}: ${problem}`).join('\n')}`,
+    });
   return config;
 }
 
@@ -184,14 +188,21 @@ export async function loadRunConfig(file: string): Promise<LoadedRunConfig> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new CliUsageError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new RunnerError({
+      code: 'runner/unreadable',
+      message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      cause: error,
+    });
   }
   const source = parseYamlSource(text);
   if (source.problems.length > 0) {
     const problems = source.problems.map(
       (problem) => `  ${file}:${problem.line}: ${problem.message}`,
     );
-    throw new CliUsageError(`${file} is not valid YAML\n${problems.join('\n')}`);
+    throw new RunnerError({
+      code: 'runner/invalid-experiment',
+      message: `${file} is not valid YAML\n${problems.join('\n')}`,
+    });
   }
   const lineOf = (issuePath: PropertyKey[]) => source.locate(issuePath)?.line;
   const config = parseRunConfig(source.value, file, lineOf);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { type Dataset, DatasetFormat, type UploadHeader, type WorkerServer } from '@midspec/proto';
-import { checkRecord } from './validate-jsonl.js';
+import { checkRecord } from '@midspec/trainer';
 
 // The upload half of the in-memory fake worker (fake-worker.ts): content-addressed, resumable,
 // validated uploads, and the faults that break them on purpose.

@@ -12,7 +12,7 @@ import {
   type WorkerClient,
   WorkerError,
 } from '@midspec/proto';
-import { downloadCheckpoint } from './download-checkpoint.js';
+import { downloadCheckpoint } from '@midspec/trainer';
 import { checkHealth, listServicesByReflection, SERVING } from './grpc-probes.js';
 
 export interface ConformanceContext {

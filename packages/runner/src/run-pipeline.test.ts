@@ -3,13 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend, ScoreInput } from '@midspec/eval';
-import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeWorker, startFakeWorker } from '../../trainer/src/fake-worker.js';
-import { loadRunConfig } from './run-config.js';
-import { PipelineDisplay } from './run-display.js';
-import { runPipeline } from './run-pipeline.js';
-import { writeExperimentReport } from './run-report.js';
+import { runExperiment } from './run-experiment.js';
+import type { RunnerEvent } from './runner-events.js';
 
 const specs = fileURLToPath(new URL('../../../examples/specs/', import.meta.url));
 let cleanup: Array<() => Promise<void>> = [];
@@ -68,31 +65,23 @@ report:
   contrasts: [{ treated: aft-only, control: baseline }]
 `;
 
-describe('runPipeline against a fake worker', () => {
+describe('runExperiment against a fake worker', () => {
   it('runs every step, writes a consistent report, and redoes only what changed', async () => {
     const fake: FakeWorker = await startFakeWorker({ stepMs: 1 });
     cleanup.push(() => fake.close());
-    const client: WorkerClient = createWorkerClient(fake.address);
-    cleanup.push(async () => client.close());
     const dir = await mkdtemp(join(tmpdir(), 'midspec-run-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'experiment.yaml');
     await writeFile(file, experiment(2));
     const outDir = join(dir, 'out');
-    const log: string[] = [];
-    const run = async () => {
-      const loaded = await loadRunConfig(file);
-      const display = new PipelineDisplay({ write: (text: string) => log.push(text) }, 8);
-      const result = await runPipeline({
-        loaded,
+    const events: RunnerEvent[] = [];
+    const run = () =>
+      runExperiment(file, {
         outDir,
-        client,
-        address: fake.address,
-        display,
+        worker: fake.address,
         backendFor: scoringBackend,
+        onEvent: (event) => events.push(event),
       });
-      return { result, ...(await writeExperimentReport(outDir, result)) };
-    };
 
     const first = await run();
     expect(first.result.runs.map((r) => r.name).sort()).toEqual([
@@ -121,14 +110,38 @@ describe('runPipeline against a fake worker', () => {
     expect(first.markdown).toMatch(/\| aft-only − baseline \(held-out\) \| \+0\.50/);
     const json = JSON.parse(await readFile(join(outDir, 'report.json'), 'utf8'));
     expect(json.runs).toHaveLength(4);
-    expect(log.join('')).toMatch(/\[6\/8\] eval world-held-out: 5 models/);
+    expect(events).toContainEqual({
+      type: 'step-started',
+      step: 'eval:0',
+      label: 'eval world',
+      index: 6,
+      total: 7,
+    });
+    expect(events).toContainEqual({
+      type: 'note',
+      step: 'eval:0',
+      text: 'suite world-held-out: 5 models',
+    });
+    expect(events.at(-1)).toEqual({ type: 'report-written', path: join(outDir, 'report.md') });
+    // Every step of the list ran, in its order.
+    expect(events.flatMap((event) => (event.type === 'step-started' ? [event.step] : []))).toEqual([
+      'specs',
+      'world',
+      'corpus:msm-america',
+      'corpus:msm-affordability',
+      'arms',
+      'eval:0',
+      'report',
+    ]);
 
     // The same file again: every step is found, nothing is submitted or generated anew.
     const submitted = fake.submitCalls;
-    log.length = 0;
+    events.length = 0;
     const second = await run();
     expect(second.result.runs.every((r) => r.alreadyExisted)).toBe(true);
-    expect(log.join('')).toMatch(/cached: 235|cached: \d+ documents/);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'step-finished', step: 'corpus:msm-america', cached: true }),
+    );
     expect(second.markdown).toBe(first.markdown);
     expect(fake.submitCalls - submitted).toBe(4); // idempotent re-submissions, all answered "already exists"
     expect(fake.runs.size).toBe(4);

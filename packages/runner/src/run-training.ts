@@ -8,8 +8,8 @@ import {
   submitExperiment,
   waitForRun,
 } from '@midspec/trainer';
-import { CliUsageError } from './cli-usage-error.js';
-import type { PipelineDisplay } from './run-display.js';
+import { RunnerError } from './runner-error.js';
+import type { RunnerEvents, TaskProgress } from './runner-events.js';
 
 /** What the pipeline keeps of a finished training run. */
 export interface TrainedRun {
@@ -36,21 +36,21 @@ export async function planTraining(
 
 /**
  * Uploads, submits (idempotently: a rerun finds the runs already there) and follows every training
- * run of a plan to its end, one progress bar per run. A run that does not succeed stops the pipeline
+ * run of a plan to its end, reporting each stage's progress. A run that does not succeed stops the pipeline
  * with its name and error.
  */
 export async function trainPlan(
   client: WorkerClient,
   plan: ExperimentPlan,
-  display: PipelineDisplay,
+  events: RunnerEvents,
   options: { signal?: AbortSignal } = {},
 ): Promise<TrainedRun[]> {
-  await cancelSuperseded(client, plan, display, options);
+  await cancelSuperseded(client, plan, events, options);
   const submitted = await submitExperiment(client, plan, { signal: options.signal });
   const trained: TrainedRun[] = [];
   for (const { planned, run, alreadyExisted } of submitted) {
     const stages: TrainedRun['stages'] = [];
-    let bar: ReturnType<PipelineDisplay['bar']> | undefined;
+    let bar: TaskProgress | undefined;
     let stepsDone = 0;
     const finished = await waitForRun(client, run.id, {
       signal: options.signal,
@@ -64,7 +64,7 @@ export async function trainPlan(
             finalLoss: Number.NaN,
             steps: event.totalSteps,
           });
-          bar = display.bar(`  ${planned.name} ${event.name}`, event.totalSteps);
+          bar = events.task(`  ${planned.name} ${event.name}`, event.totalSteps);
         } else if (event.type === 'metrics-reported') {
           stepsDone = event.metrics.step;
           bar?.update(stepsDone, { loss: event.metrics.loss.toFixed(3) });
@@ -77,9 +77,10 @@ export async function trainPlan(
     });
     bar?.done();
     if (finished.state !== RunState.RUN_STATE_SUCCEEDED) {
-      throw new CliUsageError(
-        `training run ${planned.name} (${run.id}) did not succeed: ${finished.error?.message ?? `state ${finished.state}`}`,
-      );
+      throw new RunnerError({
+        code: 'runner/run-failed',
+        message: `training run ${planned.name} (${run.id}) did not succeed: ${finished.error?.message ?? `state ${finished.state}`}`,
+      });
     }
     const checkpoints = await listCheckpoints(client, run.id, { signal: options.signal });
     const final = checkpoints.find((checkpoint) => checkpoint.id === 'final') ?? checkpoints.at(-1);
@@ -105,7 +106,7 @@ export async function trainPlan(
 async function cancelSuperseded(
   client: WorkerClient,
   plan: ExperimentPlan,
-  display: PipelineDisplay,
+  events: RunnerEvents,
   options: { signal?: AbortSignal },
 ): Promise<void> {
   const wanted = new Set(plan.runs.map((run) => run.idempotencyKey));
@@ -119,7 +120,7 @@ async function cancelSuperseded(
   const stale = runs.filter((run) => !wanted.has(run.idempotencyKey));
   for (const run of stale) await client.cancelRun({ runId: run.id }, { signal: options.signal });
   if (stale.length > 0)
-    display.note(
+    events.note(
       `cancelled ${stale.length} unfinished runs of an earlier version of ${plan.experiment.name}`,
     );
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliUsageError } from './cli-usage-error.js';
+import { RunnerError } from './runner-error.js';
 
 const LISTENING = /^midspec-worker listening on (\S+)\s*$/;
 
@@ -13,14 +13,14 @@ export interface LocalWorkerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** The Python interpreter that has `midspec_worker` installed. */
+  /** A Python interpreter that has `midspec_worker` installed (default: see `resolveWorkerCommand`). */
   python?: string;
   env?: NodeJS.ProcessEnv;
   /** Receives the worker's log output (its stderr), line by line. */
   onLog?: (line: string) => void;
   /** How long to wait for the worker to start listening. */
   startTimeoutMs?: number;
-  /** Extra arguments for `midspec_worker serve`. */
+  /** Extra arguments for `midspec-worker serve`. */
   extraArgs?: string[];
   /** Aborting it while the worker starts stops the worker and rejects. */
   signal?: AbortSignal;
@@ -42,28 +42,60 @@ export function repositoryWorkerDir(): string | undefined {
   return existsSync(join(candidate, 'pyproject.toml')) ? candidate : undefined;
 }
 
-/** The interpreter to run the worker with: explicit, then MIDSPEC_WORKER_PYTHON, then the checkout's environment. */
-export function resolveWorkerPython(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (explicit) return explicit;
-  if (env.MIDSPEC_WORKER_PYTHON) return env.MIDSPEC_WORKER_PYTHON;
-  const workerDir = repositoryWorkerDir();
-  const venvPython = workerDir && join(workerDir, '.venv', 'bin', 'python');
-  if (venvPython && existsSync(venvPython)) return venvPython;
-  throw new CliUsageError(
-    'cannot find a Python environment with the midspec worker: pass --python PATH or set MIDSPEC_WORKER_PYTHON ' +
-      '(in a midspec checkout, scripts/setup.sh creates workers/torch/.venv)',
-  );
+/** How to start the worker: a program and the arguments before `serve`. */
+export interface WorkerCommand {
+  command: string;
+  args: string[];
+  /** Where it was found, for messages. */
+  source: 'option' | 'MIDSPEC_WORKER_PYTHON' | 'PATH' | 'checkout';
 }
 
-/** Starts `python -m midspec_worker serve` and resolves once it is listening. */
+/**
+ * Finds the worker: an explicit Python, then `MIDSPEC_WORKER_PYTHON` (a Python with the
+ * `midspec-worker` package installed), then the `midspec-worker` console script on PATH (`pip install
+ * midspec-worker` puts it there), then the environment of a midspec checkout (workers/torch/.venv).
+ */
+export function resolveWorkerCommand(
+  explicitPython: string | undefined,
+  env: NodeJS.ProcessEnv,
+): WorkerCommand {
+  const module = ['-m', 'midspec_worker'];
+  if (explicitPython) return { command: explicitPython, args: module, source: 'option' };
+  if (env.MIDSPEC_WORKER_PYTHON)
+    return { command: env.MIDSPEC_WORKER_PYTHON, args: module, source: 'MIDSPEC_WORKER_PYTHON' };
+  const script = findOnPath('midspec-worker', env);
+  if (script) return { command: script, args: [], source: 'PATH' };
+  const workerDir = repositoryWorkerDir();
+  const venvPython = workerDir && join(workerDir, '.venv', 'bin', 'python');
+  if (venvPython && existsSync(venvPython))
+    return { command: venvPython, args: module, source: 'checkout' };
+  throw new RunnerError({
+    code: 'runner/worker-not-found',
+    message:
+      'cannot find the midspec worker: install it (`pip install midspec-worker` puts `midspec-worker` on PATH), ' +
+      'set MIDSPEC_WORKER_PYTHON to a Python that has it, or pass --python PATH ' +
+      '(in a midspec checkout, scripts/setup.sh creates workers/torch/.venv)',
+  });
+}
+
+function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Starts `midspec-worker serve` (see `resolveWorkerCommand`) and resolves once it is listening. */
 export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
   const env = options.env ?? process.env;
-  const python = resolveWorkerPython(options.python, env);
+  const worker = resolveWorkerCommand(options.python, env);
   await mkdir(options.dataDir, { recursive: true });
-  const workerDir = repositoryWorkerDir();
+  // Only the checkout's environment needs the sources on the path; an installed worker has them.
+  const workerDir = worker.source === 'checkout' ? repositoryWorkerDir() : undefined;
   const args = [
-    '-m',
-    'midspec_worker',
+    ...worker.args,
     'serve',
     '--host',
     options.host ?? '127.0.0.1',
@@ -73,7 +105,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     options.dataDir,
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(python, args, {
+  const child = spawn(worker.command, args, {
     env: {
       ...env,
       PYTHONUNBUFFERED: '1',
@@ -103,9 +135,10 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
-        new CliUsageError(
-          `the worker did not start within ${options.startTimeoutMs ?? 120_000} ms\n${recentLog.join('\n')}`,
-        ),
+        new RunnerError({
+          code: 'runner/worker-start',
+          message: `the worker did not start within ${options.startTimeoutMs ?? 120_000} ms\n${recentLog.join('\n')}`,
+        }),
       );
     }, options.startTimeoutMs ?? 120_000);
     forEachLine(child.stdout, (line) => {
@@ -117,16 +150,23 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     });
     child.once('error', (error) => {
       clearTimeout(timer);
-      reject(new CliUsageError(`cannot run the worker with ${python}: ${error.message}`));
+      reject(
+        new RunnerError({
+          code: 'runner/worker-start',
+          message: `cannot run the worker with ${worker.command}: ${error.message}`,
+          cause: error,
+        }),
+      );
     });
     void exited.then((code) => {
       clearTimeout(timer);
       reject(
         options.signal?.aborted
           ? options.signal.reason
-          : new CliUsageError(
-              `the worker exited with code ${code} before listening:\n${recentLog.join('\n')}`,
-            ),
+          : new RunnerError({
+              code: 'runner/worker-start',
+              message: `the worker (${worker.command}) exited with code ${code} before listening:\n${recentLog.join('\n')}`,
+            }),
       );
     });
   }).finally(() => options.signal?.removeEventListener('abort', stopStarting));
