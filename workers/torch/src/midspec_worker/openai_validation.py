@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from midspec_worker.errors import InvalidRequest, LimitExceeded
-from midspec_worker.inference.engine import MAX_PROMPTS
+from midspec_worker.inference.engine import MAX_PROMPTS, MAX_ROWS
 
 # Prompt tokens plus tokens to generate, over all prompts and completions of one request.
 MAX_REQUEST_TOKENS = 262_144
@@ -54,7 +54,7 @@ def _common(body: Any, problems: list[str]) -> dict[str, Any]:
         raise InvalidRequest("the request body must be a JSON object")
     if not isinstance(body.get("model"), str) or not body["model"]:
         problems.append("model must be a non-empty string")
-    _integer(body, "n", 1, 2**31 - 1, problems)  # the engine's own limit names its bound
+    _integer(body, "n", 1, MAX_ROWS, problems)
     _number(body, "temperature", 0, 2, problems)
     _number(body, "top_p", 0, 1, problems)
     _integer(body, "top_k", 0, 2**31 - 1, problems)
