@@ -196,7 +196,7 @@ def _train(
     import transformers
 
     from midspec_worker import models, runspec
-    from midspec_worker.train import checkpoints, data, distributed, engine, observe
+    from midspec_worker.train import checkpoints, data, distributed, engine, observe, precision
 
     transformers.utils.logging.disable_progress_bar()
     # Library messages join our JSON log lines instead of printing their own format.
@@ -223,8 +223,8 @@ def _train(
     # into place. Every rank builds it whole; the first rename wins.
     base = models.materialize(plan.base_model, data_dir / "models", plan.seed)
     group.start(device)
-    dtype_name = plan.dtype or ("bfloat16" if device.type == "cuda" else "float32")
-    dtype = getattr(torch, dtype_name)
+    dtype = precision.compute_dtype(plan.dtype, device)
+    weights_dtype = precision.load_dtype(dtype, any(stage.lora is None for stage in plan.stages))
     torch.manual_seed(plan.seed)
 
     stage_names = {stage.index: stage.name for stage in plan.stages}
@@ -241,9 +241,9 @@ def _train(
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
 
-    model, tokenizer = models.load(base, dtype)
+    model, tokenizer = models.load(base, weights_dtype, device)
     model.to(device)
-    note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
+    note(f"loaded {plan.base_model} from {base} on {device}: weights {weights_dtype}, math {dtype}")
     run_dir = data_dir / "runs" / run_id / "checkpoints"
 
     def checkpoint(
