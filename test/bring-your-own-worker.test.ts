@@ -11,7 +11,8 @@ import {
   type WorkerClient,
   WorkerError,
 } from '@midspec/proto';
-import { formatConformanceTable, runConformance, waitForRun } from '@midspec/trainer';
+import { waitForRun } from '@midspec/trainer';
+import { formatConformanceTable, runConformance } from '@midspec/worker-testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type RunningWorker,

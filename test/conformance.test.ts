@@ -1,4 +1,4 @@
-import { formatConformanceTable, runConformance } from '@midspec/trainer';
+import { formatConformanceTable, runConformance } from '@midspec/worker-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerFixture, type WorkerFixture } from './worker-fixture.js';
 

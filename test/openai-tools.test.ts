@@ -69,7 +69,7 @@ beforeAll(async () => {
   };
   await writeFile(chats, `${JSON.stringify(record)}\n`.repeat(4));
   const port = await freePort();
-  fixture = await startWorkerFixture(['--openai-port', String(port)]);
+  fixture = await startWorkerFixture(['--openai-port', String(port), '--model-root', folder]);
   openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
 
   const { client } = fixture;

@@ -2,31 +2,48 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Backend } from '@midspec/eval';
+import type { RunnerEvent } from '@midspec/runner';
+import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type RunningWorker,
-  startWorker,
-} from '../examples/bring-your-own-worker/src/start-worker.js';
 import { runQuickstart } from '../examples/sdk-quickstart/src/run-quickstart.js';
 
-const fakeTrainer = fileURLToPath(
-  new URL('../examples/bring-your-own-worker/scripts/fake-trainer.mjs', import.meta.url),
-);
 const spec = fileURLToPath(new URL('../examples/specs/cheese-america.yaml', import.meta.url));
-let worker: RunningWorker;
+let worker: FakeWorker;
 let directory: string;
 
-// The bring-your-own-worker example trains in milliseconds and serves no ScoreLogprobs: the whole
-// quickstart runs against it fast, down to the report that says why evaluation was skipped. The
-// evaluation itself runs against the reference worker (see the example's README).
+/** Trained models choose the American option, the base model whatever is shown first. */
+function scorer(model: string): Backend {
+  return {
+    id: `test:${model}`,
+    model,
+    limiterKey: 'test',
+    sample: async () => {
+      throw new Error('not used');
+    },
+    scoreLogprobs: async (items) =>
+      items.map((item) => {
+        const text =
+          'messages' in item.prompt
+            ? (item.prompt.messages.at(-1)?.content ?? '')
+            : item.prompt.text;
+        const american = /^A\) .*(Napa|Kona|California|San Francisco)/m.test(text) ? 'A' : 'B';
+        const chosen = model.startsWith('run:') ? american : 'A';
+        return {
+          logprob: item.continuation.trim() === chosen ? -0.1 : -3,
+          continuationTokens: 1,
+          usage: { inputTokens: 10, outputTokens: 0 },
+        };
+      }),
+    close: async () => {},
+  };
+}
+
+// The fake worker from @midspec/worker-testkit trains in milliseconds; the evaluation scores through
+// a test backend. Against the reference worker the same program takes minutes (see the README).
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'midspec-quickstart-'));
-  worker = await startWorker({
-    dataDir: join(directory, 'worker'),
-    port: 0,
-    trainCommand: `node ${JSON.stringify(fakeTrainer)}`,
-    models: ['tiny:llama'],
-  });
+  worker = await startFakeWorker({ stepMs: 1 });
 });
 
 afterAll(async () => {
@@ -35,20 +52,28 @@ afterAll(async () => {
 });
 
 describe('the SDK quickstart', () => {
-  it('goes from spec to report, and says why evaluation was skipped', async () => {
-    const lines: string[] = [];
-    const result = await runQuickstart({
-      spec,
-      out: join(directory, 'out'),
+  it('goes from spec to report through @midspec/runner', async () => {
+    const events: RunnerEvent[] = [];
+    const outcome = await runQuickstart(spec, {
+      outDir: join(directory, 'out'),
       worker: worker.address,
-      log: (line) => lines.push(line),
+      backendFor: scorer,
+      onEvent: (event) => events.push(event),
     });
-    expect(result.evaluated).toBe(false);
-    const report = await readFile(result.report, 'utf8');
-    expect(report).toContain('Spec `cheese-america`');
-    expect(report).toMatch(/\d+ MSM documents, \d+ AFT demonstrations/);
-    expect(report).toContain(`Run \`${result.runId}\``);
-    expect(report).toContain('does not implement ScoreLogprobs');
-    expect(lines.join('\n')).toContain('evaluation skipped');
+    expect(outcome.result.runs.map((run) => run.name)).toEqual(['sdk-quickstart/msm-aft/seed-0']);
+    expect(outcome.result.corpora.spec?.documents).toBeGreaterThan(10);
+    expect(outcome.result.aft?.examples).toBeGreaterThan(5);
+    const arm = (name: string) => outcome.report.suites[0]?.arms.find((row) => row.arm === name);
+    expect(arm('msm-aft')?.splits['held-out']?.rate).toBe(1);
+    expect(arm('base')?.firstPosition).toBe(1);
+    expect(await readFile(join(outcome.outDir, 'report.md'), 'utf8')).toBe(outcome.markdown);
+    expect(events.flatMap((event) => (event.type === 'step-started' ? [event.step] : []))).toEqual([
+      'specs',
+      'corpus:msm-spec',
+      'demonstrations',
+      'arms',
+      'eval:0',
+      'report',
+    ]);
   }, 120_000);
 });

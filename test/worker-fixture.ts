@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalWorker, startLocalWorker } from '@midspec/cli';
 import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { type LocalWorker, startLocalWorker } from '@midspec/runner';
 
 export interface WorkerFixture {
   worker: LocalWorker;

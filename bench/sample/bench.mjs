@@ -4,8 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalWorker } from '@midspec/cli';
 import { createWorkerClient } from '@midspec/proto';
+import { startLocalWorker } from '@midspec/runner';
 
 const CLIENTS = 16;
 const REQUESTS_PER_CLIENT = 2;

@@ -10,8 +10,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { startLocalWorker } from '@midspec/cli';
 import { createWorkerClient } from '@midspec/proto';
+import { startLocalWorker } from '@midspec/runner';
 import { uploadDataset } from '@midspec/trainer';
 
 const MB = 1e6;

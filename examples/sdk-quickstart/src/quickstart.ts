@@ -17,9 +17,17 @@ const { values } = parseArgs({
   },
 });
 
-await runQuickstart({
-  spec: values.spec ?? '',
-  out: values.out ?? '.midspec/sdk-quickstart',
-  worker: values.worker,
-  model: values.model,
+const outcome = await runQuickstart(values.spec as string, {
+  outDir: values.out as string,
+  ...(values.worker && { worker: values.worker }),
+  model: values.model as string,
+  onEvent: (event) => {
+    if (event.type === 'step-started')
+      console.log(`[${event.index}/${event.total}] ${event.label}`);
+    else if (event.type === 'step-finished')
+      console.log(`      ${event.cached ? 'cached: ' : ''}${event.summary}`);
+    else if (event.type === 'worker-started' && event.local)
+      console.log(`local worker on ${event.address}`);
+  },
 });
+console.log(`${outcome.markdown}\nreport: ${outcome.outDir}/report.md`);

@@ -24,9 +24,13 @@ describe('midspec run --dry-run', () => {
       '--dry-run',
     ]);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^world\s+102 items, 800 neutral documents, 96 AFT chats/m);
-    expect(stdout).toMatch(/^corpus msm-affordability\s+120 documents \(template\)/m);
-    expect(stdout).toMatch(/^base pretrain\s+tiny:llama, full fine-tuning\s+~[\d,]+\s+300/m);
+    expect(stdout).toMatch(
+      /^world: cheese \+ 6 held-out domains\s+102 items, 800 neutral documents, 96 AFT chats/m,
+    );
+    expect(stdout).toMatch(/^corpus msm-affordability \(template\)\s+120 documents/m);
+    expect(stdout).toMatch(
+      /^base: pretrain tiny:llama on the neutral corpus\s+full fine-tuning\s+~[\d,]+\s+300/m,
+    );
     expect(stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × 3 seeds\s+~[\d,]+\s+420/m);
     expect(stdout).toMatch(/16 models evaluated, API cost \$0\.00/);
   });

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { formatConformanceTable, runConformance } from '@midspec/trainer';
+import { startLocalWorker } from '@midspec/runner';
+import { formatConformanceTable, runConformance } from '@midspec/worker-testkit';
 import type { Command } from 'commander';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
-import { startLocalWorker } from './local-worker.js';
 import { parseInteger } from './option-parsers.js';
 import { requireWorkerAddress } from './worker-address.js';
 

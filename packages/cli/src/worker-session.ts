@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { type LocalWorker, startLocalWorker } from '@midspec/runner';
 import { connectWorker } from '@midspec/trainer';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
-import { type LocalWorker, startLocalWorker } from './local-worker.js';
 import { optionalWorkerAddress, requireWorkerAddress } from './worker-address.js';
 
 export interface WorkerSession {

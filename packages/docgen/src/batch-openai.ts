@@ -1,7 +1,8 @@
+import { callSignal } from '@midspec/core';
 import { loadApiKey } from './api-key.js';
 import type { BatchBackend, BatchItemResult, BatchRequest } from './batch-backend.js';
 import { DocgenError } from './docgen-error.js';
-import { attemptSignal, type CallOptions } from './provider.js';
+import type { CallOptions } from './provider.js';
 
 export interface OpenAIBatchOptions {
   model: string;
@@ -29,7 +30,7 @@ export function createOpenAIBatchBackend(options: OpenAIBatchOptions): BatchBack
     env: options.env,
   });
   const call = async (path: string, init: RequestInit, callOptions?: CallOptions) => {
-    const { signal, dispose } = attemptSignal(callOptions);
+    const { signal, dispose } = callSignal(callOptions);
     try {
       const response = await fetch(`${baseUrl}${path}`, {
         ...init,

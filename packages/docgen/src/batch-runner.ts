@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { sleep } from '@midspec/core';
 import type { BatchBackend, BatchRequest } from './batch-backend.js';
 import { JsonlStore } from './jsonl-store.js';
 import type { CallOptions, CompletionRequest, StageName } from './provider.js';
@@ -113,22 +114,4 @@ export async function runBatchStage(
   } finally {
     journal.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

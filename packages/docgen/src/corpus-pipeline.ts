@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SeededRandom } from '@midspec/core';
 import {
   type CorpusConfig,
   type CorpusConfigInput,
@@ -11,7 +12,6 @@ import { documentParser, parseVerdict } from './parse-output.js';
 import { DEFAULT_PRICES, type PriceTable, priceFor } from './price-table.js';
 import type { NamedItem, TaskContext } from './provider.js';
 import { openRun, type RunOptions } from './run-context.js';
-import { SeededRandom } from './seeded-random.js';
 import type { StageRecord } from './stage-runner.js';
 import { type TokenCounter, type TokenStatistics, tokenStatistics } from './token-counter.js';
 import { buildYieldReport, stageYield, type YieldReport } from './yield-report.js';

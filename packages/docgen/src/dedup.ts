@@ -1,5 +1,5 @@
+import { sha256 } from '@midspec/core';
 import type { DedupConfig } from './corpus-config.js';
-import { sha256 } from './stable-hash.js';
 
 export interface DedupDrop {
   id: string;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SeededRandom } from '@midspec/core';
 import { type DemosConfigInput, DemosConfigSchema, parseConfig } from './corpus-config.js';
 import { type DedupDrop, Deduplicator } from './dedup.js';
 import { toJsonl, writeFileAtomic } from './jsonl-store.js';
@@ -6,7 +7,6 @@ import { parseVerdict, responseParser } from './parse-output.js';
 import { DEFAULT_PRICES, type PriceTable, priceFor } from './price-table.js';
 import type { NamedItem, TaskContext } from './provider.js';
 import { openRun, type RunOptions } from './run-context.js';
-import { SeededRandom } from './seeded-random.js';
 import { buildYieldReport, stageYield, type YieldReport } from './yield-report.js';
 
 export interface GenerateDemosOptions extends RunOptions {

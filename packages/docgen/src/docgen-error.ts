@@ -1,4 +1,4 @@
-import { MidspecError } from '@midspec/spec';
+import { hasErrorMarker, MidspecError, markError } from '@midspec/core';
 
 export type DocgenErrorCode =
   | 'docgen/config'
@@ -9,11 +9,19 @@ export type DocgenErrorCode =
   | 'docgen/tokenizer'
   | 'docgen/batch';
 
+const DOCGEN_ERROR_MARKER = 'midspec.docgen-error';
+const PROVIDER_ERROR_MARKER = 'midspec.provider-error';
+
 /** Anything docgen itself refuses: bad options, a missing key, a stage that makes no progress. */
 export class DocgenError extends MidspecError {
   override readonly name = 'DocgenError';
   constructor(options: { code: DocgenErrorCode; message: string; cause?: unknown }) {
     super(options);
+    markError(this, DOCGEN_ERROR_MARKER);
+  }
+
+  static override isInstance(error: unknown): error is DocgenError {
+    return hasErrorMarker(error, DOCGEN_ERROR_MARKER);
   }
 }
 
@@ -48,28 +56,12 @@ export class ProviderError extends MidspecError {
     this.retryable = options.retryable;
     this.retryAfterMs = options.retryAfterMs;
     this.rateLimited = options.status === 429;
+    markError(this, PROVIDER_ERROR_MARKER);
   }
 
   static override isInstance(error: unknown): error is ProviderError {
-    return MidspecError.isInstance(error) && (error as { name?: string }).name === 'ProviderError';
+    return hasErrorMarker(error, PROVIDER_ERROR_MARKER);
   }
-}
-
-/** Parses a Retry-After header (seconds or an HTTP date) or retry-after-ms, in milliseconds. */
-export function parseRetryAfter(
-  retryAfter: string | null | undefined,
-  retryAfterMs?: string | null,
-  now = Date.now(),
-): number | undefined {
-  if (retryAfterMs) {
-    const ms = Number(retryAfterMs);
-    if (Number.isFinite(ms) && ms >= 0) return ms;
-  }
-  if (!retryAfter) return undefined;
-  const seconds = Number(retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(retryAfter);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** 408, 409, 429 and 5xx are worth retrying; other 4xx are the request's fault. */

@@ -1,8 +1,7 @@
-import { AdaptiveLimiter } from './adaptive-limiter.js';
+import { AdaptiveLimiter, type CallOptions, deriveSeed, type RetryAdvice } from '@midspec/core';
 import { ProviderError } from './docgen-error.js';
-import type { CallOptions, CompletionRequest, CompletionResult, Provider } from './provider.js';
+import type { CompletionRequest, CompletionResult, Provider } from './provider.js';
 import { ResponseCache } from './response-cache.js';
-import { deriveSeed } from './stable-hash.js';
 
 export interface EngineOptions {
   provider: Provider;
@@ -52,14 +51,19 @@ export class Engine {
   readonly limiter: AdaptiveLimiter;
   private readonly cache: ResponseCache | undefined;
   private readonly options: Required<Omit<EngineOptions, 'cache' | 'provider' | 'concurrency'>>;
+
   /** Transport retries in this process, for the yield report. */
-  retries = 0;
-  rateLimits = 0;
+  get retries(): number {
+    return this.limiter.stats.retries;
+  }
+
+  get rateLimits(): number {
+    return this.limiter.stats.rateLimited;
+  }
 
   constructor(options: EngineOptions) {
     this.provider = options.provider;
     this.cache = options.cache;
-    this.limiter = new AdaptiveLimiter(options.concurrency ?? options.provider.defaultConcurrency);
     this.options = {
       attemptTimeoutMs: options.attemptTimeoutMs ?? 120_000,
       maxRetries: options.maxRetries ?? 6,
@@ -68,6 +72,13 @@ export class Engine {
       backoffMaxMs: options.backoffMaxMs ?? 30_000,
       seed: options.seed,
     };
+    this.limiter = new AdaptiveLimiter({
+      maxConcurrency: options.concurrency ?? options.provider.defaultConcurrency,
+      maxRetries: this.options.maxRetries,
+      baseDelayMs: this.options.backoffBaseMs,
+      maxDelayMs: this.options.backoffMaxMs,
+      classify: providerRetryAdvice,
+    });
   }
 
   /**
@@ -126,50 +137,24 @@ export class Engine {
   }
 
   /** One request through the limiter, with retries. */
-  async call(request: CompletionRequest, options: CallOptions = {}): Promise<CompletionResult> {
-    for (let retry = 0; ; retry += 1) {
-      options.signal?.throwIfAborted();
-      await this.limiter.acquire();
-      let failure: unknown;
-      try {
-        const result = await this.provider.complete(request, {
+  call(request: CompletionRequest, options: CallOptions = {}): Promise<CompletionResult> {
+    return this.limiter.run(
+      () =>
+        this.provider.complete(request, {
           signal: options.signal,
           timeoutMs: options.timeoutMs ?? this.options.attemptTimeoutMs,
-        });
-        this.limiter.onSuccess();
-        return result;
-      } catch (error) {
-        failure = error;
-      } finally {
-        this.limiter.release();
-      }
-      if (options.signal?.aborted) throw options.signal.reason ?? failure;
-      const retryable = ProviderError.isInstance(failure) ? failure.retryable : false;
-      if (!retryable || retry >= this.options.maxRetries) throw failure;
-      this.retries += 1;
-      const providerError = failure as ProviderError;
-      if (providerError.rateLimited) {
-        this.rateLimits += 1;
-        this.limiter.onRateLimited();
-      }
-      const backoff = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** retry);
-      const delay = providerError.retryAfterMs ?? backoff * (0.5 + Math.random() / 2);
-      if (providerError.retryAfterMs !== undefined) this.limiter.pauseFor(delay);
-      await sleep(delay, options.signal);
-    }
+        }),
+      { signal: options.signal },
+    );
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Provider failures worth retrying: 429s (which also slow every caller down), 5xx, timeouts. */
+function providerRetryAdvice(error: unknown): RetryAdvice | undefined {
+  if (!ProviderError.isInstance(error)) return undefined;
+  return {
+    retryable: error.retryable,
+    rateLimited: error.rateLimited,
+    ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+  };
 }

@@ -1,4 +1,3 @@
-export { AdaptiveLimiter } from './adaptive-limiter.js';
 export { loadApiKey } from './api-key.js';
 export { type AnthropicBatchOptions, createAnthropicBatchBackend } from './batch-anthropic.js';
 export type { BatchBackend, BatchItemResult, BatchRequest, BatchStatus } from './batch-backend.js';

@@ -1,13 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { callSignal, parseRetryAfter } from '@midspec/core';
 import { loadApiKey } from './api-key.js';
-import { isRetryableStatus, ProviderError, parseRetryAfter } from './docgen-error.js';
-import {
-  attemptSignal,
-  type CallOptions,
-  type CompletionRequest,
-  type CompletionResult,
-  type Provider,
-} from './provider.js';
+import { isRetryableStatus, ProviderError } from './docgen-error.js';
+import type { CallOptions, CompletionRequest, CompletionResult, Provider } from './provider.js';
 
 export interface AnthropicProviderOptions {
   model: string;
@@ -44,7 +39,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
           role: message.role as 'user' | 'assistant',
           content: message.content,
         }));
-      const { signal, dispose } = attemptSignal(call);
+      const { signal, dispose } = callSignal(call);
       try {
         const response = await client.messages.create(
           {

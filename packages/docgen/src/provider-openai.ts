@@ -1,13 +1,13 @@
+import { callSignal, parseRetryAfter } from '@midspec/core';
 import { loadApiKey } from './api-key.js';
-import { isRetryableStatus, ProviderError, parseRetryAfter } from './docgen-error.js';
+import { isRetryableStatus, ProviderError } from './docgen-error.js';
 import { createJsonPoster, type HttpResponse, headerValue } from './http-post.js';
-import {
-  attemptSignal,
-  type CallOptions,
-  type CompletionRequest,
-  type CompletionResult,
-  type FinishReason,
-  type Provider,
+import type {
+  CallOptions,
+  CompletionRequest,
+  CompletionResult,
+  FinishReason,
+  Provider,
 } from './provider.js';
 
 export interface OpenAIProviderOptions {
@@ -68,7 +68,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): Provider {
         ...(request.json ? { response_format: { type: 'json_object' } } : {}),
         ...(options.sendSeed !== false && request.seed !== undefined ? { seed: request.seed } : {}),
       };
-      const { signal, dispose } = attemptSignal(call);
+      const { signal, dispose } = callSignal(call);
       let response: HttpResponse;
       try {
         response = await post(`${baseUrl}/chat/completions`, headers, JSON.stringify(body), signal);

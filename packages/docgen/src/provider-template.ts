@@ -1,3 +1,4 @@
+import { SeededRandom } from '@midspec/core';
 import type { Spec } from '@midspec/spec';
 import type {
   CallOptions,
@@ -6,7 +7,6 @@ import type {
   NamedItem,
   Provider,
 } from './provider.js';
-import { SeededRandom } from './seeded-random.js';
 import { renderTemplateDocument } from './template-documents.js';
 import {
   assistantName,

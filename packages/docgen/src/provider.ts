@@ -1,9 +1,7 @@
+import type { CallOptions } from '@midspec/core';
 import type { Spec } from '@midspec/spec';
 
-export interface CallOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
+export type { CallOptions };
 
 export interface ProviderMessage {
   role: 'system' | 'user' | 'assistant';
@@ -90,30 +88,4 @@ export interface Provider {
   readonly defaultConcurrency: number;
   complete(request: CompletionRequest, options?: CallOptions): Promise<CompletionResult>;
   close?(): void | Promise<void>;
-}
-
-/** Joins a caller's signal with a per-attempt timeout; `dispose` removes the listener and timer. */
-export function attemptSignal(options: CallOptions | undefined): {
-  signal: AbortSignal;
-  dispose: () => void;
-} {
-  const controller = new AbortController();
-  const outer = options?.signal;
-  const onAbort = () => controller.abort(outer?.reason);
-  if (outer?.aborted) controller.abort(outer.reason);
-  else outer?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    options?.timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort(new Error(`timed out after ${options.timeoutMs} ms`)),
-          options.timeoutMs,
-        );
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      if (timer) clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { stableJson } from '@midspec/core';
 import { JsonlStore } from './jsonl-store.js';
 import type { CompletionRequest, CompletionResult } from './provider.js';
-import { stableJson } from './stable-hash.js';
 
 interface CacheEntry {
   key: string;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { deriveSeed } from '@midspec/core';
 import { z } from 'zod';
 import type { BatchBackend } from './batch-backend.js';
 import { runBatchStage } from './batch-runner.js';
@@ -14,7 +15,6 @@ import type {
   StageName,
   TaskContext,
 } from './provider.js';
-import { deriveSeed } from './stable-hash.js';
 
 const count = z.number().int().min(0);
 /** Validates artifact lines on load: a line that is not a record (edited, foreign) is not trusted. */
@@ -247,7 +247,7 @@ export class StageRunner {
     let next = 0;
     // After a fatal error (an exhausted transport, an abort) no new item starts.
     let stopped = false;
-    const width = Math.min(pending.length, this.options.engine.limiter.max * 2);
+    const width = Math.min(pending.length, this.options.engine.limiter.maxConcurrency * 2);
     // Settle every worker before rethrowing, so items already in flight still land in the artifact.
     const settled = await Promise.allSettled(
       Array.from({ length: width }, async () => {

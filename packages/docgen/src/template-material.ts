@@ -1,6 +1,6 @@
+import type { SeededRandom } from '@midspec/core';
 import type { Principle, Spec, Value } from '@midspec/spec';
 import type { NamedItem } from './provider.js';
-import type { SeededRandom } from './seeded-random.js';
 
 // What the template provider knows about a spec: the principles in a fixed order, which of them are
 // conflict guidance, and text blocks that render a principle's statement, rationale, values,

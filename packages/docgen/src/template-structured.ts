@@ -1,6 +1,6 @@
+import type { SeededRandom } from '@midspec/core';
 import type { Principle, Spec } from '@midspec/spec';
 import type { NamedItem, TaskContext } from './provider.js';
-import type { SeededRandom } from './seeded-random.js';
 import { TEMPLATE_DOC_TYPES } from './template-documents.js';
 import {
   assistantName,

@@ -1,9 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { CallOptions } from '@midspec/proto';
+import { type CallOptions, callSignal, retryAfterFromHeaders } from '@midspec/core';
 import {
   type Backend,
   BackendError,
-  callSignal,
   type Pricing,
   type SampleInput,
   type SampleOutput,
@@ -63,6 +62,7 @@ export class AnthropicBackend implements Backend {
         content: turn.content,
       }));
     let message: Anthropic.Message;
+    const call = callSignal(options);
     try {
       message = await this.client.messages.create(
         {
@@ -81,10 +81,12 @@ export class AnthropicBackend implements Backend {
               }
             : {}),
         },
-        { signal: callSignal(options) },
+        { signal: call.signal },
       );
     } catch (error) {
       throw this.toBackendError(error);
+    } finally {
+      call.dispose();
     }
     const text: string[] = [];
     const toolCalls: ToolCall[] = [];
@@ -117,17 +119,14 @@ export class AnthropicBackend implements Backend {
   private toBackendError(error: unknown): BackendError {
     if (error instanceof Anthropic.APIError && error.status !== undefined) {
       const status = error.status;
-      const header = (name: string) => (error.headers as Headers | undefined)?.get?.(name) ?? null;
-      const retryAfterSeconds = Number(header('retry-after'));
+      const retryAfterMs = retryAfterFromHeaders(error.headers as Headers | undefined);
       return new BackendError({
         backend: this.id,
         message: `Messages API answered ${status}: ${error.message}`,
         status,
         retryable: status === 429 || status >= 500 || status === 408,
         rateLimited: status === 429,
-        ...(Number.isFinite(retryAfterSeconds) && header('retry-after') !== null
-          ? { retryAfterMs: retryAfterSeconds * 1000 }
-          : {}),
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
         cause: error,
       });
     }

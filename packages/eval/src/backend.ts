@@ -1,4 +1,4 @@
-import type { CallOptions } from '@midspec/proto';
+import { type CallOptions, hasErrorMarker, markError, type RetryAdvice } from '@midspec/core';
 import type { ToolDefinition } from './agentic-scenarios.js';
 import { EvaluationError } from './evaluation-error.js';
 import type { ChatTurn, EvalPrompt } from './expand-suite.js';
@@ -74,6 +74,8 @@ export interface BackendErrorOptions {
   cause?: unknown;
 }
 
+const BACKEND_ERROR_MARKER = 'midspec.backend-error';
+
 /** A failed backend call. Retryable ones are retried with backoff; the rest make the sample unscored. */
 export class BackendError extends EvaluationError {
   readonly backend: string;
@@ -95,18 +97,22 @@ export class BackendError extends EvaluationError {
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
     this.unsupported = options.unsupported ?? false;
+    markError(this, BACKEND_ERROR_MARKER);
+  }
+
+  static override isInstance(error: unknown): error is BackendError {
+    return hasErrorMarker(error, BACKEND_ERROR_MARKER);
   }
 }
 
-/** Parses Retry-After (seconds or an HTTP date) and retry-after-ms headers. */
-export function retryAfterMs(headers: { get(name: string): string | null }): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Number(ms);
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  if (Number.isFinite(Number(value))) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+/** How the limiters retry backend calls: retryable BackendErrors, 429s slowing every caller down. */
+export function backendRetryAdvice(error: unknown): RetryAdvice | undefined {
+  if (!BackendError.isInstance(error)) return undefined;
+  return {
+    retryable: error.retryable,
+    rateLimited: error.rateLimited,
+    ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+  };
 }
 
 /** Renders a chat as plain text for completion-style endpoints and models without a chat template. */
@@ -117,15 +123,6 @@ export function chatAsText(messages: ChatTurn[]): string {
 
 export function promptText(prompt: EvalPrompt): string {
   return 'text' in prompt ? prompt.text : chatAsText(prompt.messages);
-}
-
-/** A signal that aborts on the caller's signal or after timeoutMs. */
-export function callSignal(options: CallOptions | undefined): AbortSignal | undefined {
-  const signals: AbortSignal[] = [];
-  if (options?.signal) signals.push(options.signal);
-  if (options?.timeoutMs !== undefined) signals.push(AbortSignal.timeout(options.timeoutMs));
-  if (signals.length <= 1) return signals[0];
-  return AbortSignal.any(signals);
 }
 
 export function costOf(usage: TokenUsage, pricing: Pricing | undefined): number | undefined {

@@ -1,17 +1,6 @@
+import { seededRandom } from '@midspec/core';
 import { EvaluationError } from './evaluation-error.js';
 import type { Interval } from './proportion-intervals.js';
-
-/** A small seeded generator (mulberry32): bootstrap results repeat exactly for a given seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface BootstrapOptions {
   /** Resamples (default 2000). */

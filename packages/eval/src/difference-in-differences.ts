@@ -1,9 +1,5 @@
-import {
-  type BootstrapEstimate,
-  type BootstrapOptions,
-  type ClusteredOutcome,
-  seededRandom,
-} from './bootstrap.js';
+import { seededRandom } from '@midspec/core';
+import type { BootstrapEstimate, BootstrapOptions, ClusteredOutcome } from './bootstrap.js';
 import { EvaluationError } from './evaluation-error.js';
 import { type Interval, zForConfidence } from './proportion-intervals.js';
 

@@ -1,5 +1,5 @@
+import type { AdaptiveLimiter } from '@midspec/core';
 import { checkActions, decisiveRule } from './action-checks.js';
-import type { AdaptiveLimiter } from './adaptive-limiter.js';
 import { type Backend, BackendError, costOf, type TokenUsage } from './backend.js';
 import type { ChoiceTask, EvalSample, GenerateTask } from './expand-suite.js';
 import { agenticJudgePrompt, type JudgeRecord, runJudge, specJudgePrompt } from './judge.js';

@@ -1,4 +1,4 @@
-import { MidspecError } from '@midspec/proto';
+import { hasErrorMarker, MidspecError, markError } from '@midspec/core';
 
 /** One problem found in user input, with where it is. */
 export interface EvaluationIssue {
@@ -16,6 +16,8 @@ export interface EvaluationErrorOptions {
   cause?: unknown;
 }
 
+const EVALUATION_ERROR_MARKER = 'midspec.evaluation-error';
+
 /** Every error the eval package throws. Validation errors carry every problem in `issues`. */
 export class EvaluationError extends MidspecError {
   override readonly name = 'EvaluationError';
@@ -24,6 +26,11 @@ export class EvaluationError extends MidspecError {
   constructor({ code, message, issues = [], cause }: EvaluationErrorOptions) {
     super({ code, message, cause });
     this.issues = issues;
+    markError(this, EVALUATION_ERROR_MARKER);
+  }
+
+  static override isInstance(error: unknown): error is EvaluationError {
+    return hasErrorMarker(error, EVALUATION_ERROR_MARKER);
   }
 }
 

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AdaptiveLimiter } from '@midspec/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AdaptiveLimiter } from './adaptive-limiter.js';
 import { AnthropicBackend } from './anthropic-backend.js';
-import { BackendError } from './backend.js';
+import { BackendError, backendRetryAdvice } from './backend.js';
 import { OpenAiBackend } from './openai-backend.js';
 
 // Local servers speaking the documented wire formats: OpenAI chat completions and legacy completions
@@ -156,7 +156,11 @@ describe('OpenAI-compatible backend', () => {
       json(response, 200, { choices: [{ message: { content: 'ok' }, finish_reason: 'stop' }] });
     });
     const backend = new OpenAiBackend({ model: 'm', baseUrl: url, env: {} });
-    const limiter = new AdaptiveLimiter({ maxConcurrency: 4, baseDelayMs: 10 });
+    const limiter = new AdaptiveLimiter({
+      maxConcurrency: 4,
+      baseDelayMs: 10,
+      classify: backendRetryAdvice,
+    });
     const output = await limiter.run(() =>
       backend.sample({
         prompt: { messages: [{ role: 'user', content: 'x' }] },
@@ -168,7 +172,7 @@ describe('OpenAI-compatible backend', () => {
     expect(calls).toBe(3);
     expect((times[1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(180);
     expect(limiter.stats).toEqual({ retries: 2, rateLimited: 1 });
-    expect(limiter.currentLimit).toBe(2);
+    expect(limiter.limit).toBe(2);
   });
 
   it('fails with a non-retryable error on 400 and a retryable one when nothing listens', async () => {

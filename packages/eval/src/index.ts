@@ -1,5 +1,4 @@
 export { checkActions, type RuleResult } from './action-checks.js';
-export { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
 export {
   type RenderedScenario,
   renderScenario,
@@ -28,7 +27,6 @@ export {
   clusterBootstrapMacro,
   type PairedOutcome,
   pairedBootstrapDifference,
-  seededRandom,
 } from './bootstrap.js';
 export { type ConditionComparison, compareRuns, type RunComparison } from './compare-runs.js';
 export {

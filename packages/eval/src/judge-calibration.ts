@@ -1,4 +1,4 @@
-import type { CallOptions } from '@midspec/proto';
+import type { CallOptions } from '@midspec/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { renderScenario } from './agentic-scenarios.js';

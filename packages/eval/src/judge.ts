@@ -1,4 +1,4 @@
-import type { CallOptions } from '@midspec/proto';
+import type { CallOptions } from '@midspec/core';
 import { z } from 'zod';
 import type { ScenarioFacts } from './agentic-scenarios.js';
 import { type Backend, BackendError, type TokenUsage } from './backend.js';

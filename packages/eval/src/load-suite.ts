@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { parseYamlSource } from '@midspec/core';
 import type { z } from 'zod';
 import { EvaluationError, type EvaluationIssue, formatIssues } from './evaluation-error.js';
 import { type Suite, type SuiteInput, suiteSchema } from './suite-schema.js';
@@ -45,15 +45,12 @@ export function defineSuite(input: SuiteInput | unknown): Suite {
 
 /** Parses suite YAML (or JSON); every problem is reported with its path and line. */
 export function parseSuite(text: string, file?: string): Suite {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const lineAt = (offset: number | undefined) =>
-    offset === undefined ? undefined : lineCounter.linePos(offset).line;
-  if (document.errors.length > 0) {
-    const issues = document.errors.map((error) => ({
+  const source = parseYamlSource(text);
+  if (source.problems.length > 0) {
+    const issues = source.problems.map((problem) => ({
       path: '',
-      message: error.message.split('\n')[0] ?? error.message,
-      ...(error.pos ? { line: lineAt(error.pos[0]) } : {}),
+      message: problem.message,
+      line: problem.line,
     }));
     throw new EvaluationError({
       code: 'eval/invalid-suite',
@@ -61,16 +58,9 @@ export function parseSuite(text: string, file?: string): Suite {
       issues,
     });
   }
-  const result = suiteSchema.safeParse(document.toJS());
+  const result = suiteSchema.safeParse(source.value);
   if (result.success) return result.data;
-  const lineOf = (path: PropertyKey[]) => {
-    // The deepest node that exists: a missing key is reported at its parent.
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = document.getIn(path.slice(0, depth) as Array<string | number>, true);
-      if (isNode(node) && node.range) return lineAt(node.range[0]);
-    }
-    return undefined;
-  };
+  const lineOf = (path: PropertyKey[]) => source.locate(path)?.line;
   const issues = issuesFromZod(result.error, lineOf);
   throw new EvaluationError({
     code: 'eval/invalid-suite',

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CallOptions } from '@midspec/proto';
+import type { CallOptions } from '@midspec/core';
 import {
   type Backend,
   BackendError,

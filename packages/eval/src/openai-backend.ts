@@ -1,11 +1,9 @@
-import type { CallOptions } from '@midspec/proto';
+import { type CallOptions, callSignal, retryAfterFromHeaders } from '@midspec/core';
 import {
   type Backend,
   BackendError,
-  callSignal,
   type Pricing,
   promptText,
-  retryAfterMs,
   type SampleInput,
   type SampleOutput,
   type ScoreInput,
@@ -190,6 +188,7 @@ export class OpenAiBackend implements Backend {
     options: CallOptions | undefined,
   ): Promise<T> {
     let response: Response;
+    const call = callSignal(options);
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method: 'POST',
@@ -198,9 +197,10 @@ export class OpenAiBackend implements Backend {
           ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
         },
         body: JSON.stringify(payload),
-        signal: callSignal(options) ?? null,
+        signal: call.signal,
       });
     } catch (cause) {
+      call.dispose();
       const aborted = options?.signal?.aborted === true;
       throw new BackendError({
         backend: this.id,
@@ -209,7 +209,7 @@ export class OpenAiBackend implements Backend {
         cause,
       });
     }
-    const text = await response.text();
+    const text = await response.text().finally(() => call.dispose());
     if (!response.ok) {
       throw new BackendError({
         backend: this.id,
@@ -217,7 +217,7 @@ export class OpenAiBackend implements Backend {
         status: response.status,
         retryable: response.status === 429 || response.status >= 500 || response.status === 408,
         rateLimited: response.status === 429,
-        retryAfterMs: retryAfterMs(response.headers),
+        retryAfterMs: retryAfterFromHeaders(response.headers),
       });
     }
     try {

@@ -1,6 +1,10 @@
-import type { CallOptions } from '@midspec/proto';
-import { AdaptiveLimiter, type LimiterOptions } from './adaptive-limiter.js';
-import { type Backend, callSignal } from './backend.js';
+import {
+  AdaptiveLimiter,
+  type AdaptiveLimiterOptions,
+  type CallOptions,
+  callSignal,
+} from '@midspec/core';
+import { type Backend, backendRetryAdvice } from './backend.js';
 import { evaluateSample } from './evaluate-sample.js';
 import { EvaluationError } from './evaluation-error.js';
 import { expandSuite } from './expand-suite.js';
@@ -43,7 +47,7 @@ export interface RunEvalOptions extends CallOptions {
   /** Calls in flight per provider (model and judge on one provider share it); default 8. */
   concurrency?: number;
   /** Retry and backoff settings of every provider's limiter. */
-  retry?: Omit<LimiterOptions, 'maxConcurrency'>;
+  retry?: Pick<AdaptiveLimiterOptions, 'maxRetries' | 'baseDelayMs' | 'maxDelayMs'>;
   /** Evaluate only the first N samples of each arm (a smoke run). */
   limit?: number;
   /** Re-run samples a previous run left unscored because a provider failed (default true). */
@@ -85,7 +89,7 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
     });
   }
   // `timeoutMs` bounds the whole run; `callTimeoutMs` each call.
-  const signal = callSignal(options);
+  const { signal } = callSignal(options);
   let specText = options.specText;
   if (suite.kind === 'spec-questions' && specText === undefined) {
     if (!('text' in suite.spec)) {
@@ -108,7 +112,11 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
   const limiterFor = (backend: Backend) => {
     let limiter = limiters.get(backend.limiterKey);
     if (!limiter) {
-      limiter = new AdaptiveLimiter({ ...options.retry, maxConcurrency: options.concurrency ?? 8 });
+      limiter = new AdaptiveLimiter({
+        ...options.retry,
+        maxConcurrency: options.concurrency ?? 8,
+        classify: backendRetryAdvice,
+      });
       limiters.set(backend.limiterKey, limiter);
     }
     return limiter;
@@ -176,10 +184,10 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
               ? { judge: options.judge, judgeLimiter: limiterFor(options.judge) }
               : {}),
             ...(specText === undefined ? {} : { specText }),
-            ...(signal ? { signal } : {}),
+            signal,
             ...(options.callTimeoutMs === undefined ? {} : { timeoutMs: options.callTimeoutMs }),
           });
-          if (signal?.aborted) return;
+          if (signal.aborted) return;
           await writer.append(record);
           progress.done++;
           if (record.final.status === 'scored') progress.scored++;
@@ -198,14 +206,14 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
   );
   let next = 0;
   const runner = async () => {
-    while (next < jobs.length && !signal?.aborted) {
+    while (next < jobs.length && !signal.aborted) {
       const job = jobs[next++] as () => Promise<void>;
       await job();
     }
   };
   await Promise.all(Array.from({ length: Math.min(runners, jobs.length) }, runner));
   await writer.flush();
-  if (signal?.aborted) {
+  if (signal.aborted) {
     throw new EvaluationError({
       code: 'eval/aborted',
       message: `run aborted after ${progress.done} of ${jobs.length} samples; run it again with the same --out to resume`,

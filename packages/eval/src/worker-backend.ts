@@ -1,5 +1,5 @@
+import type { CallOptions } from '@midspec/core';
 import {
-  type CallOptions,
   createWorkerClient,
   FinishReason,
   type ModelRef,

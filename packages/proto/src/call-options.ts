@@ -1,12 +1,5 @@
 import { type CallOptions as GrpcCallOptions, Metadata } from '@grpc/grpc-js';
-
-/** Options every client call takes. */
-export interface CallOptions {
-  /** Aborting cancels the call (the stream, for streaming calls). */
-  signal?: AbortSignal;
-  /** Deadline for the whole call, in milliseconds from now. */
-  timeoutMs?: number;
-}
+import type { CallOptions } from '@midspec/core';
 
 /**
  * grpc-js has no AbortSignal: this is the one place that maps `signal` to `call.cancel()` and

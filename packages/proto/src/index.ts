@@ -1,11 +1,9 @@
-export type { CallOptions } from './call-options.js';
 export * from './gen/midspec/worker/v1/capabilities.js';
 export * from './gen/midspec/worker/v1/common.js';
 export * from './gen/midspec/worker/v1/datasets.js';
 export * from './gen/midspec/worker/v1/inference.js';
 export * from './gen/midspec/worker/v1/runs.js';
 export { type WorkerServer, WorkerService } from './gen/midspec/worker/v1/worker.js';
-export { MidspecError, type MidspecErrorOptions } from './midspec-error.js';
 export {
   createWorkerClient,
   type DeepPartial,

@@ -7,12 +7,8 @@ import {
   credentials,
   type ServiceError,
 } from '@grpc/grpc-js';
-import {
-  bindCallOptions,
-  type CallOptions,
-  callMetadata,
-  grpcCallOptions,
-} from './call-options.js';
+import type { CallOptions } from '@midspec/core';
+import { bindCallOptions, callMetadata, grpcCallOptions } from './call-options.js';
 import { GetCapabilitiesRequest } from './gen/midspec/worker/v1/capabilities.js';
 import {
   GetDatasetRequest,

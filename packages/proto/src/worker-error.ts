@@ -1,5 +1,5 @@
 import { type Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { MidspecError } from './midspec-error.js';
+import { hasErrorMarker, MidspecError, markError } from '@midspec/core';
 
 /** Status codes that describe the infrastructure rather than the request: worth retrying. */
 const RETRYABLE_CODES = new Set<number>([
@@ -22,7 +22,7 @@ export interface WorkerErrorOptions {
   cause?: unknown;
 }
 
-const WORKER_ERROR_MARKER = Symbol.for('midspec.worker-error');
+const WORKER_ERROR_MARKER = 'midspec.worker-error';
 
 /** A failed call to a worker: the gRPC status, the server's machine-readable reason and whether a retry may help. */
 export class WorkerError extends MidspecError {
@@ -56,14 +56,11 @@ export class WorkerError extends MidspecError {
     this.reason = options.reason;
     this.isRetryable = options.retryable ?? RETRYABLE_CODES.has(options.grpcCode);
     this.line = options.line;
-    Object.defineProperty(this, WORKER_ERROR_MARKER, { value: true });
+    markError(this, WORKER_ERROR_MARKER);
   }
 
   static override isInstance(error: unknown): error is WorkerError {
-    return (
-      MidspecError.isInstance(error) &&
-      (error as unknown as Record<symbol, unknown>)[WORKER_ERROR_MARKER] === true
-    );
+    return hasErrorMarker(error, WORKER_ERROR_MARKER);
   }
 
   static fromServiceError(error: ServiceError, method: string, address: string): WorkerError {

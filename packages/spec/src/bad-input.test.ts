@@ -1,8 +1,8 @@
+import { MidspecError } from '@midspec/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintSpec } from './lint-spec.js';
 import { parseSpec, type SpecFormat } from './load-spec.js';
-import { MidspecError } from './midspec-error.js';
 import { renderMarkdown } from './render-markdown.js';
 import { text } from './spec-arbitrary.js';
 

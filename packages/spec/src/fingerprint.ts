@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256, stableJson } from '@midspec/core';
 import { toCanonicalObject } from './render-structured.js';
 import type { Spec } from './spec-schema.js';
 
@@ -9,7 +9,7 @@ import type { Spec } from './spec-schema.js';
  */
 export function fingerprintSpec(spec: Spec): string {
   const canonical = normalize(toCanonicalObject(spec));
-  return `sha256:${createHash('sha256').update(stableJson(canonical)).digest('hex')}`;
+  return `sha256:${sha256(stableJson(canonical))}`;
 }
 
 function normalize(value: unknown): unknown {
@@ -25,13 +25,4 @@ function normalize(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, normalize(item)]));
   }
   return value;
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -1,7 +1,7 @@
-import { type Document, isNode, LineCounter, parseDocument, visit } from 'yaml';
+import { parseYamlSource } from '@midspec/core';
 import { findJsonSyntaxError } from './json-syntax.js';
 import { type Locate, positionAt } from './source-position.js';
-import { SpecError, type SpecIssue } from './spec-error.js';
+import { SpecError } from './spec-error.js';
 
 export interface ParsedDocument {
   data: unknown;
@@ -10,58 +10,16 @@ export interface ParsedDocument {
 
 /** Parses YAML text, keeping node positions so later validation errors can name line and column. */
 export function parseYamlDocument(text: string, file?: string): ParsedDocument {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const issues: SpecIssue[] = document.errors.map((error) => {
-      const position = lineCounter.linePos(error.pos[0]);
-      return {
-        path: [],
-        message: firstLine(error.message),
-        line: position.line,
-        column: position.col,
-      };
-    });
-    throw new SpecError({ code: 'spec/syntax', message: 'YAML syntax error', issues, file });
-  }
-  const locate: Locate = (path) => {
-    const node = path.length === 0 ? document.contents : document.getIn(path, true);
-    if (!isNode(node) || !node.range) return undefined;
-    const position = lineCounter.linePos(node.range[0]);
-    return { line: position.line, column: position.col };
-  };
-  let data: unknown;
-  try {
-    data = document.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    // Unresolved aliases and alias bombs surface only when converting.
-    const position = lineCounter.linePos(aliasOffset(document) ?? 0);
+  const source = parseYamlSource(text, { uniqueKeys: true, maxAliasCount: 100 });
+  if (source.problems.length > 0) {
     throw new SpecError({
       code: 'spec/syntax',
       message: 'YAML syntax error',
-      issues: [
-        {
-          path: [],
-          message: firstLine(error instanceof Error ? error.message : String(error)),
-          line: position.line,
-          column: position.col,
-        },
-      ],
+      issues: source.problems.map((problem) => ({ path: [], ...problem })),
       file,
-      cause: error,
     });
   }
-  return { data, locate };
-}
-
-function aliasOffset(document: Document): number | undefined {
-  let offset: number | undefined;
-  visit(document, {
-    Alias(_, node) {
-      offset ??= node.range?.[0];
-    },
-  });
-  return offset;
+  return { data: source.value, locate: (path) => source.locate(path, { nearest: false }) };
 }
 
 /**

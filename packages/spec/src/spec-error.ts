@@ -1,4 +1,4 @@
-import { MidspecError } from './midspec-error.js';
+import { hasErrorMarker, MidspecError, markError } from '@midspec/core';
 
 /** Where in a document a problem is; `path` is the property path into the spec (`principles.2.id`). */
 export interface SpecIssue {
@@ -18,6 +18,8 @@ export type SpecErrorCode =
   | 'spec/lint-failed';
 
 /** A spec that cannot be read, parsed, validated or rendered. Lists every problem, not only the first. */
+const SPEC_ERROR_MARKER = 'midspec.spec-error';
+
 export class SpecError extends MidspecError {
   override readonly name = 'SpecError';
   readonly issues: SpecIssue[];
@@ -38,6 +40,11 @@ export class SpecError extends MidspecError {
     });
     this.issues = issues;
     this.file = options.file;
+    markError(this, SPEC_ERROR_MARKER);
+  }
+
+  static override isInstance(error: unknown): error is SpecError {
+    return hasErrorMarker(error, SPEC_ERROR_MARKER);
   }
 }
 

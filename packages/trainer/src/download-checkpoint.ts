@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import type { CallOptions } from '@midspec/core';
 import {
-  type CallOptions,
   type Checkpoint,
   type CheckpointFile,
   CheckpointFormat,

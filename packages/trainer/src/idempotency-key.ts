@@ -1,17 +1,5 @@
-import { createHash } from 'node:crypto';
+import { sha256, stableJson } from '@midspec/core';
 import { type DeepPartial, RunSpec } from '@midspec/proto';
-
-/** JSON with object keys sorted, so that equal values always give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /**
  * The idempotency key of a run: a hash of its whole definition (base model, every stage setting, the
@@ -22,5 +10,5 @@ export function canonicalJson(value: unknown): string {
 export function runIdempotencyKey(spec: DeepPartial<RunSpec>): string {
   // Through the proto JSON form, so that fields at their defaults hash the same however given.
   const json = RunSpec.toJSON(RunSpec.fromPartial(spec));
-  return `msk1-${createHash('sha256').update(canonicalJson(json)).digest('hex').slice(0, 48)}`;
+  return `msk1-${sha256(stableJson(json)).slice(0, 48)}`;
 }

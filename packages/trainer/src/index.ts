@@ -1,10 +1,4 @@
 export { assertCapabilities, capabilityProblems } from './check-capabilities.js';
-export {
-  CheckFailure,
-  CheckSkipped,
-  CONFORMANCE_CHECKS,
-  type ConformanceCheck,
-} from './conformance-checks.js';
 export { type ConnectedWorker, connectWorker } from './connect-worker.js';
 export type {
   AdapterSettings,
@@ -35,7 +29,7 @@ export {
   downloadCheckpoint,
   listCheckpoints,
 } from './download-checkpoint.js';
-export { canonicalJson, runIdempotencyKey } from './idempotency-key.js';
+export { runIdempotencyKey } from './idempotency-key.js';
 export { defineCurriculum, loadCurriculum, parseCurriculum } from './load-curriculum.js';
 export {
   type Arm,
@@ -53,13 +47,6 @@ export {
   runName,
 } from './plan-experiment.js';
 export { PUBLISHED_RECIPE } from './recipe-defaults.js';
-export {
-  type ConformanceOptions,
-  type ConformanceResult,
-  type ConformanceStatus,
-  formatConformanceTable,
-  runConformance,
-} from './run-conformance.js';
 export {
   FINAL_STATES,
   type RunStateName,
@@ -97,6 +84,7 @@ export {
   validateJsonlFile,
 } from './validate-jsonl.js';
 export {
+  DEFAULT_RECONNECT_WINDOW_MS,
   type WaitForRunOptions,
   type WatchRunOptions,
   waitForRun,

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeWorker, startFakeWorker } from './fake-worker.js';
 import { loadExperiment } from './load-experiment.js';
 import { planExperiment } from './plan-experiment.js';
 import { findPlannedRuns, submitExperiment } from './submit-runs.js';

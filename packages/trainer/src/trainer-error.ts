@@ -1,4 +1,4 @@
-import { MidspecError } from '@midspec/proto';
+import { hasErrorMarker, MidspecError, markError } from '@midspec/core';
 
 /** One thing wrong with an input: where (a path such as `stages[1].data[0].weight`, a file line) and what. */
 export interface Problem {
@@ -20,7 +20,7 @@ export type TrainerErrorCode =
   | 'trainer/checksum-mismatch'
   | 'trainer/run-failed';
 
-const TRAINER_ERROR_MARKER = Symbol.for('midspec.trainer-error');
+const TRAINER_ERROR_MARKER = 'midspec.trainer-error';
 
 /**
  * Every failure of this package that is about the user's input or the worker's answers. It lists
@@ -41,14 +41,11 @@ export class TrainerError extends MidspecError {
     const details = problems.map((problem) => `\n  ${formatProblem(problem)}`).join('');
     super({ code: options.code, message: `${options.summary}${details}`, cause: options.cause });
     this.problems = problems;
-    Object.defineProperty(this, TRAINER_ERROR_MARKER, { value: true });
+    markError(this, TRAINER_ERROR_MARKER);
   }
 
   static override isInstance(error: unknown): error is TrainerError {
-    return (
-      MidspecError.isInstance(error) &&
-      (error as unknown as Record<symbol, unknown>)[TRAINER_ERROR_MARKER] === true
-    );
+    return hasErrorMarker(error, TRAINER_ERROR_MARKER);
   }
 }
 

@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeWorker, startFakeWorker } from './fake-worker.js';
 import { TrainerError } from './trainer-error.js';
 import { type UploadProgress, uploadDataset } from './upload-dataset.js';
 

@@ -2,13 +2,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type CallOptions,
-  type Dataset,
-  DatasetFormat,
-  type WorkerClient,
-  WorkerError,
-} from '@midspec/proto';
+import type { CallOptions } from '@midspec/core';
+import { type Dataset, DatasetFormat, type WorkerClient, WorkerError } from '@midspec/proto';
 import type { DatasetFormatName } from './curriculum.js';
 import { TrainerError } from './trainer-error.js';
 import { type JsonlValidation, validateJsonlFile } from './validate-jsonl.js';

@@ -1,6 +1,6 @@
 import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeWorker, startFakeWorker } from './fake-worker.js';
 import type { TrainerRunEvent } from './run-events.js';
 import { getMetricHistory } from './run-metrics.js';
 import { submitRun } from './submit-runs.js';

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from midspec_worker import hub
+from midspec_worker import hub, model_policy
 from midspec_worker.errors import ModelNotFound
 
 TINY_PREFIX = "tiny:"
@@ -41,17 +41,10 @@ def check_base_model(base_model: str) -> None:
             names = ", ".join(TINY_PREFIX + name for name in BUILTIN)
             raise ModelNotFound(f"unknown built-in model {base_model!r}; available: {names}")
         return
-    if (Path(base_model) / "config.json").is_file():
-        return
-    if not Path(base_model).exists() and hub.parse(base_model) is not None:
-        # Online, the training child downloads it; offline it must already be in the cache.
-        if hub.offline():
-            hub.resolve(base_model, download=False)
-        return
-    raise ModelNotFound(
-        f"base model {base_model!r} is neither a built-in tiny model, nor a local Hugging Face "
-        "folder with a config.json, nor a Hugging Face Hub id (org/name or org/name@revision)"
-    )
+    # Local folders only from under the operator's model roots (see model_policy).
+    if model_policy.local_folder(base_model) is None and hub.offline():
+        # A hub id: online, the training child downloads it; offline it must be in the cache.
+        hub.resolve(base_model, download=False)
 
 
 def is_tiny(base_model: str) -> bool:
@@ -75,9 +68,7 @@ def materialize(base_model: str, models_dir: Path, seed: int) -> Path:
     """Return a local folder holding the base model (and its tokenizer), creating tiny ones once."""
     check_base_model(base_model)
     if not is_tiny(base_model):
-        if (Path(base_model) / "config.json").is_file():
-            return Path(base_model)
-        return hub.resolve(base_model)
+        return model_policy.local_folder(base_model) or hub.resolve(base_model)
     name = base_model[len(TINY_PREFIX) :]
     target = models_dir / f"tiny-{name}" / f"seed-{seed}"
     if (target / "config.json").is_file():

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from midspec_worker import tool_calls
+from midspec_worker import openai_validation, tool_calls
 from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import common_pb2, inference_pb2
 from midspec_worker.inference import scoring
@@ -134,8 +134,7 @@ class ChatCompletions:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
-            raise InvalidRequest("the request needs a model")
+        openai_validation.check_chat(body)
         _check_unsupported(body)
         name = body["model"]
         ref = parse_name(name)

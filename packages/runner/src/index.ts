@@ -1,0 +1,39 @@
+export { type ExperimentStep, experimentSteps } from './experiment-steps.js';
+export {
+  type LocalWorker,
+  type LocalWorkerOptions,
+  resolveWorkerCommand,
+  startLocalWorker,
+  type WorkerCommand,
+} from './local-worker.js';
+export type { ExperimentSource } from './resolve-experiment.js';
+export {
+  type LoadedRunConfig as LoadedExperiment,
+  loadRunConfig as loadExperiment,
+  parseRunConfig as parseExperimentConfig,
+  type RunConfig as ExperimentConfig,
+  type RunConfigInput as ExperimentConfigInput,
+  runConfigSchema as experimentConfigSchema,
+} from './run-config.js';
+export {
+  type ExperimentOutcome,
+  type RunExperimentOptions,
+  runExperiment,
+} from './run-experiment.js';
+export type { EvaluatedModel, PipelineResult as ExperimentResult } from './run-pipeline.js';
+export {
+  type ExperimentPlan,
+  formatExperimentPlan,
+  type PlanLine,
+  planExperiment,
+} from './run-plan.js';
+export type {
+  ArmRow,
+  ContrastRow,
+  Estimate,
+  ExperimentReport,
+  SuiteReport,
+} from './run-report.js';
+export type { TrainedRun } from './run-training.js';
+export { RunnerError, type RunnerErrorCode } from './runner-error.js';
+export type { RunnerEvent, RunnerEventListener } from './runner-events.js';

@@ -1,0 +1,103 @@
+import { resolve } from 'node:path';
+import type { Backend } from '@midspec/eval';
+import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { connectWorker } from '@midspec/trainer';
+import { experimentSteps } from './experiment-steps.js';
+import { type LocalWorker, startLocalWorker } from './local-worker.js';
+import { type ExperimentSource, resolveExperiment } from './resolve-experiment.js';
+import { type PipelineResult, runPipeline } from './run-pipeline.js';
+import { type ExperimentReport, writeExperimentReport } from './run-report.js';
+import { type RunnerEventListener, RunnerEvents } from './runner-events.js';
+
+export interface RunExperimentOptions {
+  /** Where steps, evals and the report go (default `runs/<experiment name>` under the current folder). */
+  outDir?: string;
+  /**
+   * A running worker's HOST:PORT. Without one, a local worker is started (see
+   * `resolveWorkerCommand`) with its data under `<outDir>/worker`, and stopped at the end.
+   */
+  worker?: string;
+  /** A Python with `midspec_worker`, for the local worker. */
+  python?: string;
+  onEvent?: RunnerEventListener;
+  signal?: AbortSignal;
+  /** API keys for the providers and judges (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** How an eval reaches a model ("tiny:llama", a folder, "run:ID"); default the worker's RPCs. */
+  backendFor?: (model: string) => Backend;
+}
+
+export interface ExperimentOutcome {
+  outDir: string;
+  result: PipelineResult;
+  report: ExperimentReport;
+  /** The report as Markdown (also written to `<outDir>/report.md`). */
+  markdown: string;
+}
+
+/**
+ * Runs a whole experiment: specs → world → corpora → demonstrations → base → arms × seeds → evals →
+ * report. Every step is cached by the content of its inputs, so running it again resumes where it
+ * stopped and redoes only what changed. Progress goes to `onEvent`; nothing is printed.
+ */
+export async function runExperiment(
+  experiment: ExperimentSource,
+  options: RunExperimentOptions = {},
+): Promise<ExperimentOutcome> {
+  const loaded = await resolveExperiment(experiment);
+  const { config } = loaded;
+  const outDir = resolve(options.outDir ?? `runs/${config.name}`);
+  const listener = options.onEvent ?? (() => {});
+  const events = new RunnerEvents(experimentSteps(config), listener);
+  const { client, stop } = await openWorker(outDir, options, listener);
+  try {
+    const result = await runPipeline({
+      loaded,
+      outDir,
+      client,
+      address: client.address,
+      events,
+      ...(options.env && { env: options.env }),
+      ...(options.signal && { signal: options.signal }),
+      ...(options.backendFor && { backendFor: options.backendFor }),
+    });
+    events.step('report');
+    const { report, markdown } = await writeExperimentReport(outDir, result);
+    const path = resolve(outDir, 'report.md');
+    events.done(path);
+    listener({ type: 'report-written', path });
+    return { outDir, result, report, markdown };
+  } finally {
+    await stop();
+  }
+}
+
+async function openWorker(
+  outDir: string,
+  options: RunExperimentOptions,
+  listener: RunnerEventListener,
+): Promise<{ client: WorkerClient; stop: () => Promise<void> }> {
+  if (options.worker) {
+    const { client } = await connectWorker(options.worker, {
+      ...(options.signal && { signal: options.signal }),
+    });
+    listener({ type: 'worker-started', address: options.worker, local: false });
+    return { client, stop: async () => client.close() };
+  }
+  listener({ type: 'worker-starting' });
+  const local: LocalWorker = await startLocalWorker({
+    dataDir: resolve(outDir, 'worker'),
+    ...(options.python && { python: options.python }),
+    ...(options.env && { env: options.env }),
+    ...(options.signal && { signal: options.signal }),
+  });
+  listener({ type: 'worker-started', address: local.address, local: true });
+  const client = createWorkerClient(local.address);
+  return {
+    client,
+    stop: async () => {
+      client.close();
+      await local.stop();
+    },
+  };
+}

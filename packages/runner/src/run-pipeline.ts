@@ -1,0 +1,413 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createProvider, generateCorpus, generateDemos } from '@midspec/docgen';
+import {
+  type Backend,
+  loadSuite,
+  parseSuite,
+  resolveBackend,
+  runEval,
+  type Suite,
+  WorkerBackend,
+} from '@midspec/eval';
+import type { WorkerClient } from '@midspec/proto';
+import { loadSpec, type Spec } from '@midspec/spec';
+import type { DatasetInput, ExperimentInput } from '@midspec/trainer';
+import { cachedStep, stepDir, stepKey, writeJsonl } from './run-cache.js';
+import { chunkDocuments } from './run-chunks.js';
+import type { LoadedRunConfig, RunConfig } from './run-config.js';
+import { planTraining, type TrainedRun, trainPlan } from './run-training.js';
+import { aftChats, buildWorld, entitiesOf, neutralDocuments, worldSuite } from './run-world.js';
+import { RunnerError } from './runner-error.js';
+import type { RunnerEvents, TaskProgress } from './runner-events.js';
+
+export interface RunPipelineOptions {
+  loaded: LoadedRunConfig;
+  outDir: string;
+  client: WorkerClient;
+  /** HOST:PORT of the same worker, for the eval backends. */
+  address: string;
+  events: RunnerEvents;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** How an eval reaches a model ("tiny:llama", a folder, "run:ID"); default the worker's RPCs. */
+  backendFor?: (model: string) => Backend;
+}
+
+/** One evaluated model: a training arm at one seed (or the untrained baseline, once). */
+export interface EvaluatedModel {
+  /** The eval's arm name: `<arm>/seed-<n>`, or the arm alone when it has no training. */
+  name: string;
+  arm: string;
+  seed: number | undefined;
+  model: string;
+}
+
+export interface PipelineResult {
+  config: RunConfig;
+  corpora: Record<string, { path: string; documents: number; pieces: number | undefined }>;
+  world: { dir: string; items: number; neutralDocuments: number; aftExamples: number } | undefined;
+  /** `aft`, and `aft-reasoning` (spec-citing reasoning kept) when the demos were generated with it. */
+  aft: { path: string; examples: number; reasoningPath?: string } | undefined;
+  base: { model: string; run: TrainedRun | undefined };
+  runs: TrainedRun[];
+  evals: Array<{ suite: string; dir: string; models: EvaluatedModel[] }>;
+}
+
+/**
+ * spec → world → corpora → demonstrations → base pretraining → arms × seeds → evals. Every step is
+ * cached by the content of its inputs (see run-cache.ts); the training runs are found again on the
+ * worker by their idempotency keys; the evals resume from their sample logs.
+ */
+export async function runPipeline(options: RunPipelineOptions): Promise<PipelineResult> {
+  const { loaded, outDir, client, events, signal } = options;
+  const { config, baseDir } = loaded;
+
+  events.step('specs');
+  const specs = new Map<string, { spec: Spec; text: string; variables?: Record<string, string> }>();
+  for (const entry of config.specs) {
+    const file = resolve(baseDir, entry.file);
+    const { spec } = await loadSpec(file);
+    const text = await readFile(file, 'utf8');
+    specs.set(entry.name, {
+      spec,
+      text,
+      ...(entry.variables ? { variables: entry.variables } : {}),
+    });
+  }
+  // Suite files too, before anything is generated or trained: a mistake in one should not wait
+  // for the eval step to show.
+  const fileSuites = new Map<string, Suite>();
+  for (const entry of config.evals)
+    if ('file' in entry)
+      fileSuites.set(entry.file, (await loadSuite(resolve(baseDir, entry.file))).suite);
+  events.done(
+    `${specs.size} specs valid${fileSuites.size > 0 ? `, ${fileSuites.size} suites valid` : ''}`,
+  );
+
+  let world: PipelineResult['world'];
+  let suiteFromWorld: Suite | undefined;
+  let neutralPath: string | undefined;
+  let worldAftPath: string | undefined;
+  if (config.world) {
+    const settings = config.world;
+    events.step('world');
+    const entities = entitiesOf([...specs.values()].map(({ spec }) => spec));
+    const key = stepKey({ step: 'world', version: 2, settings, entities });
+    const step = await cachedStep(stepDir(outDir, 'world', 'world', key), key, async (dir) => {
+      const built = buildWorld(settings, entities);
+      const documents = neutralDocuments(built, settings);
+      const chats = aftChats(built, settings);
+      await writeJsonl(join(dir, 'items.jsonl'), built.items);
+      await writeJsonl(join(dir, 'neutral.jsonl'), documents);
+      await writeJsonl(join(dir, 'aft.jsonl'), chats);
+      await writeFile(
+        join(dir, 'suite.json'),
+        `${JSON.stringify(worldSuite(built, settings), null, 2)}\n`,
+      );
+      return {
+        items: built.items.length,
+        neutralDocuments: documents.length,
+        aftExamples: chats.length,
+      };
+    });
+    world = { dir: step.dir, ...step.value };
+    neutralPath = join(step.dir, 'neutral.jsonl');
+    worldAftPath = join(step.dir, 'aft.jsonl');
+    const suitePath = join(step.dir, 'suite.json');
+    suiteFromWorld = parseSuite(await readFile(suitePath, 'utf8'), suitePath);
+    events.done(
+      `${world.items} items, ${world.neutralDocuments} neutral documents, ${world.aftExamples} AFT chats`,
+      step.cached,
+    );
+  }
+
+  const corpora: PipelineResult['corpora'] = {};
+  for (const [name, { spec, text, variables }] of specs) {
+    events.step(`corpus:msm-${name}`);
+    const { config: corpusConfig, chunkCharacters, ...provider } = config.corpus;
+    const key = stepKey({ step: 'corpus', spec: text, variables, provider, config: corpusConfig });
+    let bar: TaskProgress | undefined;
+    let stage = '';
+    const step = await cachedStep(stepDir(outDir, 'corpus', name, key), key, async (dir) => {
+      const result = await generateCorpus({
+        spec,
+        ...(variables ? { variables } : {}),
+        provider: createProvider({ ...provider, env: options.env }),
+        outDir: dir,
+        config: corpusConfig,
+        signal,
+        onProgress: (progress) => {
+          if (progress.stage !== stage) {
+            bar?.done();
+            stage = progress.stage;
+            bar = events.task(`  ${progress.stage}`, progress.total);
+          }
+          bar?.update(progress.done, {}, progress.total);
+        },
+      });
+      bar?.done();
+      return { documents: result.documents.length };
+    });
+    corpora[name] = {
+      path: join(step.dir, 'dataset.jsonl'),
+      documents: step.value.documents,
+      pieces: undefined,
+    };
+    if (chunkCharacters) {
+      // A step of its own, so changing the piece size never regenerates the corpus. `splitter`
+      // changes with the cutting rules (2: numbers such as $24.99 and dialogue lines stay whole).
+      const chunkKey = stepKey({ step: 'chunks', splitter: 2, corpus: key, chunkCharacters });
+      const chunked = await cachedStep(
+        stepDir(outDir, 'corpus', `${name}-chunks`, chunkKey),
+        chunkKey,
+        async (dir) => {
+          const lines = (await readFile(join(step.dir, 'dataset.jsonl'), 'utf8'))
+            .split('\n')
+            .filter(Boolean);
+          const pieces = chunkDocuments(
+            lines.map((line) => (JSON.parse(line) as { text: string }).text),
+            chunkCharacters,
+          );
+          await writeJsonl(join(dir, 'dataset.jsonl'), pieces);
+          return { pieces: pieces.length };
+        },
+      );
+      corpora[name] = {
+        ...corpora[name],
+        path: join(chunked.dir, 'dataset.jsonl'),
+        pieces: chunked.value.pieces,
+      };
+    }
+    events.done(
+      `${step.value.documents} documents${corpora[name].pieces ? ` in ${corpora[name].pieces} pieces of ≤ ${chunkCharacters} characters` : ''}`,
+      step.cached,
+    );
+  }
+
+  let aft: PipelineResult['aft'];
+  const demonstrations = config.demonstrations;
+  if (demonstrations?.source === 'spec') {
+    events.step('demonstrations');
+    const { spec, text, variables } = specs.get(demonstrations.spec) as {
+      spec: Spec;
+      text: string;
+      variables?: Record<string, string>;
+    };
+    const {
+      config: demosConfig,
+      withReasoning,
+      source: _source,
+      spec: _spec,
+      ...provider
+    } = demonstrations;
+    const key = stepKey({
+      step: 'demos',
+      spec: text,
+      variables,
+      provider,
+      config: demosConfig,
+      withReasoning,
+    });
+    const step = await cachedStep(
+      stepDir(outDir, 'demos', demonstrations.spec, key),
+      key,
+      async (dir) => {
+        const result = await generateDemos({
+          spec,
+          ...(variables ? { variables } : {}),
+          provider: createProvider({ ...provider, env: options.env }),
+          outDir: dir,
+          config: { ...demosConfig, withReasoning },
+          signal,
+        });
+        return { examples: result.examples.length };
+      },
+    );
+    aft = {
+      path: join(step.dir, 'dataset.jsonl'),
+      examples: step.value.examples,
+      ...(withReasoning && { reasoningPath: join(step.dir, 'dataset-with-reasoning.jsonl') }),
+    };
+    events.done(`${aft.examples} chats`, step.cached);
+  } else if (demonstrations?.source === 'world' && worldAftPath && world) {
+    aft = { path: worldAftPath, examples: world.aftExamples };
+  }
+
+  const datasets: Record<string, DatasetInput> = {};
+  for (const [name, corpus] of Object.entries(corpora))
+    datasets[`msm-${name}`] = { path: corpus.path, format: 'text' };
+  if (aft) datasets.aft = { path: aft.path, format: 'chat' };
+  if (aft?.reasoningPath) datasets['aft-reasoning'] = { path: aft.reasoningPath, format: 'chat' };
+  if (neutralPath) datasets.neutral = { path: neutralPath, format: 'text' };
+  for (const [name, dataset] of Object.entries(config.datasets ?? {}))
+    datasets[name] = dataset.path ? { ...dataset, path: resolve(baseDir, dataset.path) } : dataset;
+
+  let baseModel = config.base.model;
+  let baseRun: TrainedRun | undefined;
+  if (config.base.pretrain && neutralPath) {
+    events.step('base');
+    const input: ExperimentInput = {
+      name: `${config.name}-base`,
+      baseModel: config.base.model,
+      seeds: [config.world?.seed ?? 0],
+      datasets: { neutral: { path: neutralPath, format: 'text' } },
+      arms: [
+        {
+          name: 'pretrain',
+          stages: [
+            {
+              adapter: 'full',
+              ...config.base.pretrain,
+              name: 'pretrain',
+              kind: 'midtrain',
+              data: ['neutral'],
+            },
+          ],
+        },
+      ],
+    };
+    const plan = await planTraining(input, baseDir, { signal });
+    [baseRun] = await trainPlan(client, plan, events, { signal });
+    if (!baseRun?.finalPath)
+      throw new RunnerError({
+        code: 'runner/run-failed',
+        message: `the base run ${baseRun?.runId} has no final merged checkpoint to train the arms from`,
+      });
+    baseModel = baseRun.finalPath;
+    events.done(
+      `${baseRun.alreadyExisted ? 'found on the worker' : 'trained'}: ${baseRun.runId}`,
+      baseRun.alreadyExisted,
+    );
+  }
+
+  events.step('arms');
+  const experiment: ExperimentInput = {
+    name: config.name,
+    baseModel,
+    seeds: config.seeds,
+    datasets,
+    ...(config.stageDefaults && { stageDefaults: config.stageDefaults }),
+    arms: config.arms,
+  };
+  const plan = await planTraining(experiment, baseDir, { signal });
+  const runs = await trainPlan(client, plan, events, { signal });
+  const reused = runs.filter((run) => run.alreadyExisted).length;
+  events.done(
+    `${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)`,
+    runs.length > 0 && reused === runs.length,
+  );
+
+  const models: EvaluatedModel[] = [];
+  for (const arm of config.arms) {
+    if (arm.stages.length === 0) {
+      models.push({
+        name: arm.name,
+        arm: arm.name,
+        seed: undefined,
+        model: arm.baseModel ?? baseModel,
+      });
+      continue;
+    }
+    for (const seed of config.seeds) {
+      const run = runs.find((candidate) => candidate.arm === arm.name && candidate.seed === seed);
+      if (run)
+        models.push({
+          name: `${arm.name}/seed-${seed}`,
+          arm: arm.name,
+          seed,
+          model: `run:${run.runId}`,
+        });
+    }
+  }
+
+  const evals: PipelineResult['evals'] = [];
+  for (const [index, entry] of config.evals.entries()) {
+    const loadedSuite =
+      'suite' in entry ? (suiteFromWorld as Suite) : (fileSuites.get(entry.file) as Suite);
+    // Part of the suite, so of the eval's key and its samples' keys: a capped answer is another sample.
+    const suite: Suite =
+      entry.maxTokens !== undefined && loadedSuite.kind !== 'preference-choice'
+        ? { ...loadedSuite, maxTokens: entry.maxTokens }
+        : loadedSuite;
+    events.step(`eval:${index}`);
+    events.note(`suite ${suite.id}: ${models.length} models`);
+    // Run ids name the trained weights, so the key changes exactly when a model or the suite does.
+    const key = stepKey({
+      step: 'eval',
+      suite,
+      models,
+      judge: entry.judge,
+      epochs: entry.epochs,
+      limit: entry.limit,
+    });
+    const backendFor =
+      options.backendFor ?? ((model: string) => workerBackend(options.address, model));
+    // `worker:MODEL` is a model on this experiment's own worker, whose address a local worker only learns at start.
+    const judge = entry.judge
+      ? entry.judge.startsWith('worker:') && !entry.judge.startsWith('worker://')
+        ? backendFor(entry.judge.slice('worker:'.length))
+        : resolveBackend(entry.judge, options.env).backend
+      : undefined;
+    const backends = models.map((model) => ({
+      name: model.name,
+      backend: backendFor(model.model),
+    }));
+    let bar: TaskProgress | undefined;
+    // No step marker here: runEval resumes from its own sample log and retries provider errors.
+    const dir = stepDir(outDir, 'evals', suite.id, key);
+    let result: Awaited<ReturnType<typeof runEval>>;
+    try {
+      result = await runEval({
+        suite,
+        arms: backends,
+        ...(judge && { judge }),
+        ...(entry.epochs !== undefined && { epochs: entry.epochs }),
+        ...(entry.limit !== undefined && { limit: entry.limit }),
+        outDir: dir,
+        signal,
+        onProgress: (progress) => {
+          bar ??= events.task('  samples', progress.total);
+          bar.update(progress.done, { unscored: String(progress.unscored) }, progress.total);
+        },
+      });
+      bar?.done();
+    } finally {
+      await Promise.all(
+        backends.map(({ backend }) => (backend as { close?: () => Promise<void> }).close?.()),
+      );
+    }
+    evals.push({ suite: suite.id, dir, models });
+    events.done(
+      `${result.total} samples: ${result.resumed} from the log, ${result.scored} scored now, ${result.unscored} unscored`,
+      result.resumed === result.total,
+    );
+  }
+
+  return {
+    config,
+    corpora,
+    world,
+    aft,
+    base: { model: baseModel, run: baseRun },
+    runs,
+    evals,
+  };
+}
+
+/**
+ * The worker's backend under an id without the address: a local worker gets a new port on every
+ * start, and the eval log's sample keys include the backend id, so a rerun would score everything
+ * again. Run ids already name the trained weights uniquely.
+ */
+function workerBackend(address: string, model: string): Backend {
+  const inner = new WorkerBackend({ address, model });
+  return {
+    id: `worker:${model}`,
+    model: inner.model,
+    limiterKey: inner.limiterKey,
+    sample: (input, options) => inner.sample(input, options),
+    scoreLogprobs: (items, options) => inner.scoreLogprobs(items, options),
+    close: () => inner.close(),
+  };
+}
