@@ -42,5 +42,8 @@ def real_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     per session."""
     from real_models import build_model_folder
 
+    from midspec_worker import model_policy
+
     root = tmp_path_factory.mktemp("real-models")
+    model_policy.add_root(root)  # a worker serves local folders only from under its model roots
     return {kind: build_model_folder(kind, root / kind) for kind in ("qwen3", "llama3_1")}

@@ -37,7 +37,7 @@ def add_root(folder: Path) -> None:
 
 
 def is_hub_id(reference: str) -> bool:
-    """ "org/name" or "name", as on the hub, optionally pinned "@revision" (hub.py)."""
+    """`org/name` or `name`, optionally pinned `@revision` (hub.parse is the one grammar)."""
     return hub.parse(reference) is not None
 
 

@@ -41,9 +41,12 @@ def check_base_model(base_model: str) -> None:
             names = ", ".join(TINY_PREFIX + name for name in BUILTIN)
             raise ModelNotFound(f"unknown built-in model {base_model!r}; available: {names}")
         return
-    # Local folders only from under the operator's model roots (see model_policy).
-    if model_policy.local_folder(base_model) is None and hub.offline():
-        # A hub id: online, the training child downloads it; offline it must be in the cache.
+    # Local folders only from under the operator's model roots (see model_policy); anything else
+    # that passes the policy is a hub id.
+    if model_policy.local_folder(base_model) is not None:
+        return
+    if hub.offline():
+        # Online, the training child downloads it; offline it must already be in the cache.
         hub.resolve(base_model, download=False)
 
 
