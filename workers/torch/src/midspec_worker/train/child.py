@@ -233,7 +233,15 @@ def _train(
     from midspec_worker import models, runspec
     from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
     from midspec_worker.gen.midspec.worker.v1 import runs_pb2
-    from midspec_worker.train import checkpoints, data, distributed, engine, observe, precision
+    from midspec_worker.train import (
+        checkpoints,
+        data,
+        distributed,
+        engine,
+        observe,
+        portable,
+        precision,
+    )
 
     transformers.utils.logging.disable_progress_bar()
     # Library messages join our JSON log lines instead of printing their own format.
@@ -361,12 +369,24 @@ def _train(
         return
     target = run_dir / "final"
     model, formats_saved = checkpoints.save_final(target, model, tokenizer, store.fenced)
+    portable.finish(target, plan.base_model, [portable_stage(stage) for stage in plan.stages])
     last = plan.stages[-1]
     current = store.get_run(run_id)
     step = current.step if current is not None else 0
     store.add_checkpoint(
         checkpoints.record(run_id, "final", last.index, step, True, formats_saved, target), target
     )
+
+
+def portable_stage(stage: Any) -> dict[str, Any]:
+    """A stage's recipe for the model card: its resolved settings that are plain values."""
+    fields = getattr(stage, "__dataclass_fields__", {})
+    values = {name: getattr(stage, name) for name in fields}
+    return {
+        name: value
+        for name, value in values.items()
+        if isinstance(value, (str, int, float, bool)) or value is None
+    } | {"lora": bool(getattr(stage, "lora", None))}
 
 
 if __name__ == "__main__":
