@@ -34,7 +34,7 @@ function percentile(sorted: number[], q: number): number {
   return low + (high - low) * (position - below);
 }
 
-function groupByCluster(outcomes: readonly ClusteredOutcome[]): number[][] {
+export function groupByCluster(outcomes: readonly ClusteredOutcome[]): number[][] {
   const groups = new Map<string, number[]>();
   for (const { cluster, value } of outcomes) {
     const group = groups.get(cluster) ?? [];
@@ -44,7 +44,7 @@ function groupByCluster(outcomes: readonly ClusteredOutcome[]): number[][] {
   return [...groups.values()];
 }
 
-function meanOfClusters(clusters: number[][], pick: (index: number) => number): number {
+export function meanOfClusters(clusters: number[][], pick: (index: number) => number): number {
   let sum = 0;
   let count = 0;
   for (let i = 0; i < clusters.length; i++) {
@@ -55,7 +55,7 @@ function meanOfClusters(clusters: number[][], pick: (index: number) => number): 
   return count === 0 ? Number.NaN : sum / count;
 }
 
-function finish(estimate: number, draws: number[], confidence: number): BootstrapEstimate {
+export function finish(estimate: number, draws: number[], confidence: number): BootstrapEstimate {
   const sorted = draws.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
   const alpha = 1 - confidence;
   return {
@@ -67,7 +67,7 @@ function finish(estimate: number, draws: number[], confidence: number): Bootstra
   };
 }
 
-function settings(options: BootstrapOptions): Required<BootstrapOptions> {
+export function settings(options: BootstrapOptions): Required<BootstrapOptions> {
   const resamples = options.resamples ?? 2000;
   const confidence = options.confidence ?? 0.95;
   if (!Number.isInteger(resamples) || resamples < 1 || !(confidence > 0 && confidence < 1)) {

@@ -28,6 +28,7 @@ export {
   type PairedOutcome,
   pairedBootstrapDifference,
 } from './bootstrap.js';
+export { clusterBootstrapDifference, tInterval95 } from './cluster-statistics.js';
 export { type ConditionComparison, compareRuns, type RunComparison } from './compare-runs.js';
 export {
   type DifferenceInDifferencesInput,

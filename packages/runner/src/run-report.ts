@@ -1,11 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededRandom } from '@midspec/core';
 import {
   type ClusteredOutcome,
+  clusterBootstrapDifference,
+  clusterBootstrapMacro,
   differenceInDifferences,
   readSampleLog,
   type SampleRecord,
+  tInterval95,
   wilsonInterval,
   writeReport,
 } from '@midspec/eval';
@@ -103,8 +105,11 @@ function outcomes(
   );
 }
 
-export function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimate {
-  const clusters = [...groupValues(values).values()];
+/**
+ * The rate pooled over seeds with a cluster-bootstrap interval (eval's `clusterBootstrapMacro` over
+ * one condition); when every outcome is alike, Wilson's interval over the clusters instead.
+ */
+export function pooledRate(values: ClusteredOutcome[], seed: number): Estimate {
   const n = values.length;
   if (n === 0) return { rate: Number.NaN, lower: Number.NaN, upper: Number.NaN, n: 0 };
   const rate = values.reduce((sum, outcome) => sum + outcome.value, 0) / n;
@@ -112,63 +117,24 @@ export function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimat
     // Every outcome alike: resampling has no spread to show, and [0, 0] would claim certainty.
     // Wilson's interval with the clusters as the sample size (within a cluster, outcomes move
     // together) stays honest about how little was seen.
-    const wilson = wilsonInterval(rate * clusters.length, clusters.length, 0.95);
+    const clusters = new Set(values.map((outcome) => outcome.cluster)).size;
+    const wilson = wilsonInterval(rate * clusters, clusters, 0.95);
     return { rate, lower: wilson.lower, upper: wilson.upper, n };
   }
-  const random = seededRandom(seed);
-  const draws: number[] = [];
-  for (let r = 0; r < RESAMPLES; r++) draws.push(resampledMean(clusters, random));
-  draws.sort((a, b) => a - b);
-  return { rate, lower: quantile(draws, 0.025), upper: quantile(draws, 0.975), n };
+  const estimate = clusterBootstrapMacro([values], { resamples: RESAMPLES, seed });
+  return { rate, lower: estimate.lower, upper: estimate.upper, n };
 }
 
-/** The mean of one bootstrap draw: as many clusters as there are, drawn with replacement. */
-function resampledMean(clusters: number[][], random: () => number): number {
-  let sum = 0;
-  let count = 0;
-  for (let i = 0; i < clusters.length; i++) {
-    const cluster = clusters[Math.floor(random() * clusters.length)] as number[];
-    for (const value of cluster) sum += value;
-    count += cluster.length;
-  }
-  return sum / count;
-}
-
-function groupValues(values: ClusteredOutcome[]): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  for (const { cluster, value } of values)
-    groups.set(cluster, [...(groups.get(cluster) ?? []), value]);
-  return groups;
-}
-
-function quantile(sorted: number[], q: number): number {
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return (
-    (sorted[low] as number) +
-    ((sorted[high] as number) - (sorted[low] as number)) * (position - low)
-  );
-}
-
-/** treated − control with clusters resampled within each arm. */
+/** treated − control with clusters resampled within each arm (eval's `clusterBootstrapDifference`). */
 function bootstrapDifference(
   treated: ClusteredOutcome[],
   control: ClusteredOutcome[],
   seed: number,
 ): Estimate & { excludesZero: boolean } {
-  const mean = (values: ClusteredOutcome[]) =>
-    values.reduce((sum, o) => sum + o.value, 0) / values.length;
-  const estimate = mean(treated) - mean(control);
-  const a = [...groupValues(treated).values()];
-  const b = [...groupValues(control).values()];
-  const random = seededRandom(seed);
-  const draws: number[] = [];
-  for (let r = 0; r < RESAMPLES; r++)
-    draws.push(resampledMean(a, random) - resampledMean(b, random));
-  draws.sort((x, y) => x - y);
-  const lower = quantile(draws, 0.025);
-  const upper = quantile(draws, 0.975);
+  const { estimate, lower, upper } = clusterBootstrapDifference(treated, control, {
+    resamples: RESAMPLES,
+    seed,
+  });
   return {
     rate: estimate,
     lower,
@@ -177,13 +143,6 @@ function bootstrapDifference(
     excludesZero: lower > 0 || upper < 0,
   };
 }
-
-// Two-sided 97.5 % quantiles of Student's t for 1…30 degrees of freedom.
-const T_975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
-  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
-  2.045, 2.042,
-];
 
 function seedLevelDifference(
   arms: ArmRow[],
@@ -208,18 +167,8 @@ function seedLevelDifference(
     .map((seed) => (a.get(seed) ?? only(a) ?? Number.NaN) - (b.get(seed) ?? only(b) ?? Number.NaN))
     .filter(Number.isFinite);
   if (perSeed.length < 2) return undefined;
-  const n = perSeed.length;
-  const mean = perSeed.reduce((sum, value) => sum + value, 0) / n;
-  const sd = Math.sqrt(perSeed.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
-  const half = (T_975[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
-  return {
-    rate: mean,
-    lower: mean - half,
-    upper: mean + half,
-    n,
-    excludesZero: mean - half > 0 || mean + half < 0,
-    perSeed,
-  };
+  const { mean, lower, upper, n } = tInterval95(perSeed);
+  return { rate: mean, lower, upper, n, excludesZero: lower > 0 || upper < 0, perSeed };
 }
 
 /** Summarizes every suite of a pipeline: per-arm rates pooled over seeds, per-seed rates, contrasts. */
@@ -244,7 +193,7 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
         splits: Object.fromEntries(
           splits.map((split, index) => [
             split,
-            bootstrapMean(
+            pooledRate(
               outcomes(
                 mine.filter((record) => splitOf(record) === split),
                 model,
