@@ -74,7 +74,9 @@ describe('the packed @midspec/eval', () => {
       join(app, 'pnpm-workspace.yaml'),
       `overrides:\n${Object.entries(overrides)
         .map(([name, version]) => `  ${JSON.stringify(name)}: ${JSON.stringify(version)}`)
-        .join('\n')}\n# Its postinstall only prints a version notice (as in this repository's workspace).\nallowBuilds:\n  protobufjs: false\n`,
+        .join(
+          '\n',
+        )}\n# Its postinstall only prints a version notice (as in this repository's workspace).\nallowBuilds:\n  protobufjs: false\n`,
     );
     await run('pnpm', ['install', '--offline'], { cwd: app, env: { ...process.env, CI: 'true' } });
     // onnxruntime-node is an optional peer: a user who does not score ONNX files never installs it.
