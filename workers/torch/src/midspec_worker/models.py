@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from midspec_worker import model_policy
 from midspec_worker.errors import ModelNotFound
 
 TINY_PREFIX = "tiny:"
@@ -40,10 +41,11 @@ def check_base_model(base_model: str) -> None:
             names = ", ".join(TINY_PREFIX + name for name in BUILTIN)
             raise ModelNotFound(f"unknown built-in model {base_model!r}; available: {names}")
         return
-    if not (Path(base_model) / "config.json").is_file():
+    # Local folders only from under the operator's model roots (see model_policy).
+    if model_policy.local_folder(base_model) is None:
         raise ModelNotFound(
             f"base model {base_model!r} is neither a built-in tiny model nor a local Hugging Face "
-            "folder with a config.json (this worker has no network for hub downloads)"
+            "folder under a model root (this worker has no network for hub downloads)"
         )
 
 
@@ -68,7 +70,7 @@ def materialize(base_model: str, models_dir: Path, seed: int) -> Path:
     """Return a local folder holding the base model (and its tokenizer), creating tiny ones once."""
     check_base_model(base_model)
     if not is_tiny(base_model):
-        return Path(base_model)
+        return model_policy.local_folder(base_model) or Path(base_model)
     name = base_model[len(TINY_PREFIX) :]
     target = models_dir / f"tiny-{name}" / f"seed-{seed}"
     if (target / "config.json").is_file():

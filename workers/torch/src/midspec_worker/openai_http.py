@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 from aiohttp import web
 
-from midspec_worker import errors, models
+from midspec_worker import errors, models, openai_validation
 from midspec_worker.errors import InvalidRequest, MidspecError
 from midspec_worker.gen.midspec.worker.v1 import common_pb2, inference_pb2
 from midspec_worker.inference import scoring
@@ -27,8 +27,12 @@ from midspec_worker.inference.model_cache import LoadedModel, parse_name
 FINISH = {inference_pb2.FINISH_REASON_STOP: "stop", inference_pb2.FINISH_REASON_LENGTH: "length"}
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.ABORTED: 409,
     grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 413,
     grpc.StatusCode.UNIMPLEMENTED: 501,
 }
 COMPLETIONS_DEFAULT_MAX_TOKENS = 16
@@ -48,6 +52,8 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     except MidspecError as error:
         return _error(error)
+    except web.HTTPException as error:  # unknown route, wrong method, body too large
+        return openai_validation.http_error(error)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         return _error(InvalidRequest(f"malformed request body: {error}"))
 
@@ -58,9 +64,9 @@ def _bearer(token: str | None) -> Any:
     @web.middleware
     async def check(request: web.Request, handler: Any) -> web.StreamResponse:
         # The same token as the gRPC API: OpenAI clients send it as their api_key.
-        if expected is not None and not secrets.compare_digest(
-            request.headers.get("Authorization", ""), expected
-        ):
+        # As bytes: compare_digest refuses non-ASCII str, and a header may hold anything.
+        given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+        if expected is not None and not secrets.compare_digest(given, expected.encode()):
             body = {
                 "error": {
                     "message": "missing or wrong bearer token: pass the worker's --token "
@@ -156,6 +162,7 @@ class OpenAIServer:
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        openai_validation.check_chat(body)
         name = str(body["model"])
         messages = [
             common_pb2.ChatMessage(role=str(m["role"]), content=_content(m))
@@ -229,6 +236,7 @@ class OpenAIServer:
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        openai_validation.check_completions(body)
         name = str(body["model"])
         ref = parse_name(name)
         prompts = await self._prompt_ids(ref, body.get("prompt", ""))
@@ -238,6 +246,7 @@ class OpenAIServer:
         top = None if top is None or top is False else int(top)
         echo = bool(body.get("echo"))
         n = int(body.get("n") or 1)
+        openai_validation.check_budget(prompts, n, max_tokens)
         params = _params({**body, "logprobs": top is not None}, max_tokens)
         ident, created = f"cmpl-{secrets.token_hex(12)}", int(time.time())
         head = {"id": ident, "object": "text_completion", "created": created, "model": name}
@@ -328,6 +337,7 @@ class OpenAIServer:
         """The prompts' text and, when asked, their tokens' log-probabilities (first: None)."""
 
         def score(loaded: LoadedModel) -> list[tuple[str, dict[str, Any] | None]]:
+            openai_validation.check_token_ids(prompts, loaded.model.config.vocab_size)
             tokenizer = loaded.tokenizer
             echoed: list[tuple[str, dict[str, Any] | None]] = []
             scored: list[list[scoring.TokenScore]] = [[] for _ in prompts]

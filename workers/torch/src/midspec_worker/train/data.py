@@ -25,10 +25,31 @@ class Example:
     mask: list[bool]
 
 
+# A document is tokenized a prefix at a time, never whole: a 100 MB line must not become a list
+# of tens of millions of ids when only max_length of them are kept. The first prefix allows this
+# many characters per kept token, then grows fourfold until enough tokens come out; the margin
+# keeps the kept ids clear of the cut, where a merge across it could differ.
+_CHARS_PER_TOKEN = 8
+_CUT_MARGIN_TOKENS = 16
+
+
 def text_example(tokenizer: Any, text: str, max_length: int) -> Example:
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    ids = ids[:max_length]
+    ids = _leading_ids(tokenizer, text, max_length)
     return Example(ids=ids, mask=[True] * len(ids))
+
+
+def _leading_ids(tokenizer: Any, text: str, max_length: int) -> list[int]:
+    """The ids of `text` plus EOS, truncated to max_length, tokenizing only as much as needed."""
+    wanted = max_length + _CUT_MARGIN_TOKENS
+    limit = wanted * _CHARS_PER_TOKEN
+    while True:
+        prefix = text[:limit]
+        ids: list[int] = tokenizer(prefix, add_special_tokens=False)["input_ids"]
+        if len(prefix) == len(text):
+            return (ids + [tokenizer.eos_token_id])[:max_length]
+        if len(ids) >= wanted:
+            return ids[:max_length]
+        limit *= 4
 
 
 def prepare_messages(messages: list[dict[str, Any]], strip_reasoning: bool) -> list[dict[str, str]]:
