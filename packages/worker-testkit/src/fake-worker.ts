@@ -103,7 +103,10 @@ export async function startFakeWorker(
     const entry = state.runs.get(runId);
     if (!entry) return;
     entry.run.state = runState;
-    emit(runId, { $case: 'stateChanged', stateChanged: { state: runState, message: '' } });
+    emit(runId, {
+      $case: 'stateChanged',
+      stateChanged: { state: runState, message: '', attempt: entry.run.attempt },
+    });
   };
   const checkpointOf = (runId: string, stageIndex: number, final: boolean): Checkpoint => ({
     id: final ? 'final' : `stage-${stageIndex + 1}-step-${STEPS}`,
@@ -244,7 +247,11 @@ export async function startFakeWorker(
               'ERROR_REASON_IDEMPOTENCY_CONFLICT',
             ),
           );
-        return callback(null, { run: getEntry(known.runId).run, alreadyExisted: true });
+        return callback(null, {
+          run: getEntry(known.runId).run,
+          alreadyExisted: true,
+          newAttempt: false,
+        });
       }
       const runId = `run-${nextRun++}`;
       const run = Run.fromPartial({
@@ -253,12 +260,13 @@ export async function startFakeWorker(
         state: RunState.RUN_STATE_QUEUED,
         createdAt: new Date(),
         idempotencyKey,
+        attempt: 1,
       });
       state.runs.set(runId, { run, events: [] });
       if (idempotencyKey) keys.set(idempotencyKey, { runId, spec: canonical });
       emit(runId, {
         $case: 'stateChanged',
-        stateChanged: { state: RunState.RUN_STATE_QUEUED, message: '' },
+        stateChanged: { state: RunState.RUN_STATE_QUEUED, message: '', attempt: 1 },
       });
       setTimeout(() => train(runId), stepMs);
       if (state.faults.loseSubmitResponses && state.faults.loseSubmitResponses > 0) {
@@ -272,7 +280,7 @@ export async function startFakeWorker(
           ),
         );
       }
-      callback(null, { run, alreadyExisted: false });
+      callback(null, { run, alreadyExisted: false, newAttempt: false });
     },
     getRun: (call, callback) => unary(() => getEntry(call.request.runId).run)(call, callback),
     listRuns: (call, callback) => {
