@@ -50,7 +50,6 @@ export {
   priceFor,
 } from './price-table.js';
 export type {
-  CallOptions,
   CompletionRequest,
   CompletionResult,
   FinishReason,

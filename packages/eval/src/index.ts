@@ -11,7 +11,6 @@ export {
   type Backend,
   BackendError,
   type BackendErrorOptions,
-  type CallOptions,
   chatAsText,
   type Pricing,
   type SampleInput,
@@ -101,10 +100,10 @@ export {
   runDifferenceInDifferences,
 } from './run-difference-in-differences.js';
 export {
-  type Arm,
+  type Arm as EvalArm,
   type RunEvalOptions,
   type RunEvalResult,
-  type RunProgress,
+  type RunProgress as EvalProgress,
   runEval,
 } from './run-eval.js';
 export {
