@@ -52,6 +52,7 @@ describe('the packed @midspec/eval', () => {
     const tarballs = {
       '@midspec/core': await tarball('core'),
       '@midspec/proto': await tarball('proto'),
+      '@midspec/models': await tarball('models'),
       '@midspec/eval': await tarball('eval'),
     };
     const app = join(directory, 'app');
@@ -69,6 +70,7 @@ describe('the packed @midspec/eval', () => {
       ...(await lockfilePins()),
       '@midspec/core': `file:${tarballs['@midspec/core']}`,
       '@midspec/proto': `file:${tarballs['@midspec/proto']}`,
+      '@midspec/models': `file:${tarballs['@midspec/models']}`,
     };
     await writeFile(
       join(app, 'pnpm-workspace.yaml'),

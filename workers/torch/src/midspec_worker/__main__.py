@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from midspec_worker import exposure, limits, logs, model_policy
+from midspec_worker.launch import flags as launch_flags
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -98,7 +99,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain for TLS")
     serve.add_argument("--tls-key", type=Path, default=None, help="PEM private key for TLS")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    launch_flags.add_arguments(serve)
     args = parser.parse_args(argv)
+    launch_flags.check(parser, args)
     if args.max_restarts < 0:
         parser.error("--max-restarts must be 0 or more")
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -142,6 +145,7 @@ async def serve(args: argparse.Namespace) -> int:
         token=args.token or None,
         tls=(args.tls_cert, args.tls_key) if args.tls_cert is not None else None,
         max_restarts=args.max_restarts,
+        launcher=launch_flags.launcher(args, args.data_dir.resolve()),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

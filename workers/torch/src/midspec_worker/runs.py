@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +21,8 @@ from midspec_worker.errors import (
     RunNotFound,
 )
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.launch.base import Job, Launcher
+from midspec_worker.launch.local import LocalLauncher
 from midspec_worker.store import FINAL_STATES, Store, labels_match, timestamp
 
 log = logging.getLogger("midspec.runs")
@@ -41,6 +41,7 @@ class Runs:
         heartbeat_seconds: float = 5.0,
         shutdown_grace_seconds: float = 15.0,
         max_restarts: int = 3,
+        launcher: Launcher | None = None,
     ) -> None:
         self._data_dir = data_dir
         self._store = store
@@ -48,9 +49,11 @@ class Runs:
         self._heartbeat = heartbeat_seconds
         self._grace = shutdown_grace_seconds
         self._max_restarts = max_restarts
+        # Turns a run into training processes: local children by default, or a cluster job.
+        self._launcher = launcher if launcher is not None else LocalLauncher(data_dir)
         self._stopping = False
         self._wake = asyncio.Event()
-        self._current: tuple[str, subprocess.Popen[bytes]] | None = None  # (run id, process)
+        self._current: tuple[str, Job] | None = None  # (run id, its training)
         self._loop_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -237,15 +240,7 @@ class Runs:
         ):
             return
         lease = self._store.begin_attempt(run_id)
-        # A fresh interpreter, never a fork of the gRPC process (its threads and locks do not
-        # survive a fork), and not multiprocessing's spawn either: that re-imports the worker's
-        # main module (torch included) before the child's first line could check its parent.
-        # Started from the event loop's thread, which lives as long as the worker: the kernel's
-        # parent-death signal follows the thread that started the child.
-        command = [sys.executable, "-m", "midspec_worker.train.child", str(self._data_dir)]
-        process = subprocess.Popen(  # noqa: ASYNC220 - on this thread on purpose, see above
-            command + [run_id, str(lease), str(os.getpid())]
-        )
+        process = self._launcher.start(run_id, lease)
         self._current = (run_id, process)
         log.info("training process started", extra={"run_id": run_id, "pid": process.pid})
         try:
@@ -305,7 +300,7 @@ class Runs:
         )
 
 
-def _wait(process: subprocess.Popen[bytes], seconds: float) -> int | None:
+def _wait(process: Job, seconds: float) -> int | None:
     try:
         return process.wait(seconds)
     except subprocess.TimeoutExpired:

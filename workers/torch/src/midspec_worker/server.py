@@ -27,6 +27,7 @@ from midspec_worker.gen.midspec.worker.v1 import (
     worker_pb2_grpc,
 )
 from midspec_worker.inference.engine import Inference, Limits
+from midspec_worker.launch.base import Launcher
 from midspec_worker.runs import Runs
 from midspec_worker.store import Store
 
@@ -206,9 +207,11 @@ async def start(
     token: str | None = None,
     tls: tuple[Path, Path] | None = None,
     max_restarts: int = 3,
+    launcher: Launcher | None = None,
 ) -> Worker:
     """Start serving; `token` requires a bearer token, `tls` is (certificate, private key);
-    `max_restarts` bounds how often a run whose training process keeps dying is resumed."""
+    `max_restarts` bounds how often a run whose training process keeps dying is resumed;
+    `launcher` starts runs' training (default: local child processes)."""
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at startup
     # The worker's own final checkpoints may serve as base models (a run continuing another's).
     model_policy.add_root(data_dir / "runs")
@@ -221,6 +224,7 @@ async def start(
         heartbeat_seconds=heartbeat_seconds,
         shutdown_grace_seconds=shutdown_grace_seconds,
         max_restarts=max_restarts,
+        launcher=launcher,
     )
     limit = max_message_mb * 1024 * 1024
     server = grpc.aio.server(

@@ -115,17 +115,28 @@ def save_stage(
     state: dict[str, Any],
     guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> list[caps.CheckpointFormat]:
-    """Write a resumable stage checkpoint; return the formats it can be downloaded in."""
+    """Write a resumable stage checkpoint; return the formats it can be downloaded in.
+
+    `state["sharded"]`, when present, is a torch.distributed.checkpoint folder written by every
+    rank (the weights and optimizer state of a multi-process run); it moves into the checkpoint,
+    which then holds no Hugging Face weights and offers no download format until its stage ends.
+    """
+    state = dict(state)
+    sharded = state.pop("sharded", None)
 
     def fill(staging: Path) -> None:
-        if is_lora(model):
+        if sharded is not None:
+            os.replace(sharded, staging / "dcp")
+        elif is_lora(model):
             model.save_pretrained(staging / "adapter")
         else:
             model.save_pretrained(staging / "model")
             tokenizer.save_pretrained(staging / "model")
-        torch.save({**state, **rng_state()}, staging / "trainer_state.pt")
+        torch.save(state, staging / "trainer_state.pt")
 
     write_atomically(target, fill, guard)
+    if sharded is not None:
+        return []
     return [caps.CHECKPOINT_FORMAT_ADAPTER if is_lora(model) else caps.CHECKPOINT_FORMAT_MERGED_HF]
 
 

@@ -48,7 +48,6 @@ def entry(data_dir: str, run_id: str, lease: int = 0, parent_pid: int = 0) -> No
     from midspec_worker.store import LeaseLost
 
     logs.configure()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Ctrl-C reaches the whole process group; the parent decides when the child stops. SIGTERM
     # (from the worker, or forwarded by a launcher) means: stop at the next step boundary.
@@ -87,12 +86,12 @@ def _launch(
     data_dir: str, run_id: str, lease: int, world_size: int, shutdown: threading.Event
 ) -> int:
     """Run the ranks under torchrun; forward a shutdown to it (it forwards SIGTERM to the ranks)."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    command += [f"--nproc_per_node={world_size}", "-m", "midspec_worker.train.child"]
+    from midspec_worker.launch.local import child_command
+
+    # Standalone, or node 0 of a multi-node run (the worker's --nnodes/--rdzv-endpoint).
+    command = child_command(Path(data_dir), run_id, world_size, lease)
     # torchrun dies with this process (and its ranks with torchrun), never training on alone.
-    launcher = subprocess.Popen(
-        command + [data_dir, run_id, str(lease)], preexec_fn=_die_with_parent
-    )
+    launcher = subprocess.Popen(command, preexec_fn=_die_with_parent)
     while launcher.poll() is None:
         if shutdown.wait(0.5):
             launcher.terminate()
@@ -160,6 +159,13 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event, lease: int = 0) 
         )
         return False
     except Exception as error:
+        from midspec_worker.train.distributed import lost_peer
+
+        if lost_peer(error):
+            # Another rank (on another node) died: no fault of the run's. No final state, so the
+            # worker resumes it from its last checkpoint like a training process that died.
+            log.warning("a rank of the process group died", extra={"run_id": run_id})
+            return False
         log.exception("training failed", extra={"run_id": run_id})
         message = f"training failed: {type(error).__name__}: {error}"
         store.set_state(
@@ -272,8 +278,14 @@ def _train(
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
 
-    model, tokenizer = models.load(base, dtype)
-    model.to(device)
+    if group.active:
+        # Rank 0 holds the weights on the CPU, the other ranks a meta-device skeleton; each stage
+        # shards them onto the device (distributed.Group.shard).
+        load = models.load if group.main else distributed.load_skeleton
+        model, tokenizer = load(base, dtype)
+    else:
+        model, tokenizer = models.load(base, dtype)
+        model.to(device)
     note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
     run_dir = data_dir / "runs" / run_id / "checkpoints"
 
@@ -301,7 +313,9 @@ def _train(
         seed=plan.seed,
         group=group,
         peak_flops=observe.peak_flops(device, dtype),
+        scratch_dir=run_dir,
     )
+    run_dir.mkdir(parents=True, exist_ok=True)
     saved = store.list_checkpoints(run_id)
     if any(c.final for c in saved):
         # The previous process wrote the final checkpoint and died before recording success.
