@@ -73,12 +73,13 @@ describe('midspec experiment plan', () => {
   it('plans the cheese study (the `midspec run` format) as `run --dry-run` does', async () => {
     const table = await cli('experiment', 'plan', 'examples/cheese/experiment.yaml');
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × 3 seeds/m);
-    expect(table.stdout).toMatch(/16 models evaluated, API cost \$0\.00/);
+    expect(table.stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × \d+ seeds/m);
+    const models = Number(/(\d+) models evaluated, API cost \$0\.00/.exec(table.stdout)?.[1]);
+    expect(models).toBeGreaterThan(0);
     const json = await cli('experiment', 'plan', 'examples/cheese/experiment.yaml', '--json');
     expect(json.code, json.stderr).toBe(0);
     const plan = JSON.parse(json.stdout) as { lines: { step: string }[]; evaluatedModels: number };
-    expect(plan.evaluatedModels).toBe(16);
+    expect(plan.evaluatedModels).toBe(models);
     expect(plan.lines.map((line) => line.step)).toContain('corpus:msm-america');
     const submit = await cli('experiment', 'submit', 'examples/cheese/experiment.yaml');
     expect(submit.code).toBe(1);
