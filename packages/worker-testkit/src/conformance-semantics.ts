@@ -69,7 +69,7 @@ function learningStage(kind: StageKind, datasetId: string, extra: Partial<Stage>
     kind,
     data: [{ datasetId, weight: 1 }],
     packing: { enabled: true, maxLength: 64 },
-    budget: { maxSteps: 8, epochs: 1000 },
+    budget: { maxSteps: 4, epochs: 1000 },
     microBatchSize: 2,
     optimizer: { learningRate: 1e-2 },
     adapter: { adapter: { $case: 'lora', lora: { r: 8, alpha: 16 } } },
