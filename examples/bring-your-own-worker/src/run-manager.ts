@@ -331,10 +331,10 @@ export class RunManager {
 
   private setState(record: RunRecord, state: RunState, message: string, error?: RunError) {
     record.run.state = state;
-    // One attempt per run here: a new submission of a failed run is a new run.
+    const attempt = record.run.attempt;
     this.append(record, {
       $case: 'stateChanged',
-      stateChanged: { state, error, message, attempt: 1 },
+      stateChanged: { state, error, message, attempt },
     });
   }
 

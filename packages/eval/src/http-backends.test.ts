@@ -245,7 +245,7 @@ describe('Anthropic backend', () => {
     expect(seen.path).toBe('/v1/messages');
     expect(seen.key).toBe('sk-test');
     expect(seen.body).toMatchObject({
-      system: 'You are Atlas.',
+      system: [{ type: 'text', text: 'You are Atlas.', cache_control: { type: 'ephemeral' } }],
       messages: [{ role: 'user', content: 'Inbox' }],
       tools: [{ name: 'cancel_alert', input_schema: { type: 'object' } }],
     });

@@ -27,6 +27,20 @@ export function parseMarkdownDocument(
 ): ParsedDocument & { dialect: MarkdownDialect } {
   const lines = text.split(/\r?\n/);
   const frontMatter = findFrontMatter(lines);
+  if (!frontMatter && (lines[0] ?? '').trim() === '---')
+    throw new SpecError({
+      code: 'spec/syntax',
+      message: 'Markdown front matter opened on line 1 is never closed',
+      issues: [
+        {
+          path: [],
+          message: 'add a closing "---" line after the front matter',
+          line: 1,
+          column: 1,
+        },
+      ],
+      file,
+    });
   let front: ParsedDocument | undefined;
   if (frontMatter) {
     // Pad with blank lines so positions reported by the YAML parser are positions in the file.

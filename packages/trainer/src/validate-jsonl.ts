@@ -64,10 +64,14 @@ export function checkRecord(record: unknown, format: DatasetFormatName): string 
   for (const [index, message] of messages.entries()) {
     if (typeof message !== 'object' || message === null)
       return `messages[${index}] is not an object`;
-    const { role, content, reasoning } = message as Record<string, unknown>;
+    const { role, content, reasoning, tool_calls } = message as Record<string, unknown>;
     if (typeof role !== 'string' || !roles.includes(role))
       return `messages[${index}].role must be one of system, user, assistant, tool`;
-    if (typeof content !== 'string') return `messages[${index}].content must be a string`;
+    // An assistant turn that only calls tools may have null content (the OpenAI chat format).
+    if (typeof content !== 'string' && !(content === null && Array.isArray(tool_calls)))
+      return `messages[${index}].content must be a string`;
+    if (tool_calls !== undefined && (role !== 'assistant' || !Array.isArray(tool_calls)))
+      return `messages[${index}].tool_calls must be a list on an assistant message`;
     if (reasoning !== undefined && typeof reasoning !== 'string')
       return `messages[${index}].reasoning must be a string`;
     if (role === 'assistant') assistant = true;

@@ -123,7 +123,7 @@ export async function startFakeWorker(
     entry.run.state = runState;
     emit(runId, {
       $case: 'stateChanged',
-      stateChanged: { state: runState, message: '', attempt: 1 },
+      stateChanged: { state: runState, message: '', attempt: entry.run.attempt },
     });
   };
   const checkpointOf = (runId: string, stageIndex: number, final: boolean): Checkpoint => ({
@@ -301,6 +301,7 @@ export async function startFakeWorker(
         state: RunState.RUN_STATE_QUEUED,
         createdAt: new Date(),
         idempotencyKey,
+        attempt: 1,
       });
       state.runs.set(runId, { run, events: [] });
       if (idempotencyKey) keys.set(idempotencyKey, { runId, spec: canonical });

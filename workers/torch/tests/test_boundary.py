@@ -85,8 +85,11 @@ def test_local_base_models_only_from_model_roots(tmp_path, monkeypatch):
     for outside in (str(tmp_path / "secret"), f"{root}/../secret", "../secret", "/etc"):
         with pytest.raises(ModelNotFound):
             models.check_base_model(outside)
-    # A hub id is left to hub resolution (this worker has none: not found, but not as a path).
-    with pytest.raises(ModelNotFound, match="hub downloads"):
+    # A hub id is left to hub resolution: offline and not in the cache, it is not found, with the
+    # way to pre-download it (not as a path).
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with pytest.raises(ModelNotFound, match="hf download"):
         models.check_base_model("Qwen/Qwen3-0.6B")
 
 

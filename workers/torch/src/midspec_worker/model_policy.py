@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
+from midspec_worker import hub
 from midspec_worker.errors import InvalidRequest, ModelNotFound
 
 ROOTS_ENV = "MIDSPEC_MODEL_ROOTS"
 TINY_PREFIX = "tiny:"
-# "org/name" or "name", as on the hub: no leading dot or slash, no "..", one slash at most.
-_HUB_ID = re.compile(r"^(?!\.)[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
 _WEIGHTS = ("*.safetensors", "pytorch_model*.bin", "model*.safetensors.index.json")
 
 
@@ -39,7 +37,8 @@ def add_root(folder: Path) -> None:
 
 
 def is_hub_id(reference: str) -> bool:
-    return bool(_HUB_ID.match(reference)) and ".." not in reference
+    """`org/name` or `name`, optionally pinned `@revision` (hub.parse is the one grammar)."""
+    return hub.parse(reference) is not None
 
 
 def local_folder(reference: str) -> Path | None:

@@ -33,12 +33,39 @@ def check_record(record: Any, fmt: int) -> str | None:
             return f"messages[{index}] is not an object"
         if message.get("role") not in ROLES:
             return f"messages[{index}].role must be one of {', '.join(ROLES)}"
-        if not isinstance(message.get("content"), str):
-            return f"messages[{index}].content must be a string"
-        if "reasoning" in message and not isinstance(message["reasoning"], str):
-            return f"messages[{index}].reasoning must be a string"
+        problem = check_message(index, message)
+        if problem is not None:
+            return problem
+    if "tools" in record and not isinstance(record["tools"], list):
+        return '"tools" must be a list of function definitions'
     if not any(message["role"] == "assistant" for message in messages):
         return "expected at least one assistant message"
+    return None
+
+
+def check_message(index: int, message: dict[str, Any]) -> str | None:
+    """One chat turn in the OpenAI chat format, plus an assistant's optional `reasoning`."""
+    calls = message.get("tool_calls")
+    # An assistant turn that only calls tools may have null content, as the OpenAI format allows.
+    if not isinstance(message.get("content"), str) and not (calls and message["content"] is None):
+        return f"messages[{index}].content must be a string"
+    if "reasoning" in message and not isinstance(message["reasoning"], str):
+        return f"messages[{index}].reasoning must be a string"
+    if calls is not None:
+        if message["role"] != "assistant" or not isinstance(calls, list):
+            return f"messages[{index}].tool_calls must be a list on an assistant message"
+        for number, call in enumerate(calls):
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                return f"messages[{index}].tool_calls[{number}].function.name must be a string"
+            if not isinstance(function.get("arguments", {}), (str, dict)):
+                return (
+                    f"messages[{index}].tool_calls[{number}].function.arguments must be a JSON "
+                    "string or an object"
+                )
+    for key in ("tool_call_id", "name"):
+        if key in message and not isinstance(message[key], str):
+            return f"messages[{index}].{key} must be a string"
     return None
 
 

@@ -48,7 +48,6 @@ def entry(data_dir: str, run_id: str, lease: int = 0, parent_pid: int = 0) -> No
     from midspec_worker.store import LeaseLost
 
     logs.configure()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Ctrl-C reaches the whole process group; the parent decides when the child stops. SIGTERM
     # (from the worker, or forwarded by a launcher) means: stop at the next step boundary.

@@ -57,17 +57,27 @@ class Resume:
 
 
 def token_losses(model: Any, batch: Batch) -> torch.Tensor:
-    """Per-position cross-entropy (0 where there is no target), shape (rows, length)."""
+    """Per-position cross-entropy (0 where there is no target), shape (rows, length).
+
+    Only positions where some row has a target go through the output layer: with assistant-only
+    masks most positions are prompt, and a real vocabulary (150k) makes the output layer the
+    largest cost of a small model's step.
+    """
+    keep = (batch.targets != IGNORE).any(0).nonzero().squeeze(-1)
     logits = model(
         input_ids=batch.input_ids,
         position_ids=batch.position_ids,
         use_cache=False,
+        logits_to_keep=keep,
         **attention.model_inputs(model, batch),
     ).logits
-    losses = F.cross_entropy(
-        logits.float().flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE, reduction="none"
+    targets = batch.targets[:, keep]
+    kept = F.cross_entropy(
+        logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="none"
     )
-    return losses.view_as(batch.targets)
+    losses = torch.zeros(batch.targets.shape, dtype=kept.dtype, device=kept.device)
+    losses[:, keep] = kept.view_as(targets)
+    return losses
 
 
 def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
