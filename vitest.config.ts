@@ -8,9 +8,18 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources, so they never depend on a stale build.
     alias: Object.fromEntries(
-      ['core', 'proto', 'spec', 'docgen', 'trainer', 'eval', 'runner', 'worker-testkit', 'cli'].map(
-        (name) => [`@midspec/${name}`, packageSource(name)],
-      ),
+      [
+        'core',
+        'proto',
+        'spec',
+        'models',
+        'docgen',
+        'trainer',
+        'eval',
+        'runner',
+        'worker-testkit',
+        'cli',
+      ].map((name) => [`@midspec/${name}`, packageSource(name)]),
     ),
   },
   test: {

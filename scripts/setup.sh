@@ -41,4 +41,16 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+step "Slurm (the slurm launcher's tests start a single-node cluster)"
+# Debian's slurmctld, slurmd, slurm-client and munge; the tests skip with a message without them.
+if ! command -v slurmctld >/dev/null && [ ! -x /usr/sbin/slurmctld ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      slurmctld slurmd slurm-client munge >/dev/null
+  else
+    echo "warning: Slurm is missing and cannot be installed here (needs root and apt-get);" \
+      "the slurm launcher tests will be skipped" >&2
+  fi
+fi
+
 step "ready"

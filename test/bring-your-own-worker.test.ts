@@ -60,11 +60,24 @@ async function upload(client: WorkerClient, data: Buffer, sizeBytes = data.lengt
 }
 
 describe('the bring-your-own-worker example', () => {
-  it('passes every conformance check, download included', async () => {
+  it('passes every contract check, download included; the semantic ones need inference', async () => {
     const { worker } = await start();
     const results = await runConformance(worker.address);
     const notPassed = results.filter((result) => result.status !== 'pass');
-    expect(notPassed, formatConformanceTable(results)).toEqual([]);
+    // It serves no Sample/ScoreLogprobs/Tokenize, so nothing can show that its training learned:
+    // the checks that score text before and after training fail, saying why.
+    expect(
+      notPassed.map((result) => result.id),
+      formatConformanceTable(results),
+    ).toEqual([
+      'tokenize',
+      'score',
+      'sample',
+      'midtrain-learns',
+      'sft-assistant-only',
+      'chained-adapter',
+    ]);
+    for (const result of notPassed) expect(result.detail).toContain('is not implemented');
   }, 120_000);
 
   it('keeps the bytes of a stream that ends early and fails it FAILED_PRECONDITION, retryable', async () => {

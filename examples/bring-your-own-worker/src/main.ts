@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startWorker } from './start-worker.js';
 
@@ -15,9 +16,14 @@ const { values } = parseArgs({
   },
 });
 
+// By default each run goes to the reference training loop as an external command (the worker's
+// Python package, without its SQLite): `python -m midspec_worker.train.standalone` in the run's
+// folder. Replace it with a command that submits the run to your own trainer or job system.
+const python =
+  process.env.MIDSPEC_PYTHON ??
+  fileURLToPath(new URL('../../../workers/torch/.venv/bin/python', import.meta.url));
 const trainCommand =
-  values['train-command'] ??
-  `node ${JSON.stringify(new URL('../scripts/fake-trainer.mjs', import.meta.url).pathname)}`;
+  values['train-command'] ?? `${JSON.stringify(python)} -m midspec_worker.train.standalone`;
 const worker = await startWorker({
   host: values.host,
   port: Number(values.port),

@@ -57,13 +57,13 @@ export class RunManager {
   async submit(
     spec: RunSpec,
     idempotencyKey: string,
-  ): Promise<{ run: Run; alreadyExisted: boolean }> {
+  ): Promise<{ run: Run; alreadyExisted: boolean; newAttempt: boolean }> {
     const specJson = JSON.stringify(RunSpec.toJSON(spec));
     const existingId = idempotencyKey ? this.byKey.get(idempotencyKey) : undefined;
     if (existingId) {
       const existing = this.record(existingId);
       if (existing.specJson !== specJson) throw idempotencyConflict(idempotencyKey);
-      return { run: existing.run, alreadyExisted: true };
+      return { run: existing.run, alreadyExisted: true, newAttempt: false };
     }
     this.checkSpec(spec);
     const id = `run-${randomUUID().slice(0, 12)}`;
@@ -82,6 +82,7 @@ export class RunManager {
         lastSeq: 0,
         idempotencyKey,
         latestMetrics: undefined,
+        attempt: 1,
       },
       specJson,
       events: [],
@@ -102,7 +103,7 @@ export class RunManager {
         }),
       );
     });
-    return { run: record.run, alreadyExisted: false };
+    return { run: record.run, alreadyExisted: false, newAttempt: false };
   }
 
   get(id: string): Run {
@@ -330,7 +331,11 @@ export class RunManager {
 
   private setState(record: RunRecord, state: RunState, message: string, error?: RunError) {
     record.run.state = state;
-    this.append(record, { $case: 'stateChanged', stateChanged: { state, error, message } });
+    const attempt = record.run.attempt;
+    this.append(record, {
+      $case: 'stateChanged',
+      stateChanged: { state, error, message, attempt },
+    });
   }
 
   private append(record: RunRecord, event: EventBody): void {

@@ -19,7 +19,7 @@ export interface StartWorkerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Base models the command accepts (default `tiny:fake`). */
+  /** Base models the command accepts (default `tiny:llama`, a built-in of the reference loop). */
   models?: string[];
   /** The contract's .proto files, for reflection (default: this repository's `protos/`). */
   protoDir?: string;
@@ -43,7 +43,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   server.addService(
     WorkerService,
-    createWorkerService({ datasets, runs, models: options.models ?? ['tiny:fake'] }),
+    createWorkerService({ datasets, runs, models: options.models ?? ['tiny:llama'] }),
   );
   new HealthImplementation({ '': 'SERVING', [WORKER_SERVICE]: 'SERVING' }).addToServer(server);
   // Reflection serves descriptors, which the generated ts-proto code does not carry: load the

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import {
-  type BatchBackend,
+  type BatchClient,
   type CorpusConfigInput,
-  createAnthropicBatchBackend,
-  createOpenAIBatchBackend,
+  createAnthropicBatchClient,
+  createOpenAIBatchClient,
   createProvider,
   DEFAULT_PRICES,
   type DemosConfigInput,
@@ -18,9 +18,11 @@ import {
   type ProviderName,
   previewCorpus,
   previewDemos,
+  type RequestCounter,
   type StageProgress,
   type TokenCounter,
 } from '@midspec/docgen';
+import { createAnthropicClient } from '@midspec/models';
 import { createWorkerClient } from '@midspec/proto';
 import { loadSpec } from '@midspec/spec';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -46,6 +48,7 @@ interface CommonOptions {
   prices?: string;
   tokenizer?: string;
   tokenizerModel?: string;
+  providerTokenCount?: boolean;
   domains?: number;
   nearDupThreshold?: number;
 }
@@ -127,6 +130,10 @@ function commonOptions(command: Command, withOut: boolean): Command {
     .option(
       '--tokenizer-model <model>',
       "count tokens with the worker's Tokenize RPC for this model",
+    )
+    .option(
+      '--provider-token-count',
+      "preview: count each prompt with the provider's token-count endpoint (anthropic; free, needs the key)",
     );
 }
 
@@ -220,7 +227,7 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
       await withSetup(
         io,
         options,
-        async ({ spec, prices, tokenCounter }) => {
+        async ({ spec, prices, tokenCounter, requestCounter }) => {
           const preview = await previewCorpus({
             spec,
             variables: options.var,
@@ -230,6 +237,8 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
             },
             prices,
             tokenCounter,
+            requestCounter,
+            batch: options.batch,
             config: docsConfig(options),
           });
           io.stdout.write(`${formatPreview(preview)}\n`);
@@ -276,7 +285,7 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
       await withSetup(
         io,
         options,
-        async ({ spec, prices, tokenCounter }) => {
+        async ({ spec, prices, tokenCounter, requestCounter }) => {
           const preview = await previewDemos({
             spec,
             variables: options.var,
@@ -286,6 +295,8 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
             },
             prices,
             tokenCounter,
+            requestCounter,
+            batch: options.batch,
             config: demosConfig(options),
           });
           io.stdout.write(`${formatPreview(preview)}\n`);
@@ -307,9 +318,10 @@ function defaultModel(provider: ProviderName): string {
 interface Setup {
   spec: Awaited<ReturnType<typeof loadSpec>>['spec'];
   provider: Provider;
-  batch: BatchBackend | undefined;
+  batch: BatchClient | undefined;
   prices: typeof DEFAULT_PRICES;
   tokenCounter: TokenCounter | undefined;
+  requestCounter: RequestCounter | undefined;
   onProgress: (progress: StageProgress) => void;
   finish: () => void;
 }
@@ -336,14 +348,14 @@ async function withSetup(
       })
     : undefined;
   const closers: (() => void)[] = [];
-  let batch: BatchBackend | undefined;
+  let batch: BatchClient | undefined;
   if (options.batch && needsProvider) {
     const model = options.model ?? defaultModel(options.provider);
     const common = { model, apiKey: options.apiKey, env: io.env };
     if (options.provider === 'openai')
-      batch = createOpenAIBatchBackend({ ...common, baseUrl: options.baseUrl });
+      batch = createOpenAIBatchClient({ ...common, baseUrl: options.baseUrl });
     else if (options.provider === 'anthropic')
-      batch = createAnthropicBatchBackend({ ...common, baseUrl: options.baseUrl });
+      batch = createAnthropicBatchClient({ ...common, baseUrl: options.baseUrl });
     else throw new CliUsageError('--batch needs --provider openai or anthropic');
   }
   let tokenCounter: TokenCounter | undefined;
@@ -366,6 +378,28 @@ async function withSetup(
         );
         return response.results.map((result) => result.count);
       },
+    };
+  }
+  let requestCounter: RequestCounter | undefined;
+  if (options.providerTokenCount) {
+    if (options.provider !== 'anthropic')
+      throw new CliUsageError(
+        '--provider-token-count needs --provider anthropic (OpenAI has no token-count endpoint for chat; pass --tokenizer FILE)',
+      );
+    const model = options.model ?? defaultModel(options.provider);
+    const client = createAnthropicClient({
+      model,
+      apiKey: options.apiKey,
+      baseUrl: options.baseUrl,
+      env: io.env,
+    });
+    requestCounter = {
+      name: `anthropic messages.countTokens (${model})`,
+      count: (requests, call) =>
+        (client.countTokens as NonNullable<typeof client.countTokens>)(
+          requests.map((messages) => ({ messages, temperature: 0, maxTokens: 1 })),
+          call,
+        ),
     };
   }
   const bars = new Map<string, ProgressBar>();
@@ -401,6 +435,7 @@ async function withSetup(
       batch,
       prices,
       tokenCounter,
+      requestCounter,
       onProgress,
       finish,
     });

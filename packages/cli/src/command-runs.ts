@@ -79,8 +79,15 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
       const address = requireWorkerAddress(options.worker, io.env);
       await withClient(address, async (client) => {
         const progress = new RunProgress(io.stderr, (line) => io.stderr.write(`${line}\n`));
-        for await (const event of watchRunEvents(client, runId, { afterSeq: options.afterSeq }))
-          progress.handle(event);
+        const watching = watchRunEvents(client, runId, {
+          afterSeq: options.afterSeq,
+          // Rides out worker restarts (up to DEFAULT_RECONNECT_WINDOW_MS without an event).
+          onReconnect: ({ attempt, afterSeq }) =>
+            io.stderr.write(
+              `worker unreachable; reconnecting after event ${afterSeq} (try ${attempt})\n`,
+            ),
+        });
+        for await (const event of watching) progress.handle(event);
         progress.close();
         const run = await client.getRun({ runId });
         io.stdout.write(`run ${run.id} ${stateName(run.state)}\n`);

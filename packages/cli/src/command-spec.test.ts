@@ -69,7 +69,10 @@ describe('midspec spec lint', () => {
     expect(rules.stdout).toMatch(
       /^examples\/specs\/safety-rules\.md:\d+:\d+ warning missing-rationale principle SP1 /m,
     );
-    expect(rules.stderr).toBe('0 errors, 5 warnings\n');
+    expect(rules.stderr).toContain(
+      'examples/specs/safety-rules.md: 5 principles, 20 sub-rules, 7 examples; explained 0% (0/5)',
+    );
+    expect(rules.stderr).toMatch(/\n0 errors, 5 warnings\n$/);
   });
 
   it('lints several files in one run', async () => {
@@ -78,7 +81,7 @@ describe('midspec spec lint', () => {
     const result = await midspec(['lint', 'ok.yaml', 'empty.md']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^empty\.md:1:1 error no-principles no principles found/m);
-    expect(result.stderr).toBe('1 error, 0 warnings\n');
+    expect(result.stderr).toMatch(/^ok\.yaml: 1 principles, .*\n1 error, 0 warnings\n$/);
   });
 
   it('fails with --strict when there are warnings', async () => {
@@ -106,7 +109,8 @@ principles:
     );
     const result = await midspec(['lint', 'broken.yaml']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('broken.yaml:6:16 error undefined-variable');
+    // An undeclared placeholder is a warning, at the placeholder itself.
+    expect(result.stdout).toContain('broken.yaml:6:20 warning undefined-variable');
     expect(result.stdout).toContain('broken.yaml:9:9 error duplicate-id');
     expect(result.stdout).toContain('broken.yaml:10:16 error empty-statement');
   });
@@ -224,5 +228,83 @@ describe('midspec spec schema and fingerprint', () => {
     const result = await midspec(['fingerprint', 'blob.yaml']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('looks like a binary file');
+  });
+});
+
+describe('midspec spec on published specs', () => {
+  const fixture = (name: string) => `packages/spec/fixtures/${name}`;
+
+  it('show --var model_name=X works on the paper-style rule list with no front matter', async () => {
+    const result = await midspec(
+      ['show', '--var', 'model_name=Claude', '--format', 'rule-list', fixture('rules-only.txt')],
+      repoRoot,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^# Model Spec\n\nClaude follows every instruction/);
+    expect(result.stdout).toContain(
+      '- SP1: Do not undermine legitimate human oversight of AI. This includes:\n    - Not undermining',
+    );
+    const unknown = await midspec(
+      ['show', '--var', 'colour=red', fixture('rules-only.txt')],
+      repoRoot,
+    );
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('{colour}, which the spec neither declares nor uses');
+  });
+
+  it('lint prints the summary that tells the ablation arms apart, in text and JSON', async () => {
+    const files = ['rules-only.txt', 'more-rules.txt', 'value-augmented.md'].map(fixture);
+    const text = await midspec(['lint', ...files], repoRoot);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/rules-only.txt: 5 principles, 10 sub-rules, 0 examples; explained 0% (0/5)',
+    );
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/value-augmented.md: 5 principles, 0 sub-rules, 0 examples; explained 100% (5/5)',
+    );
+    const json = JSON.parse(
+      (await midspec(['lint', '--format', 'json', ...files], repoRoot)).stdout,
+    );
+    expect(
+      json.files.map(
+        (file: { summary: { explainedShare: number } }) => file.summary.explainedShare,
+      ),
+    ).toEqual([0, 0, 1]);
+  });
+
+  it('lint on an OpenAI-style spec: no errors, no LaTeX or annotation noise; --authority-levels', async () => {
+    const result = await midspec(
+      ['lint', '--format', 'json', fixture('openai-style.md')],
+      repoRoot,
+    );
+    expect(result.code).toBe(0);
+    const [file] = JSON.parse(result.stdout).files;
+    expect(file.summary).toMatchObject({ principles: 5, subRules: 2, examples: 6 });
+    for (const diagnostic of file.diagnostics)
+      expect(['missing-rationale', 'no-examples', 'vague-guidance']).toContain(diagnostic.code);
+    const shown = await midspec(
+      [
+        'show',
+        '--format',
+        'json',
+        '--authority-levels',
+        'root,guideline,user,developer,system',
+        fixture('openai-style.md'),
+      ],
+      repoRoot,
+    );
+    expect(JSON.parse(shown.stdout).preamble.authorityLevels).toEqual([
+      'root',
+      'guideline',
+      'user',
+      'developer',
+      'system',
+    ]);
+    const bad = await midspec(
+      ['lint', '--authority-levels', 'root,,9x', fixture('openai-style.md')],
+      repoRoot,
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('expected comma-separated level names');
   });
 });

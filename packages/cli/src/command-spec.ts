@@ -2,81 +2,129 @@ import path from 'node:path';
 import {
   assertNoLintErrors,
   fingerprintSpec,
+  formatLintSummary,
   type LintDiagnostic,
   type LintFileResult,
   lintSpecFile,
   loadSpec,
   renderJson,
   renderMarkdown,
+  renderRuleList,
   renderSpec,
   renderYaml,
   specJsonSchema,
+  summarizeLint,
 } from '@midspec/spec';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 
-const SHOW_FORMATS = ['markdown', 'json', 'yaml'] as const;
+const SHOW_FORMATS = ['markdown', 'rule-list', 'json', 'yaml'] as const;
+
+const AUTHORITY_HELP =
+  'authority levels, highest first, comma-separated (e.g. root,system,developer,user,guideline): ' +
+  "for specs whose sections carry authority= annotations; default: the document's own list of " +
+  'levels, or the usual order';
 const LINT_FORMATS = ['human', 'json'] as const;
 
 export function registerSpecCommands(program: Command, io: CliIo): void {
   const spec = program
     .command('spec')
-    .description('Check, render and fingerprint model specs (YAML, JSON or Markdown)');
+    .description(
+      'Check, render and fingerprint model specs: YAML, JSON, or Markdown/plain text as published ' +
+        '(rule lists such as `- SP1: …`, `### SP1: Title` headings, prose sections, numbered ' +
+        'principle lists, OpenAI-style `{#id authority=…}` sections with **Example** transcripts)',
+    );
 
   spec
     .command('lint <files...>')
-    .description('Report errors and method warnings as file:line:col severity code message')
+    .description(
+      'Report errors and method warnings as file:line:col severity code message, then a summary ' +
+        'per spec: principles, sub-rules, examples, share explained, share with examples, vague ' +
+        'statements, unresolved conflicts',
+    )
     .option('--format <format>', 'human or json', choice(LINT_FORMATS), 'human')
     .option('--strict', 'fail on warnings too')
-    .action(async (files: string[], options: { format: string; strict?: boolean }) => {
-      const results: LintFileResult[] = [];
-      for (const file of files) {
-        const result = await lintSpecFile(path.resolve(io.cwd, file), { displayName: file });
-        results.push({ ...result, file });
-      }
-      const all = results.flatMap((result) => result.diagnostics);
-      const errors = all.filter((diagnostic) => diagnostic.severity === 'error').length;
-      const warnings = all.length - errors;
-      if (options.format === 'json') {
-        const report = results.map((result) => ({
-          file: result.file,
-          diagnostics: result.diagnostics,
-        }));
-        io.stdout.write(`${JSON.stringify({ errors, warnings, files: report }, null, 2)}\n`);
-      } else {
-        for (const result of results) {
-          for (const diagnostic of result.diagnostics) {
-            io.stdout.write(`${formatDiagnostic(result.file, diagnostic)}\n`);
-          }
+    .option('--authority-levels <levels>', AUTHORITY_HELP, parseLevels)
+    .action(
+      async (
+        files: string[],
+        options: { format: string; strict?: boolean; authorityLevels?: string[] },
+      ) => {
+        const results: LintFileResult[] = [];
+        for (const file of files) {
+          const result = await lintSpecFile(path.resolve(io.cwd, file), {
+            displayName: file,
+            ...(options.authorityLevels ? { authorityLevels: options.authorityLevels } : {}),
+          });
+          results.push({ ...result, file });
         }
-        io.stderr.write(
-          `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`,
-        );
-      }
-      const failed = errors > 0 || (options.strict === true && warnings > 0);
-      if (failed) throw new CliExit(1);
-    });
+        const all = results.flatMap((result) => result.diagnostics);
+        const errors = all.filter((diagnostic) => diagnostic.severity === 'error').length;
+        const warnings = all.length - errors;
+        if (options.format === 'json') {
+          const report = results.map((result) => ({
+            file: result.file,
+            diagnostics: result.diagnostics,
+            ...(result.spec ? { summary: summarizeLint(result.spec, result.diagnostics) } : {}),
+          }));
+          io.stdout.write(`${JSON.stringify({ errors, warnings, files: report }, null, 2)}\n`);
+        } else {
+          for (const result of results) {
+            for (const diagnostic of result.diagnostics) {
+              io.stdout.write(`${formatDiagnostic(result.file, diagnostic)}\n`);
+            }
+            if (result.spec) {
+              const summary = summarizeLint(result.spec, result.diagnostics);
+              io.stderr.write(`${result.file}: ${formatLintSummary(summary)}\n`);
+            }
+          }
+          io.stderr.write(
+            `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`,
+          );
+        }
+        const failed = errors > 0 || (options.strict === true && warnings > 0);
+        if (failed) throw new CliExit(1);
+      },
+    );
 
   spec
     .command('show <file>')
     .description('Render the spec canonically, with template variables filled in')
-    .option('--format <format>', 'markdown, json or yaml', choice(SHOW_FORMATS), 'markdown')
-    .option('--var <name=value>', 'value of a template variable (repeatable)', collectVariable, {})
+    .option(
+      '--format <format>',
+      'markdown (canonical, heading-based), rule-list (`- ID: statement` bullets), json or yaml',
+      choice(SHOW_FORMATS),
+      'markdown',
+    )
+    .option(
+      '--var <name=value>',
+      'value of a template variable such as {model_name}, declared or detected in the text (repeatable)',
+      collectVariable,
+      {},
+    )
     .option('--keep-variables', 'leave {placeholders} as written')
+    .option('--authority-levels <levels>', AUTHORITY_HELP, parseLevels)
     .action(
       async (
         file: string,
-        options: { format: string; var: Record<string, string>; keepVariables?: boolean },
+        options: {
+          format: string;
+          var: Record<string, string>;
+          keepVariables?: boolean;
+          authorityLevels?: string[];
+        },
       ) => {
-        const loaded = await loadValid(io, file);
+        const loaded = await loadValid(io, file, options.authorityLevels);
         const rendered = options.keepVariables ? loaded : renderSpec(loaded, options.var);
         const render =
           options.format === 'json'
             ? renderJson
             : options.format === 'yaml'
               ? renderYaml
-              : renderMarkdown;
+              : options.format === 'rule-list'
+                ? renderRuleList
+                : renderMarkdown;
         io.stdout.write(render(rendered));
       },
     );
@@ -97,8 +145,11 @@ export function registerSpecCommands(program: Command, io: CliIo): void {
     });
 }
 
-async function loadValid(io: CliIo, file: string) {
-  const loaded = await loadSpec(path.resolve(io.cwd, file), { displayName: file });
+async function loadValid(io: CliIo, file: string, authorityLevels?: string[]) {
+  const loaded = await loadSpec(path.resolve(io.cwd, file), {
+    displayName: file,
+    ...(authorityLevels ? { authorityLevels } : {}),
+  });
   assertNoLintErrors(loaded.spec, { locate: loaded.locate, file });
   return loaded.spec;
 }
@@ -115,6 +166,20 @@ function choice(allowed: readonly string[]) {
     }
     return value;
   };
+}
+
+function parseLevels(value: string): string[] {
+  const levels = value
+    .split(',')
+    .map((level) => level.trim())
+    .filter((level) => level !== '');
+  const bad = levels.find((level) => !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(level));
+  if (levels.length === 0 || bad !== undefined) {
+    throw new InvalidArgumentError(
+      `expected comma-separated level names such as root,developer,user${bad ? `, got "${bad}"` : ''}`,
+    );
+  }
+  return levels;
 }
 
 function collectVariable(value: string, previous: Record<string, string>): Record<string, string> {

@@ -4,6 +4,7 @@ import {
   curriculumExperiment,
   loadCurriculum,
   planExperiment,
+  runIdempotencyKey,
   submitExperiment,
   uploadDataset,
   watchRunEvents,
@@ -222,8 +223,21 @@ async function submitFlags(
 ): Promise<Run> {
   const text = options.text ? await upload(client, io, options.text, 'text', signal) : undefined;
   const chat = options.chat ? await upload(client, io, options.chat, 'chat', signal) : undefined;
-  const { run } = await client.submitRun({ spec: buildSpec(options, { text, chat }) }, { signal });
+  const spec = buildSpec(options, { text, chat });
+  // Keyed by its inputs like the curriculum path, so a rerun after Ctrl-C follows the same run
+  // (or starts its next attempt when it failed or was cancelled) instead of duplicating it.
+  const idempotencyKey = runIdempotencyKey(spec);
+  const response = await client.submitRun({ spec, idempotencyKey }, { signal });
+  const run = response.run;
   if (!run) throw new CliUsageError('the worker accepted the run but returned none');
+  if (response.newAttempt)
+    io.stderr.write(
+      `run ${run.id} failed or was cancelled before: attempt ${run.attempt} started\n`,
+    );
+  else if (response.alreadyExisted)
+    io.stderr.write(
+      `run ${run.id} was already submitted with these inputs (idempotency key ${idempotencyKey}); following it\n`,
+    );
   return run;
 }
 

@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAnthropicBatchClient, createOpenAIBatchClient } from '@midspec/models';
 import { loadSpec } from '@midspec/spec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAnthropicBatchBackend } from './batch-anthropic.js';
-import { createOpenAIBatchBackend } from './batch-openai.js';
 import { generateCorpus } from './corpus-pipeline.js';
 import { createTemplateProvider } from './provider-template.js';
 import {
@@ -86,7 +85,7 @@ describe('batch APIs', () => {
     const server = await openAIBatchServer();
     close = server.close;
     const { spec } = await loadSpec(specFile);
-    const backend = createOpenAIBatchBackend({
+    const backend = createOpenAIBatchClient({
       model: 'gpt-test',
       baseUrl: `${server.url}/v1`,
       apiKey: 'k',
@@ -106,8 +105,12 @@ describe('batch APIs', () => {
       },
     });
     await expect(first).rejects.toThrow('crash');
-    const journal = await readFile(join(dir, 'stages/batches/documents.jsonl'), 'utf8');
-    expect(JSON.parse(journal.trim()).batchId).toBe('batch_1');
+    const journal = (await readFile(join(dir, 'stages/batches/documents.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(journal.map((entry) => entry.event)).toEqual(['intent', 'submitted']);
+    expect(journal[1].batchId).toBe('batch_1');
 
     const result = await generateCorpus({
       spec,
@@ -123,7 +126,7 @@ describe('batch APIs', () => {
       ),
     ).toHaveLength(1);
     expect(result.documents.length).toBe(8);
-    expect(result.documents[0]?.text).toMatch(/^Document for r0-\d+/);
+    expect(result.documents[0]?.text).toMatch(/^Document for [a-f0-9]{12}-\d+/);
     const uploaded = server.requests.find((request) => request.url === '/v1/files');
     expect(uploaded?.raw).toContain('"url":"/v1/chat/completions"');
   });
@@ -186,38 +189,43 @@ describe('batch APIs', () => {
         archived_at: null,
       };
     }
-    const backend = createAnthropicBatchBackend({
+    const backend = createAnthropicBatchClient({
       model: 'claude-test',
       apiKey: 'k',
       baseUrl: server.url,
     });
-    const id = await backend.submit([
-      {
-        customId: 'a',
-        request: {
-          messages: [
-            { role: 'system', content: 's' },
-            { role: 'user', content: 'u' },
-          ],
-          temperature: 0.8,
-          maxTokens: 9,
-          task: { stage: 'documents', spec: {} as never },
+    const id = await backend.submit(
+      [
+        {
+          customId: 'a',
+          request: {
+            messages: [
+              { role: 'system', content: 's' },
+              { role: 'user', content: 'u' },
+            ],
+            temperature: 0.8,
+            maxTokens: 9,
+          },
         },
-      },
-      {
-        customId: 'b',
-        request: {
-          messages: [{ role: 'user', content: 'v' }],
-          temperature: 0.8,
-          maxTokens: 9,
-          task: { stage: 'documents', spec: {} as never },
+        {
+          customId: 'b',
+          request: { messages: [{ role: 'user', content: 'v' }], temperature: 0.8, maxTokens: 9 },
         },
-      },
-    ]);
+      ],
+      { id: 'intent-1', createdAt: Date.now(), size: 2 },
+    );
     expect(id).toBe('msgbatch_1');
     expect(server.requests[0]?.body).toMatchObject({
       requests: [
-        { custom_id: 'a', params: { model: 'claude-test', system: 's', max_tokens: 9 } },
+        {
+          custom_id: 'a',
+          params: {
+            model: 'claude-test',
+            // The spec's system block is a prompt-cache breakpoint.
+            system: [{ type: 'text', text: 's', cache_control: { type: 'ephemeral' } }],
+            max_tokens: 9,
+          },
+        },
         { custom_id: 'b' },
       ],
     });
@@ -226,7 +234,7 @@ describe('batch APIs', () => {
     expect(results.get('a')).toMatchObject({ ok: false });
     expect(results.get('b')).toMatchObject({
       ok: true,
-      result: { text: 'answer b', promptTokens: 13 },
+      result: { text: 'answer b', usage: { inputTokens: 13 } },
     });
   });
 });

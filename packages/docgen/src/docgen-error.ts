@@ -63,8 +63,3 @@ export class ProviderError extends MidspecError {
     return hasErrorMarker(error, PROVIDER_ERROR_MARKER);
   }
 }
-
-/** 408, 409, 429 and 5xx are worth retrying; other 4xx are the request's fault. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}

@@ -33,6 +33,9 @@ export interface SampleAccounting {
   completionTokens: number;
   /** Why each failed attempt failed. */
   failures: string[];
+  /** Prompt tokens read from / written to the provider's prompt cache (part of promptTokens). */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
 }
 
 export type SampleOutcome<T> =
@@ -115,6 +118,7 @@ export class Engine {
         result = await this.call(seeded, options);
         accounting.promptTokens += result.promptTokens;
         accounting.completionTokens += result.completionTokens;
+        addCacheTokens(accounting, result);
       }
       if (result.finishReason === 'refusal' || REFUSAL.test(result.text)) {
         accounting.refusals += 1;
@@ -157,4 +161,15 @@ function providerRetryAdvice(error: unknown): RetryAdvice | undefined {
     rateLimited: error.rateLimited,
     ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
   };
+}
+
+/** Adds a result's prompt-cache tokens to a tally; fields stay absent while they are zero. */
+export function addCacheTokens(
+  into: { cacheReadTokens?: number; cacheWriteTokens?: number },
+  from: { cacheReadTokens?: number; cacheWriteTokens?: number },
+): void {
+  if (from.cacheReadTokens)
+    into.cacheReadTokens = (into.cacheReadTokens ?? 0) + from.cacheReadTokens;
+  if (from.cacheWriteTokens)
+    into.cacheWriteTokens = (into.cacheWriteTokens ?? 0) + from.cacheWriteTokens;
 }

@@ -1,7 +1,13 @@
-export { loadApiKey } from './api-key.js';
-export { type AnthropicBatchOptions, createAnthropicBatchBackend } from './batch-anthropic.js';
-export type { BatchBackend, BatchItemResult, BatchRequest, BatchStatus } from './batch-backend.js';
-export { createOpenAIBatchBackend, type OpenAIBatchOptions } from './batch-openai.js';
+// Batches and API keys come from the shared model-client layer.
+export {
+  type AnthropicBatchOptions,
+  type BatchClient,
+  createAnthropicBatchClient,
+  createOpenAIBatchClient,
+  loadApiKey,
+  type OpenAIBatchOptions,
+} from '@midspec/models';
+export type { BatchJournalEntry } from './batch-runner.js';
 export {
   type CorpusConfig,
   type CorpusConfigInput,
@@ -40,6 +46,7 @@ export {
   type PreviewOptions,
   previewCorpus,
   previewDemos,
+  type RequestCounter,
 } from './preview.js';
 export {
   DEFAULT_PRICES,
@@ -48,6 +55,7 @@ export {
   type PriceTable,
   PriceTableSchema,
   priceFor,
+  type TokenBill,
 } from './price-table.js';
 export type {
   CallOptions,

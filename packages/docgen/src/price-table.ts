@@ -10,6 +10,10 @@ export const PriceSchema = z
     outputPerMillion: z.number().min(0),
     /** Batch APIs discount; default 0.5 where a batch API is used. */
     batchDiscount: z.number().min(0).max(1).optional(),
+    /** US dollars per million prompt tokens read from the provider's prompt cache. */
+    cachedInputPerMillion: z.number().min(0).optional(),
+    /** US dollars per million prompt tokens written to the cache (Anthropic: 1.25× input). */
+    cacheWritePerMillion: z.number().min(0).optional(),
   })
   .strict();
 export type Price = z.output<typeof PriceSchema>;
@@ -23,11 +27,29 @@ export type PriceTable = z.output<typeof PriceTableSchema>;
  */
 export const DEFAULT_PRICES: PriceTable = {
   'template/template': { inputPerMillion: 0, outputPerMillion: 0 },
-  'openai/gpt-4.1': { inputPerMillion: 2, outputPerMillion: 8 },
-  'openai/gpt-4.1-mini': { inputPerMillion: 0.4, outputPerMillion: 1.6 },
-  'openai/gpt-4o-mini': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
-  'anthropic/claude-sonnet-4-5': { inputPerMillion: 3, outputPerMillion: 15 },
-  'anthropic/claude-haiku-4-5': { inputPerMillion: 1, outputPerMillion: 5 },
+  'openai/gpt-4.1': { inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8 },
+  'openai/gpt-4.1-mini': {
+    inputPerMillion: 0.4,
+    cachedInputPerMillion: 0.1,
+    outputPerMillion: 1.6,
+  },
+  'openai/gpt-4o-mini': {
+    inputPerMillion: 0.15,
+    cachedInputPerMillion: 0.075,
+    outputPerMillion: 0.6,
+  },
+  'anthropic/claude-sonnet-4-5': {
+    inputPerMillion: 3,
+    cachedInputPerMillion: 0.3,
+    cacheWritePerMillion: 3.75,
+    outputPerMillion: 15,
+  },
+  'anthropic/claude-haiku-4-5': {
+    inputPerMillion: 1,
+    cachedInputPerMillion: 0.1,
+    cacheWritePerMillion: 1.25,
+    outputPerMillion: 5,
+  },
 };
 
 export function priceFor(table: PriceTable, provider: string, model: string): Price | undefined {
@@ -36,9 +58,40 @@ export function priceFor(table: PriceTable, provider: string, model: string): Pr
   return table[`${provider}/${model}`] ?? table[model];
 }
 
-export function costOf(price: Price | undefined, promptTokens: number, completionTokens: number) {
+/** Token counts to price; cache reads and writes are part of `promptTokens`. */
+export interface TokenBill {
+  promptTokens: number;
+  completionTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  /** Sent through a batch API (the price's `batchDiscount`, default 50 %, applies). */
+  batch?: boolean;
+}
+
+/**
+ * Dollars for a bill: uncached prompt tokens at the input price, cache reads and writes at their
+ * own prices (the input price where the table has none), completions at the output price, all
+ * discounted under a batch API.
+ */
+export function costOf(
+  price: Price | undefined,
+  promptTokensOrBill: number | TokenBill,
+  completionTokens = 0,
+) {
   if (!price) return undefined;
-  return (promptTokens * price.inputPerMillion + completionTokens * price.outputPerMillion) / 1e6;
+  const bill =
+    typeof promptTokensOrBill === 'number'
+      ? { promptTokens: promptTokensOrBill, completionTokens }
+      : promptTokensOrBill;
+  const read = bill.cacheReadTokens ?? 0;
+  const write = bill.cacheWriteTokens ?? 0;
+  const plain = Math.max(0, bill.promptTokens - read - write);
+  const dollars =
+    plain * price.inputPerMillion +
+    read * (price.cachedInputPerMillion ?? price.inputPerMillion) +
+    write * (price.cacheWritePerMillion ?? price.inputPerMillion) +
+    bill.completionTokens * price.outputPerMillion;
+  return (dollars / 1e6) * (bill.batch ? 1 - (price.batchDiscount ?? 0.5) : 1);
 }
 
 export async function loadPriceTable(file: string): Promise<PriceTable> {

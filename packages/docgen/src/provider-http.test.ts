@@ -154,7 +154,8 @@ describe('Anthropic provider (official SDK)', () => {
     expect(sent?.body).toMatchObject({
       model: 'claude-test',
       max_tokens: 100,
-      system: 'the spec',
+      // The spec's system block is a prompt-cache breakpoint (read at a tenth of the price after).
+      system: [{ type: 'text', text: 'the spec', cache_control: { type: 'ephemeral' } }],
       messages: [{ role: 'user', content: 'write' }],
     });
   });

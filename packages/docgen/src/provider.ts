@@ -77,6 +77,10 @@ export interface CompletionResult {
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens read from the provider's prompt cache (part of promptTokens), when any. */
+  cacheReadTokens?: number;
+  /** Prompt tokens written to the cache (Anthropic), when any. */
+  cacheWriteTokens?: number;
 }
 
 /** One interface for every backend: HTTP APIs, the midspec worker and the offline template. */

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BatchClient } from '@midspec/models';
 import { fingerprintSpec, renderMarkdown, renderSpec, type Spec } from '@midspec/spec';
-import type { BatchBackend } from './batch-backend.js';
 import { DocgenError } from './docgen-error.js';
 import { Engine } from './engine.js';
 import { writeFileAtomic } from './jsonl-store.js';
@@ -24,7 +24,7 @@ export interface RunOptions extends CallOptions {
    * Send the large text stages (documents, revisions, judge, responses) through a batch API:
    * half the price, hours of latency, resumable across crashes.
    */
-  batch?: BatchBackend;
+  batch?: BatchClient;
   /** How often to poll a batch; default 30 s. */
   batchPollIntervalMs?: number;
 }

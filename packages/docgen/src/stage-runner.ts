@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { deriveSeed } from '@midspec/core';
+import type { BatchClient } from '@midspec/models';
 import { z } from 'zod';
-import type { BatchBackend } from './batch-backend.js';
 import { runBatchStage } from './batch-runner.js';
 import { DocgenError } from './docgen-error.js';
-import type { Engine, ParseOutcome, SampleAccounting } from './engine.js';
+import { addCacheTokens, type Engine, type ParseOutcome, type SampleAccounting } from './engine.js';
 import { JsonlStore } from './jsonl-store.js';
 import { parseItems } from './parse-output.js';
 import { buildMessages } from './prompts.js';
@@ -31,6 +31,9 @@ export const StageRecordSchema = z.object({
   promptTokens: count,
   completionTokens: count,
   cacheHits: count,
+  cacheReadTokens: count.optional(),
+  cacheWriteTokens: count.optional(),
+  batch: z.boolean().optional(),
 });
 
 /** One line of a stage artifact (`stages/<stage>.jsonl`); the last line for a key wins. */
@@ -48,6 +51,11 @@ export interface StageRecord<T = unknown> {
   promptTokens: number;
   completionTokens: number;
   cacheHits: number;
+  /** Prompt tokens served from / written to the provider's prompt cache (part of promptTokens). */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  /** Answered through a batch API (billed at the batch discount). */
+  batch?: boolean;
 }
 
 export interface StageProgress {
@@ -69,7 +77,7 @@ export interface StageRunnerOptions extends CallOptions {
   loopGuardRounds: number;
   onProgress?: (progress: StageProgress) => void;
   /** Text stages go through this batch API instead of one request per item. */
-  batch?: { backend: BatchBackend; pollIntervalMs: number; maxRounds: number };
+  batch?: { backend: BatchClient; pollIntervalMs: number; maxRounds: number };
   /** For per-item seeds in batch mode (the engine derives its own otherwise). */
   seed?: number;
 }
@@ -317,4 +325,5 @@ function addAccounting(total: Omit<SampleAccounting, 'failures'>, outcome: Sampl
   total.cacheHits += outcome.cacheHits;
   total.promptTokens += outcome.promptTokens;
   total.completionTokens += outcome.completionTokens;
+  addCacheTokens(total, outcome);
 }

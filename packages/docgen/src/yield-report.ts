@@ -17,6 +17,10 @@ export interface StageYield {
   cacheHits: number;
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens served from the provider's prompt cache (part of promptTokens). */
+  cacheReadTokens: number;
+  /** Answers that came through a batch API (billed at the batch discount). */
+  batched: number;
   costUsd: number | undefined;
 }
 
@@ -27,6 +31,7 @@ export interface YieldReport {
   output: { requested: number; produced: number };
   promptTokens: number;
   completionTokens: number;
+  cacheReadTokens: number;
   costUsd: number | undefined;
   /** Transport retries and 429s in the last process (earlier processes are not counted). */
   retries: number;
@@ -53,8 +58,11 @@ export function stageYield(
     cacheHits: 0,
     promptTokens: 0,
     completionTokens: 0,
+    cacheReadTokens: 0,
+    batched: 0,
     costUsd: undefined,
   };
+  let cost = 0;
   for (const key of keys) {
     const record = records.get(key);
     if (!record) continue;
@@ -68,8 +76,12 @@ export function stageYield(
     out.cacheHits += record.cacheHits;
     out.promptTokens += record.promptTokens;
     out.completionTokens += record.completionTokens;
+    out.cacheReadTokens += record.cacheReadTokens ?? 0;
+    if (record.batch) out.batched += 1;
+    // Priced per record: cache reads and writes at their own rates, batch answers discounted.
+    cost += costOf(price, { ...record, batch: record.batch ?? false }) ?? 0;
   }
-  out.costUsd = costOf(price, out.promptTokens, out.completionTokens);
+  out.costUsd = price ? cost : undefined;
   return out;
 }
 
@@ -85,6 +97,7 @@ export function buildYieldReport(options: {
 }): YieldReport {
   const promptTokens = sum(options.stages.map((stage) => stage.promptTokens));
   const completionTokens = sum(options.stages.map((stage) => stage.completionTokens));
+  const cacheReadTokens = sum(options.stages.map((stage) => stage.cacheReadTokens));
   const costs = options.stages.map((stage) => stage.costUsd);
   return {
     stages: options.stages,
@@ -98,6 +111,7 @@ export function buildYieldReport(options: {
     output: { requested: options.requested, produced: options.produced },
     promptTokens,
     completionTokens,
+    cacheReadTokens,
     costUsd: costs.some((cost) => cost === undefined) ? undefined : sum(costs as number[]),
     retries: options.retries,
     rateLimits: options.rateLimits,
@@ -147,7 +161,7 @@ export function formatYieldReport(report: YieldReport): string {
   const drops = report.drops;
   lines.push(
     `output: ${report.output.produced}/${report.output.requested}  dropped: ${drops.exactDuplicates} exact duplicates, ${drops.nearDuplicates} near duplicates, ${drops.inconsistent} inconsistent, ${drops.failed} failed`,
-    `tokens: ${report.promptTokens} in, ${report.completionTokens} out  cost: ${report.costUsd === undefined ? 'unknown (no price for this model)' : `$${report.costUsd.toFixed(4)}`}  retries: ${report.retries}  rate limits: ${report.rateLimits}`,
+    `tokens: ${report.promptTokens} in (${report.cacheReadTokens} from the prompt cache), ${report.completionTokens} out  cost: ${report.costUsd === undefined ? 'unknown (no price for this model)' : `$${report.costUsd.toFixed(4)}`}  retries: ${report.retries}  rate limits: ${report.rateLimits}`,
   );
   return lines.join('\n');
 }

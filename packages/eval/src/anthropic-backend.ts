@@ -1,5 +1,5 @@
-import Anthropic from '@anthropic-ai/sdk';
-import { type CallOptions, callSignal, retryAfterFromHeaders } from '@midspec/core';
+import type { CallOptions } from '@midspec/core';
+import { createAnthropicClient, type ModelClient } from '@midspec/models';
 import {
   type Backend,
   BackendError,
@@ -8,9 +8,7 @@ import {
   type SampleOutput,
   type ScoreOutput,
 } from './backend.js';
-import { EvaluationError } from './evaluation-error.js';
-import { toAnthropicMessages } from './native-messages.js';
-import { nativeToolCall, type ToolCall } from './tool-calls.js';
+import { chatRequest, openClient, toBackendError, toSampleOutput } from './model-backend.js';
 
 export interface AnthropicBackendOptions {
   model: string;
@@ -22,80 +20,43 @@ export interface AnthropicBackendOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The Anthropic Messages API through the official SDK. Retries are ours (shared limiter), not the SDK's. */
+/**
+ * The Anthropic Messages API through @midspec/models (the official SDK): tool calls as `tool_use`
+ * and `tool_result` blocks, the system prompt cached. Retries are the shared limiter's.
+ */
 export class AnthropicBackend implements Backend {
   readonly id: string;
   readonly model: string;
   readonly limiterKey: string;
   readonly pricing: Pricing | undefined;
-  private readonly client: Anthropic;
+  private readonly client: ModelClient;
 
   constructor(options: AnthropicBackendOptions) {
-    const env = options.env ?? process.env;
-    const apiKey = options.apiKey ?? env.ANTHROPIC_API_KEY;
-    if (!apiKey) {
-      throw new EvaluationError({
-        code: 'eval/missing-api-key',
-        message: 'Anthropic backend: no API key — pass apiKey or set ANTHROPIC_API_KEY',
-      });
-    }
-    const baseURL = options.baseUrl ?? env.ANTHROPIC_BASE_URL;
-    this.client = new Anthropic({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 0 });
+    this.client = openClient(() =>
+      createAnthropicClient({
+        model: options.model,
+        apiKey: options.apiKey,
+        baseUrl: options.baseUrl,
+        env: options.env ?? process.env,
+        maxRetries: 0,
+      }),
+    );
     this.model = options.model;
     this.pricing = options.pricing;
-    this.id = `anthropic:${options.model}`;
-    this.limiterKey = `anthropic@${baseURL ?? 'default'}`;
+    this.id = this.client.id;
+    this.limiterKey = this.client.limiterKey;
   }
 
   async sample(input: SampleInput, options?: CallOptions): Promise<SampleOutput> {
-    const messages =
+    const prompt =
       'text' in input.prompt
-        ? [{ role: 'user' as const, content: input.prompt.text }]
-        : input.prompt.messages;
-    const { system, messages: turns } = toAnthropicMessages(messages);
-    let message: Anthropic.Message;
-    const call = callSignal(options);
+        ? { messages: [{ role: 'user' as const, content: input.prompt.text }] }
+        : input.prompt;
     try {
-      message = await this.client.messages.create(
-        {
-          model: this.model,
-          max_tokens: input.maxTokens,
-          temperature: input.temperature,
-          messages: turns,
-          ...(system ? { system } : {}),
-          ...(input.tools && input.tools.length > 0
-            ? {
-                tools: input.tools.map((tool) => ({
-                  name: tool.name,
-                  description: tool.description,
-                  input_schema: tool.parameters,
-                })),
-              }
-            : {}),
-        },
-        { signal: call.signal },
-      );
+      return toSampleOutput(await this.client.chat(chatRequest({ ...input, prompt }), options));
     } catch (error) {
-      throw this.toBackendError(error);
-    } finally {
-      call.dispose();
+      throw toBackendError(error, this.id);
     }
-    const text: string[] = [];
-    const toolCalls: ToolCall[] = [];
-    for (const block of message.content) {
-      if (block.type === 'text') text.push(block.text);
-      else if (block.type === 'tool_use')
-        toolCalls.push(
-          nativeToolCall(block.name, block.input as Record<string, unknown>, block.id),
-        );
-    }
-    return {
-      text: text.join(''),
-      toolCalls,
-      finishReason: message.stop_reason ?? 'unknown',
-      usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens },
-      ...(message.stop_reason === 'refusal' ? { refusal: true } : {}),
-    };
   }
 
   async scoreLogprobs(): Promise<ScoreOutput[]> {
@@ -108,28 +69,7 @@ export class AnthropicBackend implements Backend {
     });
   }
 
-  async close(): Promise<void> {}
-
-  private toBackendError(error: unknown): BackendError {
-    if (error instanceof Anthropic.APIError && error.status !== undefined) {
-      const status = error.status;
-      const retryAfterMs = retryAfterFromHeaders(error.headers as Headers | undefined);
-      return new BackendError({
-        backend: this.id,
-        message: `Messages API answered ${status}: ${error.message}`,
-        status,
-        retryable: status === 429 || status >= 500 || status === 408,
-        rateLimited: status === 429,
-        ...(retryAfterMs !== undefined && { retryAfterMs }),
-        cause: error,
-      });
-    }
-    const aborted = error instanceof Anthropic.APIUserAbortError;
-    return new BackendError({
-      backend: this.id,
-      message: error instanceof Error ? error.message : String(error),
-      retryable: !aborted,
-      cause: error,
-    });
+  async close(): Promise<void> {
+    await this.client.close();
   }
 }

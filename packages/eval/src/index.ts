@@ -95,11 +95,6 @@ export {
 } from './judge-calibration.js';
 export { defineSuite, type LoadedSuite, loadSuite, parseSuite } from './load-suite.js';
 export {
-  type OpenAIChatMessage,
-  toAnthropicMessages,
-  toOpenAIMessages,
-} from './native-messages.js';
-export {
   byteTokenizer,
   OnnxBackend,
   type OnnxBackendOptions,

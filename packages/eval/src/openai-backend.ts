@@ -1,7 +1,7 @@
-import { type CallOptions, callSignal, retryAfterFromHeaders } from '@midspec/core';
+import type { CallOptions } from '@midspec/core';
+import { createOpenAIClient, type ModelClient } from '@midspec/models';
 import {
   type Backend,
-  BackendError,
   type Pricing,
   promptText,
   type SampleInput,
@@ -9,227 +9,89 @@ import {
   type ScoreInput,
   type ScoreOutput,
 } from './backend.js';
-import { EvaluationError } from './evaluation-error.js';
-import { toOpenAIMessages } from './native-messages.js';
-import { nativeToolCall } from './tool-calls.js';
+import { chatRequest, openClient, toBackendError, toSampleOutput } from './model-backend.js';
 
 export interface OpenAiBackendOptions {
   model: string;
   /** Default: OPENAI_BASE_URL, then https://api.openai.com/v1. */
   baseUrl?: string;
-  /** Default: OPENAI_API_KEY. Optional for a local server given by baseUrl. */
+  /** Default: OPENAI_API_KEY. Optional for a server on localhost. */
   apiKey?: string;
   pricing?: Pricing;
   env?: NodeJS.ProcessEnv;
 }
 
-const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-
-interface ChatCompletion {
-  choices?: Array<{
-    message?: {
-      content?: string | null;
-      refusal?: string | null;
-      tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }>;
-    };
-    finish_reason?: string;
-  }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-}
-
-interface Completion {
-  choices?: Array<{
-    text?: string;
-    finish_reason?: string;
-    logprobs?: { tokens?: string[]; token_logprobs?: Array<number | null>; text_offset?: number[] };
-  }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-}
-
 /**
- * Any OpenAI-compatible HTTP server: chat completions for sampling (native tools supported) and the
- * legacy completions endpoint with `echo` and `logprobs` for scoring (vLLM, llama.cpp, the midspec
- * worker's endpoint; OpenAI's own API no longer offers echo).
+ * Any OpenAI-compatible server through @midspec/models (the official `openai` SDK): chat
+ * completions for sampling (native tools supported) and the legacy completions endpoint with `echo`
+ * and `logprobs` for scoring (vLLM, llama.cpp, the midspec worker's endpoint; OpenAI's own API no
+ * longer offers echo). Retries are the shared limiter's, so the SDK makes none.
  */
 export class OpenAiBackend implements Backend {
   readonly id: string;
   readonly model: string;
   readonly limiterKey: string;
   readonly pricing: Pricing | undefined;
-  private readonly baseUrl: string;
-  private readonly apiKey: string | undefined;
+  private readonly client: ModelClient;
 
   constructor(options: OpenAiBackendOptions) {
-    const env = options.env ?? process.env;
-    this.baseUrl = (options.baseUrl ?? env.OPENAI_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-    this.apiKey = options.apiKey ?? env.OPENAI_API_KEY;
-    if (!this.apiKey && this.baseUrl === DEFAULT_BASE_URL) {
-      throw new EvaluationError({
-        code: 'eval/missing-api-key',
-        message:
-          'OpenAI backend: no API key — pass apiKey or set OPENAI_API_KEY (or point baseUrl / OPENAI_BASE_URL at a local server)',
-      });
-    }
+    this.client = openClient(() =>
+      createOpenAIClient({
+        model: options.model,
+        baseUrl: options.baseUrl,
+        apiKey: options.apiKey,
+        env: options.env ?? process.env,
+        maxRetries: 0,
+      }),
+    );
     this.model = options.model;
     this.pricing = options.pricing;
-    this.id = `openai:${options.model}@${this.baseUrl}`;
-    this.limiterKey = `openai@${this.baseUrl}`;
+    this.id = this.client.id;
+    this.limiterKey = this.client.limiterKey;
   }
 
   async sample(input: SampleInput, options?: CallOptions): Promise<SampleOutput> {
-    if ('text' in input.prompt) {
-      const body = await this.post<Completion>(
-        '/completions',
-        {
-          model: this.model,
-          prompt: input.prompt.text,
-          temperature: input.temperature,
-          max_tokens: input.maxTokens,
-          ...(input.seed === undefined ? {} : { seed: input.seed }),
-        },
-        options,
+    try {
+      if ('text' in input.prompt) {
+        const complete = this.client.completeText as NonNullable<ModelClient['completeText']>;
+        return toSampleOutput(
+          await complete(
+            {
+              prompt: input.prompt.text,
+              temperature: input.temperature,
+              maxTokens: input.maxTokens,
+              ...(input.seed === undefined ? {} : { seed: input.seed }),
+            },
+            options,
+          ),
+        );
+      }
+      return toSampleOutput(
+        await this.client.chat(chatRequest({ ...input, prompt: input.prompt }), options),
       );
-      const choice = body.choices?.[0];
-      return {
-        text: choice?.text ?? '',
-        toolCalls: [],
-        finishReason: choice?.finish_reason ?? 'unknown',
-        usage: {
-          inputTokens: body.usage?.prompt_tokens ?? 0,
-          outputTokens: body.usage?.completion_tokens ?? 0,
-        },
-      };
+    } catch (error) {
+      throw toBackendError(error, this.id);
     }
-    const tools = input.tools?.map((tool) => ({
-      type: 'function',
-      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-    }));
-    const body = await this.post<ChatCompletion>(
-      '/chat/completions',
-      {
-        model: this.model,
-        messages: toOpenAIMessages(input.prompt.messages),
-        temperature: input.temperature,
-        max_tokens: input.maxTokens,
-        ...(input.seed === undefined ? {} : { seed: input.seed }),
-        ...(tools && tools.length > 0 ? { tools } : {}),
-      },
-      options,
-    );
-    const choice = body.choices?.[0];
-    if (!choice?.message) throw this.error('the response has no choices[0].message', false);
-    const refusal = choice.message.refusal;
-    return {
-      text: choice.message.content ?? refusal ?? '',
-      toolCalls: (choice.message.tool_calls ?? []).map((call) =>
-        nativeToolCall(call.function?.name ?? '', call.function?.arguments ?? '', call.id),
-      ),
-      finishReason: choice.finish_reason ?? 'unknown',
-      usage: {
-        inputTokens: body.usage?.prompt_tokens ?? 0,
-        outputTokens: body.usage?.completion_tokens ?? 0,
-      },
-      ...(refusal ? { refusal: true } : {}),
-    };
   }
 
   async scoreLogprobs(items: ScoreInput[], options?: CallOptions): Promise<ScoreOutput[]> {
-    const results: ScoreOutput[] = [];
-    for (const item of items) {
-      const prompt = promptText(item.prompt);
-      const body = await this.post<Completion>(
-        '/completions',
-        {
-          model: this.model,
-          prompt: prompt + item.continuation,
-          max_tokens: 0,
-          echo: true,
-          logprobs: 1,
-          temperature: 0,
-        },
+    const score = this.client.scoreContinuations as NonNullable<ModelClient['scoreContinuations']>;
+    try {
+      const scores = await score(
+        items.map((item) => ({ prompt: promptText(item.prompt), continuation: item.continuation })),
         options,
       );
-      const logprobs = body.choices?.[0]?.logprobs;
-      if (!logprobs?.token_logprobs || !logprobs.text_offset) {
-        throw this.error(
-          'the completions response has no echoed logprobs (does the server support echo?)',
-          false,
-          true,
-        );
-      }
-      let logprob = 0;
-      let count = 0;
-      logprobs.text_offset.forEach((offset, i) => {
-        if (offset < prompt.length) return;
-        const value = logprobs.token_logprobs?.[i];
-        if (typeof value !== 'number') return;
-        logprob += value;
-        count++;
-      });
-      if (count === 0)
-        throw this.error('no continuation tokens came back in the echoed logprobs', false);
-      results.push({
-        logprob,
-        continuationTokens: count,
-        usage: { inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: 0 },
-      });
+      return scores.map((result) => ({
+        logprob: result.logprob,
+        continuationTokens: result.continuationTokens,
+        usage: { inputTokens: result.inputTokens, outputTokens: 0 },
+      }));
+    } catch (error) {
+      throw toBackendError(error, this.id);
     }
-    return results;
   }
 
-  async close(): Promise<void> {}
-
-  private error(message: string, retryable: boolean, unsupported = false): BackendError {
-    return new BackendError({ backend: this.id, message, retryable, unsupported });
-  }
-
-  private async post<T>(
-    path: string,
-    payload: unknown,
-    options: CallOptions | undefined,
-  ): Promise<T> {
-    let response: Response;
-    const call = callSignal(options);
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
-        },
-        body: JSON.stringify(payload),
-        signal: call.signal,
-      });
-    } catch (cause) {
-      call.dispose();
-      const aborted = options?.signal?.aborted === true;
-      throw new BackendError({
-        backend: this.id,
-        message: `request to ${path} failed: ${cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause)}`,
-        retryable: !aborted,
-        cause,
-      });
-    }
-    const text = await response.text().finally(() => call.dispose());
-    if (!response.ok) {
-      throw new BackendError({
-        backend: this.id,
-        message: `${path} answered ${response.status}: ${text.slice(0, 500)}`,
-        status: response.status,
-        retryable: response.status === 429 || response.status >= 500 || response.status === 408,
-        rateLimited: response.status === 429,
-        retryAfterMs: retryAfterFromHeaders(response.headers),
-      });
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw new BackendError({
-        backend: this.id,
-        message: `${path} answered with invalid JSON: ${text.slice(0, 200)}`,
-        retryable: true,
-        cause,
-      });
-    }
+  async close(): Promise<void> {
+    await this.client.close();
   }
 }

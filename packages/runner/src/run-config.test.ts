@@ -33,6 +33,26 @@ describe('experiment files', () => {
     expect(config.world?.heldOutDomains).toContain('wine');
   });
 
+  it('takes published Markdown/plain-text specs with values for their placeholders', async () => {
+    const file = await write(
+      [
+        'name: x',
+        'base: { model: tiny:llama }',
+        'specs:',
+        '  - { name: rules, file: rules_spec.txt, variables: { model_name: Claude } }',
+        '  - { name: values, file: values.md }',
+        'corpus: { provider: template }',
+        'arms: [{ name: a, stages: [{ kind: midtrain, data: [msm-rules] }] }]',
+        'evals: [{ file: q.yaml }]',
+      ].join('\n'),
+    );
+    const { config } = await loadRunConfig(file);
+    expect(config.specs).toEqual([
+      { name: 'rules', file: 'rules_spec.txt', variables: { model_name: 'Claude' } },
+      { name: 'values', file: 'values.md' },
+    ]);
+  });
+
   it('lists every problem with its line', async () => {
     const file = await write(
       [

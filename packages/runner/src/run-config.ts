@@ -51,8 +51,20 @@ export const runConfigSchema = z.strictObject({
     /** First train the base model on the world's neutral corpus; the arms start from its final checkpoint. */
     pretrain: stageSettings.optional(),
   }),
-  /** Each spec gets its MSM corpus, named `msm-<name>` for the arms' stages. */
-  specs: z.array(z.strictObject({ name, file: z.string().min(1) })).min(1),
+  /**
+   * Each spec gets its MSM corpus, named `msm-<name>` for the arms' stages. A spec file is YAML, JSON,
+   * or Markdown/plain text as published (`.md`, `.txt`); `variables` fills its `{placeholders}`
+   * (e.g. `model_name`), declared or detected.
+   */
+  specs: z
+    .array(
+      z.strictObject({
+        name,
+        file: z.string().min(1),
+        variables: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .min(1),
   corpus: providerSchema.extend({
     /** @midspec/docgen's corpus options (domains, ideas, maxDocuments, …), checked by docgen. */
     config: z.record(z.string(), z.unknown()).default({}),

@@ -64,11 +64,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const { config, baseDir } = loaded;
 
   events.step('specs');
-  const specs = new Map<string, { spec: Spec; text: string }>();
+  const specs = new Map<string, { spec: Spec; text: string; variables?: Record<string, string> }>();
   for (const entry of config.specs) {
     const file = resolve(baseDir, entry.file);
     const { spec } = await loadSpec(file);
-    specs.set(entry.name, { spec, text: await readFile(file, 'utf8') });
+    const text = await readFile(file, 'utf8');
+    specs.set(entry.name, {
+      spec,
+      text,
+      ...(entry.variables ? { variables: entry.variables } : {}),
+    });
   }
   // Suite files too, before anything is generated or trained: a mistake in one should not wait
   // for the eval step to show.
@@ -118,15 +123,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   }
 
   const corpora: PipelineResult['corpora'] = {};
-  for (const [name, { spec, text }] of specs) {
+  for (const [name, { spec, text, variables }] of specs) {
     events.step(`corpus:msm-${name}`);
     const { config: corpusConfig, chunkCharacters, ...provider } = config.corpus;
-    const key = stepKey({ step: 'corpus', spec: text, provider, config: corpusConfig });
+    const key = stepKey({ step: 'corpus', spec: text, variables, provider, config: corpusConfig });
     let bar: TaskProgress | undefined;
     let stage = '';
     const step = await cachedStep(stepDir(outDir, 'corpus', name, key), key, async (dir) => {
       const result = await generateCorpus({
         spec,
+        ...(variables ? { variables } : {}),
         provider: createProvider({ ...provider, env: options.env }),
         outDir: dir,
         config: corpusConfig,
@@ -183,7 +189,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const demonstrations = config.demonstrations;
   if (demonstrations?.source === 'spec') {
     events.step('demonstrations');
-    const { spec, text } = specs.get(demonstrations.spec) as { spec: Spec; text: string };
+    const { spec, text, variables } = specs.get(demonstrations.spec) as {
+      spec: Spec;
+      text: string;
+      variables?: Record<string, string>;
+    };
     const {
       config: demosConfig,
       withReasoning,
@@ -194,6 +204,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const key = stepKey({
       step: 'demos',
       spec: text,
+      variables,
       provider,
       config: demosConfig,
       withReasoning,
@@ -204,6 +215,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       async (dir) => {
         const result = await generateDemos({
           spec,
+          ...(variables ? { variables } : {}),
           provider: createProvider({ ...provider, env: options.env }),
           outDir: dir,
           config: { ...demosConfig, withReasoning },

@@ -1,3 +1,4 @@
+export { inferAuthorityLevels } from './authority-levels.js';
 export { fingerprintSpec } from './fingerprint.js';
 export { SPEC_JSON_SCHEMA_ID, specJsonSchema } from './json-schema.js';
 export {
@@ -13,6 +14,7 @@ export {
   lintSpec,
   lintSpecFile,
 } from './lint-spec.js';
+export { formatLintSummary, type LintSummary, summarizeLint } from './lint-summary.js';
 export {
   DEFAULT_MAX_SPEC_BYTES,
   detectFormat,
@@ -25,7 +27,9 @@ export {
   validateSpecData,
 } from './load-spec.js';
 export { buildPriorityOrder, type PriorityOrder } from './priority-order.js';
+export { isExplained } from './rationale-prose.js';
 export { renderMarkdown } from './render-markdown.js';
+export { renderRuleList } from './render-rule-list.js';
 export { renderJson, renderYaml, toCanonicalObject } from './render-structured.js';
 export type { Locate, SourcePosition } from './source-position.js';
 export { formatPath, SpecError, type SpecErrorCode, type SpecIssue } from './spec-error.js';

@@ -14,10 +14,7 @@ export const LINT_CODES = {
     summary: 'Two principles, values, entities or principals share an id.',
   },
   'empty-statement': { severity: 'error', summary: 'A principle whose statement is empty.' },
-  'undefined-variable': {
-    severity: 'error',
-    summary: 'A {placeholder} that is not declared under `variables`.',
-  },
+
   'unknown-value': {
     severity: 'error',
     summary: 'A principle serves a value that is not defined.',
@@ -30,7 +27,9 @@ export const LINT_CODES = {
   },
   'missing-rationale': {
     severity: 'warning',
-    summary: 'A principle with no rationale and no explained value behind it.',
+    summary:
+      'A principle that never says why: no rationale, no explained value, and no sentence of ' +
+      'explanation (because, so that, this protects…) in its text.',
   },
   'value-unexplained': { severity: 'warning', summary: 'A value with no explanation.' },
   'vague-guidance': {
@@ -42,6 +41,12 @@ export const LINT_CODES = {
     summary: 'Two principles that can conflict with no priority between them.',
   },
   'no-examples': { severity: 'warning', summary: 'A principle with no examples.' },
+  'undefined-variable': {
+    severity: 'warning',
+    summary:
+      'A {placeholder} that a spec declaring `variables` does not declare (a spec that declares ' +
+      'none, like most published specs, has its placeholders detected instead).',
+  },
   'unused-variable': { severity: 'warning', summary: 'A declared variable that is never used.' },
   'unused-value': { severity: 'warning', summary: 'A value that no principle serves.' },
 } as const satisfies Record<string, { severity: LintSeverity; summary: string }>;

@@ -1,7 +1,9 @@
 import { LINT_CODES, type LintCode, type LintDiagnostic } from './lint-codes.js';
 import { type LoadSpecOptions, loadSpec } from './load-spec.js';
+import { scanPlaceholders } from './placeholder-scan.js';
 import { buildPriorityOrder } from './priority-order.js';
-import { type Locate, locateNearest } from './source-position.js';
+import { isExplained } from './rationale-prose.js';
+import { type Locate, locateNearest, positionAt } from './source-position.js';
 import { formatPath, SpecError } from './spec-error.js';
 import type { Principle, Spec } from './spec-schema.js';
 import { findPlaceholders } from './template-variables.js';
@@ -9,19 +11,31 @@ import { findVagueGuidance } from './vague-guidance.js';
 
 export interface LintOptions {
   locate?: Locate;
+  /** The text the spec was read from: undeclared placeholders are reported at their place in it. */
+  source?: string;
+  /**
+   * The spec's placeholders were detected in text with no front matter to declare them (a published
+   * spec's `{model_name}`): they are variables, not mistakes, so undefined-variable is not reported.
+   */
+  placeholdersDetected?: boolean;
 }
 
 /** Checks a valid spec for semantic errors and for the method's warnings; never throws. */
 export function lintSpec(spec: Spec, options: LintOptions = {}): LintDiagnostic[] {
   const locate = options.locate ?? (() => undefined);
   const out: LintDiagnostic[] = [];
-  const report = (code: LintCode, path: (string | number)[], message: string) => {
+  const report = (
+    code: LintCode,
+    path: (string | number)[],
+    message: string,
+    at?: { line: number; column: number },
+  ) => {
     out.push({
       severity: LINT_CODES[code].severity,
       code,
       message,
       path,
-      ...locateNearest(locate, path),
+      ...(at ?? locateNearest(locate, path)),
     });
   };
 
@@ -66,8 +80,7 @@ export function lintSpec(spec: Spec, options: LintOptions = {}): LintDiagnostic[
         `authority "${principle.authority}" of ${principle.id} is not one of preamble.authorityLevels (${levels.join(', ') || 'none declared'})`,
       );
     }
-    const explained = principle.values.some((valueId) => values.get(valueId)?.explanation.trim());
-    if (!principle.rationale?.trim() && !explained) {
+    if (!isExplained(principle, spec)) {
       report(
         'missing-rationale',
         path,
@@ -113,13 +126,17 @@ export function lintSpec(spec: Spec, options: LintOptions = {}): LintDiagnostic[
     }
   });
 
+  // A Markdown spec with no front matter (as published specs are) has its placeholders detected,
+  // not declared: only a spec that can declare them is told about the ones it forgot.
+  const declaresVariables = options.placeholdersDetected !== true;
   const used = new Set<string>();
   for (const use of findPlaceholders(spec)) {
-    if (!(use.name in spec.variables) && !used.has(use.name)) {
+    if (declaresVariables && !(use.name in spec.variables) && !used.has(use.name)) {
       report(
         'undefined-variable',
         use.path,
         `undefined template variable {${use.name}}; declare it under variables`,
+        options.source === undefined ? undefined : placeholderPosition(options.source, use.name),
       );
     }
     used.add(use.name);
@@ -140,6 +157,15 @@ export function lintSpec(spec: Spec, options: LintOptions = {}): LintDiagnostic[
 }
 
 type Report = (code: LintCode, path: (string | number)[], message: string) => void;
+
+/** Where `{name}` is first written in the source as a placeholder (not in code or math). */
+function placeholderPosition(
+  source: string,
+  name: string,
+): { line: number; column: number } | undefined {
+  const found = scanPlaceholders(source).find((match) => match.name === name);
+  return found === undefined ? undefined : positionAt(source, found.index);
+}
 
 function checkDuplicates(spec: Spec, report: Report): void {
   const lists: [(string | number)[], { id: string }[], string][] = [
@@ -225,7 +251,11 @@ export async function lintSpecFile(
     return {
       file,
       spec: loaded.spec,
-      diagnostics: lintSpec(loaded.spec, { locate: loaded.locate }),
+      diagnostics: lintSpec(loaded.spec, {
+        locate: loaded.locate,
+        ...(loaded.source === undefined ? {} : { source: loaded.source }),
+        placeholdersDetected: loaded.placeholdersDetected === true,
+      }),
     };
   } catch (error) {
     if (!SpecError.isInstance(error)) throw error;

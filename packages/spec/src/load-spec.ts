@@ -15,12 +15,21 @@ export interface LoadedSpec {
   file?: string;
   /** Maps a property path to its line and column in the source. */
   locate: Locate;
+  /** The text it was read from (diagnostics that search the text report lines in it). */
+  source?: string;
+  /** Markdown or plain text with no front matter: its `{placeholders}` are detected, not declared. */
+  placeholdersDetected?: boolean;
 }
 
 export interface ParseSpecOptions {
   format: SpecFormat;
   /** Used in error messages only. */
   file?: string;
+  /**
+   * Authority levels, highest first, for a Markdown spec whose principles carry `authority=` levels:
+   * overrides the front matter and the order inferred from the document.
+   */
+  authorityLevels?: readonly string[];
 }
 
 export interface LoadSpecOptions {
@@ -30,6 +39,8 @@ export interface LoadSpecOptions {
   maxBytes?: number;
   /** How messages name the file (e.g. the path as the user typed it); default `file`. */
   displayName?: string;
+  /** See ParseSpecOptions.authorityLevels. */
+  authorityLevels?: readonly string[];
 }
 
 export const DEFAULT_MAX_SPEC_BYTES = 5 * 1024 * 1024;
@@ -38,7 +49,15 @@ export const DEFAULT_MAX_SPEC_BYTES = 5 * 1024 * 1024;
 export function parseSpec(text: string, options: ParseSpecOptions): LoadedSpec {
   const { data, locate } = parseRaw(text, options);
   const spec = validateSpecData(data, { locate, file: options.file });
-  return { spec, format: options.format, file: options.file, locate };
+  const placeholdersDetected = options.format === 'markdown' && !/^\s*---\s*\n/.test(text);
+  return {
+    spec,
+    format: options.format,
+    file: options.file,
+    locate,
+    source: text,
+    placeholdersDetected,
+  };
 }
 
 /** Validates an already parsed object against the spec schema. */
@@ -78,7 +97,9 @@ function parseRaw(text: string, options: ParseSpecOptions): ParsedDocument {
     case 'yaml':
       return parseYamlDocument(text, options.file);
     case 'markdown':
-      return parseMarkdownDocument(text, options.file);
+      return parseMarkdownDocument(text, options.file, {
+        ...(options.authorityLevels ? { authorityLevels: options.authorityLevels } : {}),
+      });
   }
 }
 
@@ -109,7 +130,11 @@ export async function loadSpec(file: string, options: LoadSpecOptions = {}): Pro
   }
   const bytes = await readFile(file);
   const text = decodeText(bytes, name);
-  return parseSpec(text, { format: options.format ?? detectFormat(file, text), file: name });
+  return parseSpec(text, {
+    format: options.format ?? detectFormat(file, text),
+    file: name,
+    ...(options.authorityLevels ? { authorityLevels: options.authorityLevels } : {}),
+  });
 }
 
 /** Decodes UTF-8 text; a NUL byte or invalid UTF-8 means the file is not a text spec. */
@@ -127,12 +152,17 @@ export function decodeText(bytes: Uint8Array, file?: string): string {
   }
 }
 
-/** By extension; otherwise by content (a leading `{` is JSON, a `#` heading is Markdown). */
+/**
+ * By extension (`.txt` is read as Markdown: published specs are plain text with Markdown headings
+ * and bullets); otherwise by content (a leading `{` is JSON, a `#` heading is Markdown).
+ */
 export function detectFormat(file: string, text: string): SpecFormat {
   const lower = file.toLowerCase();
   if (lower.endsWith('.json')) return 'json';
   if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
-  if (lower.endsWith('.md') || lower.endsWith('.markdown')) return 'markdown';
+  if (lower.endsWith('.md') || lower.endsWith('.markdown') || lower.endsWith('.txt')) {
+    return 'markdown';
+  }
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) return 'json';
   if (/^#{1,6}\s/m.test(text)) return 'markdown';

@@ -14,20 +14,27 @@ export interface ListItem {
   text: string;
   line: number;
   column: number;
+  /** Written with a number (`1.`, `2)`): its place in the list carries meaning. */
+  ordered: boolean;
   children: ListItem[];
 }
 
 export type MarkdownBlock =
   | { type: 'heading'; heading: MarkdownHeading; line: number }
   | { type: 'paragraph'; text: string; line: number }
-  | { type: 'list'; items: ListItem[]; line: number }
+  | { type: 'list'; items: ListItem[]; line: number; ordered?: boolean }
   | { type: 'quote'; lines: string[]; line: number }
-  | { type: 'code'; text: string; line: number };
+  | { type: 'code'; text: string; line: number }
+  /** `!!! meta "Commentary"` followed by indented lines (the admonition syntax of MkDocs). */
+  | { type: 'note'; title: string; text: string; line: number };
 
 const HEADING = /^(#{1,6})\s+(.*?)\s*$/;
 const ATTRIBUTES = /\s*\{([^{}]*)\}\s*$/;
-const LIST_MARKER = /^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$/;
+const LIST_MARKER = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/;
+const ADMONITION = /^!!!\s+(\w+)(?:\s+"([^"]*)")?\s*$/;
 const FENCE = /^\s*(```|~~~)/;
+const THEMATIC_BREAK = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+const SETEXT = /^\s{0,3}(=+|-+)\s*$/;
 
 export function parseHeading(line: string, lineNumber: number): MarkdownHeading | undefined {
   const match = HEADING.exec(line);
@@ -73,6 +80,31 @@ export function readBlocks(lines: readonly string[], firstLine = 1): MarkdownBlo
       index++;
       continue;
     }
+    const admonition = ADMONITION.exec(line);
+    if (admonition) {
+      const start = index;
+      index++;
+      const inner: string[] = [];
+      while (index < lines.length && (isBlank(index) || /^(\s{4}|\t)/.test(lines[index] ?? ''))) {
+        inner.push((lines[index] ?? '').trim());
+        index++;
+      }
+      while (inner.length > 0 && inner.at(-1) === '') inner.pop();
+      // Trailing blank lines belong to the gap after the block, not to it.
+      while (index > start + 1 && isBlank(index - 1)) index--;
+      blocks.push({
+        type: 'note',
+        title: admonition[2] || capitalize(admonition[1] ?? 'Note'),
+        text: inner
+          .join('\n')
+          .split(/\n{2,}/)
+          .map((part) => part.replace(/\s*\n\s*/g, ' ').trim())
+          .filter((part) => part !== '')
+          .join('\n\n'),
+        line: lineNumber,
+      });
+      continue;
+    }
     if (FENCE.test(line)) {
       const fence = FENCE.exec(line)?.[1] ?? '```';
       const start = index;
@@ -114,7 +146,21 @@ export function readBlocks(lines: readonly string[], firstLine = 1): MarkdownBlo
         type: 'list',
         items: readList(lines.slice(start, index), firstLine + start),
         line: lineNumber,
+        ordered: /^\s*\d/.test(line),
       });
+      continue;
+    }
+    if (THEMATIC_BREAK.test(line)) {
+      index++;
+      continue;
+    }
+    const underline = SETEXT.exec(lines[index + 1] ?? '');
+    if (underline && !LIST_MARKER.test(line)) {
+      // `Title` over `=====` (level 1) or `-----` (level 2), as plain-text specs often write them.
+      const marks = (underline[1] ?? '').startsWith('=') ? '#' : '##';
+      const heading = parseHeading(`${marks} ${line.trim()}`, lineNumber);
+      if (heading) blocks.push({ type: 'heading', heading, line: lineNumber });
+      index += 2;
       continue;
     }
     const paragraph: string[] = [];
@@ -123,10 +169,13 @@ export function readBlocks(lines: readonly string[], firstLine = 1): MarkdownBlo
       if (next.trim() === '' || parseHeading(next, 0) || FENCE.test(next) || /^\s*>/.test(next))
         break;
       if (paragraph.length > 0 && LIST_MARKER.test(next) && !/^\s/.test(next)) break;
+      if (paragraph.length > 0 && SETEXT.test(lines[index + 1] ?? '')) break;
       paragraph.push(next.trim());
       index++;
     }
-    blocks.push({ type: 'paragraph', text: paragraph.join(' '), line: lineNumber });
+    // A table keeps its rows on their own lines; other paragraphs are reflowed onto one.
+    const table = paragraph.every((row) => row.startsWith('|'));
+    blocks.push({ type: 'paragraph', text: paragraph.join(table ? '\n' : ' '), line: lineNumber });
   }
   return blocks;
 }
@@ -140,9 +189,10 @@ function readList(lines: readonly string[], firstLine: number): ListItem[] {
     if (match) {
       const indent = (match[1] ?? '').length;
       const item: ListItem = {
-        text: (match[2] ?? '').trim(),
+        text: (match[3] ?? '').trim(),
         line: firstLine + offset,
         column: indent + 1,
+        ordered: /^\d/.test(match[2] ?? ''),
         children: [],
       };
       while (stack.length > 0 && (stack.at(-1)?.indent ?? 0) >= indent) stack.pop();
@@ -168,24 +218,33 @@ export function blocksToText(blocks: readonly MarkdownBlock[]): string {
         case 'paragraph':
           return block.text;
         case 'list':
-          return listToText(block.items, 0);
+          return listToText(block.items);
         case 'quote':
           return block.lines.map((line) => (line === '' ? '>' : `> ${line}`)).join('\n');
         case 'code':
           return block.text;
+        case 'note':
+          return `**${block.title}:** ${block.text}`;
       }
       return '';
     })
     .join('\n\n');
 }
 
-function listToText(items: readonly ListItem[], depth: number): string {
+/** Writes list items back as Markdown; numbered items keep their numbers (1., 2., …) and order. */
+export function listToText(items: readonly ListItem[], indent = ''): string {
   return items
-    .map((item) => {
-      const own = `${'  '.repeat(depth)}- ${item.text}`;
-      return item.children.length > 0 ? `${own}\n${listToText(item.children, depth + 1)}` : own;
+    .map((item, index) => {
+      const marker = item.ordered ? `${index + 1}.` : '-';
+      const own = `${indent}${marker} ${item.text}`;
+      if (item.children.length === 0) return own;
+      return `${own}\n${listToText(item.children, `${indent}${' '.repeat(marker.length + 1)}`)}`;
     })
     .join('\n');
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 export interface FrontMatter {

@@ -1,4 +1,5 @@
-import { blocksToText, type ListItem, type MarkdownBlock } from './markdown-blocks.js';
+import { blocksToText, type ListItem, listToText, type MarkdownBlock } from './markdown-blocks.js';
+import { readExampleLead, readTranscriptExamples } from './markdown-examples.js';
 import {
   applyLabel,
   continueLabel,
@@ -27,6 +28,14 @@ export const VALUES_SECTION = /^values$/i;
 export const CONFLICTS_SECTION =
   /^(resolving conflicts|conflict resolution|conflicts|priorities)$/i;
 
+/** Sections that frame the spec rather than state a principle: they go to the preamble. */
+export const FRAMING_SECTION =
+  /^(\d+(\.\d+)*[.)]?\s+)?(overview|introduction|intro|preface|preamble|foreword|background|context|about( this (document|spec))?|purpose|scope|structure( of (the|this) (document|spec))?|how to (read|use) this( document| spec)?|definitions?|glossary|terminology|key terms|table of contents|contents|summary|notes?|changelog|change log|references|acknowledge?ments|license|licen[cs]ing|appendix.*|faq|further reading|conclusion|closing (thoughts|words)|a note on .*|(.*\s)?(mission|our approach|approach to .*|acknowledging .*|open problems|concluding .*|final word.*|on the word .*))$/i;
+
+/** A paragraph that announces an ordering: the list after it stays in the text, in its order. */
+const ORDERING_LEAD =
+  /\b(order(ing)? of|in (this|the following) order|in order of|ranked|ranking|priority order|prioriti[sz]e)\b[^.]*:\s*$/i;
+
 /**
  * Fills a principle from the blocks under it: unlabelled paragraphs are the statement, list items
  * are sub-rules (or labelled fields), block quotes after an example label are its transcript.
@@ -34,6 +43,8 @@ export const CONFLICTS_SECTION =
 export class PrincipleBuilder {
   private readonly statement: string[] = [];
   private field: LabelField | undefined;
+  private pendingExample: { text: string; raw: string; line: number } | undefined;
+  private lastParagraph: string | undefined;
 
   constructor(
     readonly draft: PrincipleDraft,
@@ -42,22 +53,64 @@ export class PrincipleBuilder {
   ) {}
 
   add(block: MarkdownBlock): void {
-    switch (block.type) {
-      case 'paragraph':
-        this.addText(block.text, block.line);
+    const pending = this.pendingExample;
+    this.pendingExample = undefined;
+    if (pending && block.type === 'code') {
+      const examples = readTranscriptExamples(block.text, pending.text);
+      if (examples) {
+        for (const example of examples) {
+          this.table.set([...this.path, 'examples', this.draft.examples.length], {
+            line: pending.line,
+            column: 1,
+          });
+          this.draft.examples.push(example);
+        }
+        this.field = undefined;
         return;
+      }
+    }
+    if (pending) this.addText(pending.raw, pending.line);
+    switch (block.type) {
+      case 'paragraph': {
+        const lead = readExampleLead(block.text);
+        if (lead) {
+          this.pendingExample = { text: lead.text, raw: block.text, line: block.line };
+          return;
+        }
+        this.addText(block.text, block.line);
+        this.lastParagraph = block.text;
+        return;
+      }
       case 'list':
-        for (const item of block.items) this.addItem(item);
+        if (block.ordered || ORDERING_LEAD.test(this.lastParagraph ?? '')) {
+          // An ordered list (or one announced as an ordering) stays in the text, in place.
+          this.addText(listToText(block.items), block.line);
+        } else {
+          for (const item of block.items) this.addItem(item);
+        }
+        this.lastParagraph = undefined;
         return;
       case 'quote':
         this.addQuote(block.lines, block.line);
         return;
       case 'code':
-        this.addText(block.text, block.line);
+      case 'note':
+        this.addText(blocksToText([block]), block.line);
         return;
       case 'heading':
+        // A sub-heading's words stay in the text, except one that only groups the examples.
+        if (!/^(good |bad )?examples?$/i.test(block.heading.text)) {
+          this.addText(`**${block.heading.text}**`, block.line);
+        }
         return;
     }
+  }
+
+  /** Ends the principle: an example lead with no transcript after it is kept as text. */
+  private flushPending(): void {
+    const pending = this.pendingExample;
+    this.pendingExample = undefined;
+    if (pending) this.addText(pending.raw, pending.line);
   }
 
   addItem(item: ListItem): void {
@@ -85,6 +138,7 @@ export class PrincipleBuilder {
   }
 
   finish(): PrincipleDraft {
+    this.flushPending();
     this.draft.statement = this.statement.join('\n\n');
     return this.draft;
   }

@@ -2,6 +2,7 @@ import { blocksToText, type MarkdownBlock, type MarkdownHeading } from './markdo
 import {
   CONFLICTS_SECTION,
   emptyBody,
+  FRAMING_SECTION,
   type MarkdownBody,
   PRINCIPLES_SECTION,
   PrincipleBuilder,
@@ -20,13 +21,23 @@ type Context =
  * principle when it is a leaf (no anchored heading below it) or carries an authority or priority;
  * other headings are sections. Anchored headings under a `Values` heading are values.
  */
-export function readHeadings(blocks: readonly MarkdownBlock[], table: PositionTable): MarkdownBody {
+export function readHeadings(
+  blocks: readonly MarkdownBlock[],
+  table: PositionTable,
+  options: { authorityOnly?: boolean } = {},
+): MarkdownBody {
   const body = emptyBody();
+  const authorityOnly = options.authorityOnly === true;
+  const titleLevel = singleTopHeading(blocks);
   const sections: MarkdownHeading[] = [];
   let context: Context = { kind: 'preamble' };
   let announced = true;
   const finish = () => {
-    if (context.kind === 'principle') body.principles.push(context.builder.finish());
+    if (context.kind !== 'principle') return;
+    const draft = context.builder.finish();
+    // An OpenAI-style section made only of examples states its title.
+    if (authorityOnly && draft.statement === '' && draft.title) draft.statement = draft.title;
+    body.principles.push(draft);
   };
   const currentSection = () => sections.at(-1);
   const inValues = () => sections.some((heading) => VALUES_SECTION.test(heading.text));
@@ -37,9 +48,24 @@ export function readHeadings(blocks: readonly MarkdownBlock[], table: PositionTa
       return;
     }
     const { heading } = block;
-    if (context.kind === 'principle' && !heading.anchor && heading.level > context.level) return;
+    if (
+      context.kind === 'principle' &&
+      heading.level > context.level &&
+      (!heading.anchor || (authorityOnly && heading.attributes.authority === undefined))
+    ) {
+      // A heading inside a principle that is no principle itself: its text stays in the principle.
+      context.builder.add(block);
+      return;
+    }
     finish();
-    if (heading.level === 1 && body.title === undefined && body.principles.length === 0) {
+    if (
+      heading.level === titleLevel &&
+      heading.level === 1 &&
+      // In OpenAI's style a `# Chapter {#id}` is a chapter of the spec, not its title.
+      !(authorityOnly && heading.anchor !== undefined) &&
+      body.title === undefined &&
+      body.principles.length === 0
+    ) {
       body.title = heading.text;
       table.set(['title'], { line: heading.line, column: 1 });
       context = { kind: 'preamble' };
@@ -52,11 +78,14 @@ export function readHeadings(blocks: readonly MarkdownBlock[], table: PositionTa
       context = { kind: 'value', index: body.values.length - 1 };
       return;
     }
-    if (heading.anchor && isPrinciple(blocks, index)) {
+    const principle = authorityOnly
+      ? heading.anchor !== undefined && heading.attributes.authority !== undefined
+      : heading.anchor !== undefined && isPrinciple(blocks, index);
+    if (principle && heading.anchor) {
       const path = ['principles', body.principles.length];
       table.set(path, { line: heading.line, column: 1 });
       table.set([...path, 'id'], { line: heading.line, column: 1 });
-      const sectionName = currentSection()?.text;
+      const sectionName = sectionPath(sections);
       const { priority, authority } = heading.attributes;
       context = {
         kind: 'principle',
@@ -66,10 +95,7 @@ export function readHeadings(blocks: readonly MarkdownBlock[], table: PositionTa
             id: heading.anchor,
             title:
               heading.text === heading.anchor || heading.text === '' ? undefined : heading.text,
-            section:
-              sectionName === undefined || PRINCIPLES_SECTION.test(sectionName)
-                ? undefined
-                : sectionName,
+            section: sectionName,
             statement: '',
             subRules: [],
             examples: [],
@@ -117,6 +143,20 @@ export function readHeadings(blocks: readonly MarkdownBlock[], table: PositionTa
   }
 }
 
+/** The headings a principle sits under, outermost first, joined with ` > `; the title is not one. */
+export function sectionPath(sections: readonly MarkdownHeading[]): string | undefined {
+  const names = sections
+    .map((heading) => heading.text)
+    .filter((name) => name !== '' && !PRINCIPLES_SECTION.test(name));
+  return names.length === 0 ? undefined : names.join(' > ');
+}
+
+/** The level-1 heading is the title only when it is the only one (else the file has chapters). */
+export function singleTopHeading(blocks: readonly MarkdownBlock[]): number | undefined {
+  const top = blocks.filter((block) => block.type === 'heading' && block.heading.level === 1);
+  return top.length === 1 ? 1 : undefined;
+}
+
 function isPrinciple(blocks: readonly MarkdownBlock[], index: number): boolean {
   const block = blocks[index];
   if (block?.type !== 'heading') return false;
@@ -124,6 +164,7 @@ function isPrinciple(blocks: readonly MarkdownBlock[], index: number): boolean {
   if (heading.attributes.authority !== undefined || heading.attributes.priority !== undefined) {
     return true;
   }
+  if (FRAMING_SECTION.test(heading.text)) return false;
   for (const next of blocks.slice(index + 1)) {
     if (next.type !== 'heading') continue;
     if (next.heading.level <= heading.level) return true;

@@ -144,7 +144,8 @@ export function continueLabel(draft: PrincipleDraft, field: LabelField, text: st
   return true;
 }
 
-const TRANSCRIPT_LINE = /^\*{0,2}(system|user|assistant|tool)(?::\*{2}|\*{2}:|:)\s?(.*)$/i;
+const TRANSCRIPT_LINE =
+  /^\*{0,2}(system|developer|user|assistant|tool)(?::\*{2}|\*{2}:|:)\s?(.*)$/i;
 
 /** Reads `> **user:** …` lines into chat messages; other lines continue the message before. */
 export function readTranscript(lines: readonly string[]): { role: string; content: string }[] {

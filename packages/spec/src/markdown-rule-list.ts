@@ -55,10 +55,13 @@ export function readRuleList(blocks: readonly MarkdownBlock[], table: PositionTa
       continue;
     }
     const others: ListItem[] = [];
+    let leadIn: PrincipleBuilder | undefined;
     for (const item of block.items) {
       const match = RULE_ITEM.exec(item.text);
       if (!match) {
-        others.push(item);
+        // `- SP1: … This includes:` followed by unindented bullets: they are its sub-rules.
+        if (leadIn) leadIn.addItem(item);
+        else others.push(item);
         continue;
       }
       const index = body.principles.length;
@@ -80,6 +83,7 @@ export function readRuleList(blocks: readonly MarkdownBlock[], table: PositionTa
       builder.add({ type: 'paragraph', text: match[2] ?? '', line: item.line });
       for (const child of item.children) builder.addItem(child);
       body.principles.push(builder.finish());
+      leadIn = /:\s*$/.test(match[2] ?? '') ? builder : undefined;
     }
     if (others.length > 0)
       toPreamble(blocksToText([{ type: 'list', items: others, line: block.line }]));
@@ -87,7 +91,7 @@ export function readRuleList(blocks: readonly MarkdownBlock[], table: PositionTa
   return body;
 }
 
-function readValue(item: ListItem, body: MarkdownBody, table: PositionTable): void {
+export function readValue(item: ListItem, body: MarkdownBody, table: PositionTable): void {
   const match = VALUE_ITEM.exec(item.text);
   const name = (match ? match[1] : item.text)?.trim() ?? '';
   const explanation = [match?.[2] ?? '', ...item.children.map((child) => child.text)]

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { lintSpec, lintSpecFile } from './lint-spec.js';
+import { formatLintSummary, summarizeLint } from './lint-summary.js';
 import { parseSpec } from './load-spec.js';
 
 // The README's examples are run here, so the documentation cannot drift from the code.
@@ -42,15 +43,17 @@ describe('README examples', () => {
   it('the lint session prints what the README shows', async () => {
     const [session = ''] = await codeBlocks('console');
     const source = /<<'EOF'\n([\s\S]*?)\nEOF/.exec(session)?.[1] ?? '';
-    const shown = session
-      .split('\n')
-      .filter((line) => line.startsWith('support.md:'))
-      .join('\n');
+    const lines = session.split('\n');
+    const summary = lines.find((line) => /^support\.md: \d+ principles/.test(line));
+    const shown = lines.filter((line) => /^support\.md:\d/.test(line)).join('\n');
     const dir = await mkdtemp(path.join(tmpdir(), 'midspec-readme-'));
     try {
       const file = path.join(dir, 'support.md');
       await writeFile(file, `${source}\n`);
-      const { diagnostics } = await lintSpecFile(file, { displayName: 'support.md' });
+      const { diagnostics, spec } = await lintSpecFile(file, { displayName: 'support.md' });
+      expect(spec && `support.md: ${formatLintSummary(summarizeLint(spec, diagnostics))}`).toBe(
+        summary,
+      );
       const printed = diagnostics
         .map((d) => `support.md:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`)
         .join('\n');

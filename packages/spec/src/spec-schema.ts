@@ -62,7 +62,9 @@ export const ValueSchema = z
 
 export const ChatMessageSchema = z
   .object({
-    role: z.enum(['system', 'user', 'assistant', 'tool']),
+    role: z
+      .enum(['system', 'developer', 'user', 'assistant', 'tool'])
+      .describe('Who speaks; developer is the role of OpenAI-style developer messages.'),
     content: z.string(),
   })
   .strict();

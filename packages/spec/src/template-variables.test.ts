@@ -51,16 +51,50 @@ describe('template variables', () => {
     ]);
   });
 
-  it('names an undeclared placeholder and an undeclared value', () => {
+  it('fills an undeclared placeholder the text uses, leaves one with no value, names an unknown value', () => {
     const undeclared = SpecSchema.parse({
       ...spec,
-      principles: [{ id: 'P1', statement: 'Use {tool}.' }],
+      principles: [{ id: 'P1', statement: 'Use {tool} with {other}.' }],
     });
+    expect(renderSpec(undeclared, { model_name: 'M', tool: 'grep' }).principles[0]?.statement).toBe(
+      'Use grep with {other}.',
+    );
     const error = renderError({ model_name: 'M', colour: 'red' }, undeclared);
     expect(error.issues.map((issue) => issue.message)).toEqual([
-      'a value was given for {colour}, which the spec does not declare (declared: model_name, provider_name)',
-      'undefined template variable {tool}',
+      'a value was given for {colour}, which the spec neither declares nor uses (its variables: model_name, provider_name, tool, other)',
     ]);
-    expect(error.message).toContain('principles[0].statement: undefined template variable {tool}');
+  });
+
+  it('never takes braces in code, math, LaTeX or transcripts for placeholders', () => {
+    const text =
+      'Hi {name}. `{code}` and ```\n{fenced}\n``` and $\\frac{a}{b}$ and $$x^{n}$$ and ' +
+      '\\(y_{i}\\) and \\frac{d}{dx} and x^{k} cost $7 and {price}.';
+    const withMath = SpecSchema.parse({
+      ...spec,
+      variables: {},
+      preamble: { text },
+      principles: [
+        {
+          id: 'P1',
+          statement: 'Rule.',
+          examples: [
+            {
+              kind: 'good',
+              transcript: [{ role: 'user', content: 'Fill {slot} in \\frac{d}{dx}' }],
+            },
+          ],
+        },
+      ],
+    });
+    expect(findPlaceholders(withMath).map((use) => use.name)).toEqual([
+      'model_name',
+      'name',
+      'price',
+    ]);
+    const rendered = renderSpec(withMath, { model_name: 'M', name: 'N', price: '$8' });
+    expect(rendered.preamble.text).toBe(text.replace('{name}', 'N').replace('{price}', '$8'));
+    expect(rendered.principles[0]?.examples[0]?.transcript?.[0]?.content).toBe(
+      'Fill {slot} in \\frac{d}{dx}',
+    );
   });
 });

@@ -1,48 +1,52 @@
+import { replacePlaceholders, scanPlaceholders } from './placeholder-scan.js';
 import { SpecError, type SpecIssue } from './spec-error.js';
 import type { Spec } from './spec-schema.js';
-
-/** `{model_name}`: braces around an identifier. Other braces (JSON, code) are left alone. */
-const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 export interface PlaceholderUse {
   name: string;
   path: (string | number)[];
 }
 
-/** Every `{name}` written anywhere in the spec's text, with where it is. */
+/**
+ * Every `{name}` written in the spec's text, with where it is. Braces around an identifier only;
+ * braces in code, math, LaTeX arguments and example transcripts (quoted conversations, where `{x}`
+ * is what someone typed) are not placeholders.
+ */
 export function findPlaceholders(spec: Spec): PlaceholderUse[] {
   const uses: PlaceholderUse[] = [];
   walkStrings(spec, [], (text, path) => {
-    for (const match of text.matchAll(PLACEHOLDER)) uses.push({ name: match[1] ?? '', path });
+    for (const match of scanPlaceholders(text)) uses.push({ name: match.name, path });
     return text;
   });
   return uses;
 }
 
 /**
- * Substitutes template variables: a value given here wins, then the variable's default. A placeholder
- * the spec does not declare, a declared variable with no value and a given value for an undeclared
- * variable are all errors, each naming the variable.
+ * Substitutes template variables: a value given here wins, then the variable's default. A spec need
+ * not declare its placeholders (published specs write `{model_name}` with no declaration): a value
+ * may be given for any placeholder the text uses. Errors, each naming the variable: a declared
+ * variable that is used but has neither value nor default, and a value for a name the spec neither
+ * declares nor uses. An undeclared placeholder with no value is left as written.
  */
 export function renderSpec(spec: Spec, values: Readonly<Record<string, string>> = {}): Spec {
   const issues: SpecIssue[] = [];
   const declared = Object.keys(spec.variables);
+  const uses = findPlaceholders(spec);
+  const used = new Set(uses.map((use) => use.name));
   for (const name of Object.keys(values)) {
-    if (!(name in spec.variables)) {
+    if (!(name in spec.variables) && !used.has(name)) {
+      const known = [...new Set([...declared, ...used])];
       issues.push({
         path: ['variables', name],
-        message: `a value was given for {${name}}, which the spec does not declare (declared: ${declared.join(', ') || 'none'})`,
+        message: `a value was given for {${name}}, which the spec neither declares nor uses (its variables: ${known.join(', ') || 'none'})`,
       });
     }
   }
   const reported = new Set<string>();
-  for (const use of findPlaceholders(spec)) {
+  for (const use of uses) {
     if (reported.has(use.name)) continue;
     const variable = spec.variables[use.name];
-    if (!variable) {
-      reported.add(use.name);
-      issues.push({ path: use.path, message: `undefined template variable {${use.name}}` });
-    } else if (values[use.name] === undefined && variable.default === undefined) {
+    if (variable && values[use.name] === undefined && variable.default === undefined) {
       reported.add(use.name);
       issues.push({
         path: ['variables', use.name],
@@ -58,10 +62,7 @@ export function renderSpec(spec: Spec, values: Readonly<Record<string, string>> 
     });
   }
   return walkStrings(spec, [], (text) =>
-    text.replace(PLACEHOLDER, (whole, name: string) => {
-      const variable = spec.variables[name];
-      return values[name] ?? variable?.default ?? whole;
-    }),
+    replacePlaceholders(text, (name) => values[name] ?? spec.variables[name]?.default),
   ) as Spec;
 }
 
@@ -76,9 +77,12 @@ function walkStrings(
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      // Variable declarations describe placeholders; they are not text to fill in.
+      // Variable declarations describe placeholders, and transcripts quote what people typed:
+      // neither is text to fill in.
       out[key] =
-        path.length === 0 && key === 'variables' ? item : walkStrings(item, [...path, key], visit);
+        (path.length === 0 && key === 'variables') || key === 'transcript'
+          ? item
+          : walkStrings(item, [...path, key], visit);
     }
     return out;
   }

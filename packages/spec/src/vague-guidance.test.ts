@@ -12,6 +12,8 @@ describe('findVagueGuidance', () => {
     'Be helpful and try to be responsible.',
     'Be good.',
     'Act ethically where possible.',
+    'Always use good judgment.',
+    'Do not take inappropriate actions.',
   ])('flags %j', (statement) => {
     expect(findVagueGuidance(principle(statement))).toBeDefined();
   });

@@ -48,8 +48,43 @@ const SPECIFIC_CUES: readonly RegExp[] = [
   /\d/, // numbers, amounts, thresholds, ids
   /["“”'‘’`][^"“”'‘’`]{3,}["“”'‘’`]/, // a quoted phrase
   /\b(if|unless|before|after|until|except|instead of|rather than|over|such as|e\.g\.|for example|including)\b/i,
-  /\b(never|always|must not|do not|don't)\b[^.]*\b(send|delete|share|copy|run|disable|modify|access|say|claim|reveal|recommend|prefer|use|take|move)\b/i,
 ];
+
+/** A required or forbidden act with a concrete object: "never send customer data", not "take actions". */
+const CONCRETE_ACT =
+  /\b(never|always|must not|do not|don't)\b[^.]*?\b(send|delete|share|copy|run|disable|modify|access|say|claim|reveal|recommend|prefer|use|take|move)\s+(?:(?:a|an|the|any|your|their|its)\s+)?([a-z][\w-]*)/gi;
+const GENERIC_OBJECTS = new Set([
+  'action',
+  'actions',
+  'step',
+  'steps',
+  'measure',
+  'measures',
+  'thing',
+  'things',
+  'stuff',
+  'it',
+  'them',
+  'that',
+  'this',
+  'care',
+  'judgment',
+  'judgement',
+  'behavior',
+  'behaviour',
+  'anything',
+  'something',
+  'everything',
+  'decisions',
+  'decision',
+]);
+
+function hasConcreteAct(text: string): boolean {
+  for (const match of text.matchAll(CONCRETE_ACT)) {
+    if (!GENERIC_OBJECTS.has((match[3] ?? '').toLowerCase())) return true;
+  }
+  return false;
+}
 
 export interface VaguenessFinding {
   /** The vague phrases found, in the order listed in VAGUE_PHRASES. */
@@ -62,7 +97,9 @@ export interface VaguenessFinding {
  *   2. it has no sub-rules and no examples, and
  *   3. once the vague phrases are removed, the statement has no specific cue: no number, no quoted
  *      phrase, no condition or contrast (if, unless, before, instead of, rather than, over, such as…),
- *      no concrete prohibited or required action (never/always/do not + a verb such as share, delete).
+ *      no concrete prohibited or required action (never/always/do not + a verb such as share, delete
+ *      + an object that is not generic: "never share customer data" is concrete, "do not take
+ *      inappropriate actions" and "always use good judgment" are not).
  * Statements shorter than four words with no cue are flagged as well ("Be good.").
  */
 export function findVagueGuidance(principle: Principle): VaguenessFinding | undefined {
@@ -75,7 +112,8 @@ export function findVagueGuidance(principle: Principle): VaguenessFinding | unde
   for (const phrase of phrases) {
     remainder = remainder.replace(new RegExp(`\\b${phrase.replace(/ /g, '\\s+')}\\b`, 'gi'), ' ');
   }
-  if (SPECIFIC_CUES.some((cue) => cue.test(remainder))) return undefined;
+  if (SPECIFIC_CUES.some((cue) => cue.test(remainder)) || hasConcreteAct(remainder))
+    return undefined;
   const words = statement.split(/\s+/).filter((word) => /\w/.test(word));
   if (phrases.length > 0 || (words.length > 0 && words.length < 4)) return { phrases };
   return undefined;

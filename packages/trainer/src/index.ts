@@ -84,6 +84,7 @@ export {
   validateJsonlFile,
 } from './validate-jsonl.js';
 export {
+  DEFAULT_RECONNECT_WINDOW_MS,
   type WaitForRunOptions,
   type WatchRunOptions,
   waitForRun,

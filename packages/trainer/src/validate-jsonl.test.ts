@@ -83,6 +83,33 @@ describe('validateJsonlFile', () => {
     ]);
   });
 
+  it('accepts tool-calling chats in the OpenAI format', async () => {
+    const call = { id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } };
+    const records = [
+      {
+        messages: [
+          { role: 'user', content: 'call f' },
+          { role: 'assistant', content: null, tool_calls: [call] },
+          { role: 'tool', tool_call_id: 'c1', content: '42' },
+          { role: 'assistant', content: 'It is 42.' },
+        ],
+      },
+      {
+        messages: [
+          { role: 'user', content: null, tool_calls: [call] },
+          { role: 'assistant', content: 'x' },
+        ],
+      },
+    ];
+    const result = await validateJsonlFile(
+      await file(records.map((item) => JSON.stringify(item)).join('\n')),
+      { format: 'chat' },
+    );
+    expect(result.problems.map((problem) => `${problem.line}: ${problem.message}`)).toEqual([
+      '2: messages[0].tool_calls must be a list on an assistant message',
+    ]);
+  });
+
   it('refuses a file that is neither text nor chat', async () => {
     const result = await validateJsonlFile(await file('{"prompt": "a", "completion": "b"}\n'));
     expect(result.format).toBeUndefined();

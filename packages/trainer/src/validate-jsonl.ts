@@ -12,6 +12,10 @@ const CHUNK_BYTES = 1024 * 1024;
 const MAX_KEPT_PROBLEMS = 10_000;
 /** Files from this size on are checked by worker threads, each taking a range of whole lines. */
 const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+/** The per-record (per-line) byte cap, the same as the reference worker's default. */
+export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** How deep a record's JSON may nest (the reference worker's limit). */
+export const MAX_NESTING_DEPTH = 64;
 
 /** Size figures of a dataset. Tokens are estimated locally (about 4 characters each). */
 export interface DatasetStatistics {
@@ -60,15 +64,43 @@ export function checkRecord(record: unknown, format: DatasetFormatName): string 
   for (const [index, message] of messages.entries()) {
     if (typeof message !== 'object' || message === null)
       return `messages[${index}] is not an object`;
-    const { role, content, reasoning } = message as Record<string, unknown>;
+    const { role, content, reasoning, tool_calls } = message as Record<string, unknown>;
     if (typeof role !== 'string' || !roles.includes(role))
       return `messages[${index}].role must be one of system, user, assistant, tool`;
-    if (typeof content !== 'string') return `messages[${index}].content must be a string`;
+    // An assistant turn that only calls tools may have null content (the OpenAI chat format).
+    if (typeof content !== 'string' && !(content === null && Array.isArray(tool_calls)))
+      return `messages[${index}].content must be a string`;
+    if (tool_calls !== undefined && (role !== 'assistant' || !Array.isArray(tool_calls)))
+      return `messages[${index}].tool_calls must be a list on an assistant message`;
     if (reasoning !== undefined && typeof reasoning !== 'string')
       return `messages[${index}].reasoning must be a string`;
     if (role === 'assistant') assistant = true;
   }
   return assistant ? undefined : 'expected at least one assistant message';
+}
+
+/**
+ * What is wrong with a record's shape beyond its format: nesting deeper than MAX_NESTING_DEPTH, or a
+ * string holding a lone UTF-16 surrogate (JSON.parse accepts "\ud800"; no UTF-8 text holds it).
+ * Iterative, so no depth overflows the stack.
+ */
+export function structureProblem(record: unknown): string | undefined {
+  const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  const stack: Array<[unknown, number]> = [[record, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item === 'string') {
+      const found = lone.exec(item);
+      if (found)
+        return `a string holds the lone surrogate \\u${found[0].charCodeAt(0).toString(16)}, which is not valid Unicode text`;
+    } else if (typeof item === 'object' && item !== null) {
+      // 64 is MAX_NESTING_DEPTH, spelled out: this function also runs alone in worker threads.
+      if (depth + 1 > 64) return 'JSON nested deeper than 64 levels';
+      const entries = Array.isArray(item) ? item : Object.entries(item).flat();
+      for (const child of entries) stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 /** text when the record has a "text" field, chat when it has "messages", otherwise undefined. */
@@ -103,6 +135,7 @@ function createScanner(
   utf8: (bytes: Buffer) => boolean,
   declared: DatasetFormatName | undefined,
   maxProblems: number,
+  maxLineBytes: number,
 ): Scanner {
   const result: ScanResult = {
     format: declared,
@@ -133,6 +166,7 @@ function createScanner(
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === 13) end -= 1;
     const line = bytes.subarray(0, end);
+    if (line.length > maxLineBytes) return bad(lineNumber, tooLong);
     if (isBlank(line)) return;
     if (!utf8(line)) return bad(lineNumber, 'not valid UTF-8');
     let record: unknown;
@@ -152,30 +186,45 @@ function createScanner(
       }
     }
     if (result.format === undefined) return;
-    const problem = checkRecord(record, result.format);
+    const problem = structureProblem(record) ?? checkRecord(record, result.format);
     if (problem !== undefined) return bad(lineNumber, problem);
     countRecord(result.statistics, record as Record<string, unknown>, result.format);
   };
+  const tooLong = `longer than the per-record cap of ${maxLineBytes} bytes (maxRecordBytes)`;
   let carry: Buffer | undefined;
+  // Past the cap a line is reported once and its remaining bytes are skipped, never held.
+  let skipping = false;
   return {
     feed(chunk) {
       result.statistics.bytes += chunk.length;
       let start = 0;
       for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
-        const piece = chunk.subarray(start, newline);
-        checkLine(carry ? Buffer.concat([carry, piece]) : piece);
+        if (skipping) {
+          skipping = false;
+          result.lines += 1;
+        } else {
+          const piece = chunk.subarray(start, newline);
+          checkLine(carry ? Buffer.concat([carry, piece]) : piece);
+        }
         carry = undefined;
         start = newline + 1;
       }
-      if (start < chunk.length) {
+      if (start < chunk.length && !skipping) {
         const rest = chunk.subarray(start);
         // Copied: the reader may reuse the chunk's memory.
         carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+        if (carry.length > maxLineBytes) {
+          bad(result.lines + 1, tooLong);
+          carry = undefined;
+          skipping = true;
+        }
       }
     },
     finish() {
       if (carry) checkLine(carry);
+      else if (skipping) result.lines += 1;
       carry = undefined;
+      skipping = false;
       return result;
     },
   };
@@ -191,8 +240,9 @@ function threadMain(
     format: DatasetFormatName;
     maxProblems: number;
     chunkBytes: number;
+    maxLineBytes: number;
   };
-  const scanner = createScanner(buffer.isUtf8, job.format, job.maxProblems);
+  const scanner = createScanner(buffer.isUtf8, job.format, job.maxProblems, job.maxLineBytes);
   const fd = fs.openSync(job.path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(job.chunkBytes);
@@ -211,6 +261,7 @@ function threadMain(
 const THREAD_SOURCE = [
   'const __name = (target) => target;', // in case a transpiler keeps function names this way
   checkRecord,
+  structureProblem,
   detectFormat,
   countRecord,
   isBlank,
@@ -240,6 +291,8 @@ export async function validateJsonlFile(
     threads?: number;
     /** The size from which worker threads are used (default 32 MiB). */
     parallelMinBytes?: number;
+    /** The per-record (per-line) byte cap (default 16 MiB, as the reference worker's). */
+    maxRecordBytes?: number;
   } = {},
 ): Promise<JsonlValidation> {
   const { size } = await stat(path);
@@ -247,17 +300,20 @@ export async function validateJsonlFile(
   const parallel = threads > 0 && size >= (options.parallelMinBytes ?? PARALLEL_MIN_BYTES);
   // Threads need the format up front; a file whose first record does not show it is scanned once.
   const format = options.format ?? (parallel ? await sniffFormat(path) : undefined);
+  const maxLineBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   let scan: ScanResult;
   let sha256: string;
   if (parallel && format !== undefined) {
     const ranges = await lineRanges(path, size, threads);
-    const scans = ranges.map((range) => scanInThread(path, range, format, options.signal));
+    const scans = ranges.map((range) =>
+      scanInThread(path, range, format, maxLineBytes, options.signal),
+    );
     // The workers' failures are reported once hashing is over (or aborted): never unobserved.
     for (const pending of scans) pending.catch(() => {});
     sha256 = await hashFile(path, undefined, options);
     scan = mergeScans(await Promise.all(scans));
   } else {
-    const scanner = createScanner(isUtf8, options.format, MAX_KEPT_PROBLEMS);
+    const scanner = createScanner(isUtf8, options.format, MAX_KEPT_PROBLEMS, maxLineBytes);
     sha256 = await hashFile(path, scanner, options);
     scan = scanner.finish();
   }
@@ -372,6 +428,7 @@ function scanInThread(
   path: string,
   range: { start: number; end: number },
   format: DatasetFormatName,
+  maxLineBytes: number,
   signal: AbortSignal | undefined,
 ): Promise<ScanResult> {
   return new Promise((resolve, reject) => {
@@ -383,6 +440,7 @@ function scanInThread(
         format,
         maxProblems: MAX_KEPT_PROBLEMS,
         chunkBytes: CHUNK_BYTES,
+        maxLineBytes,
       },
     });
     const abort = () => void worker.terminate();

@@ -6,8 +6,14 @@ export interface WatchRunOptions {
   /** Replay events after this sequence number (0: from the start). */
   afterSeq?: number;
   signal?: AbortSignal;
-  /** Reconnects in a row without receiving an event before giving up (default 10). */
+  /** Reconnects in a row without receiving an event before giving up (default: no count limit). */
   maxReconnects?: number;
+  /**
+   * How long to keep reconnecting without receiving an event before giving up (default 5 min):
+   * long enough to ride out worker restarts (the run resumes from the worker's data dir), bounded so
+   * that a worker that never comes back ends the watch with its error.
+   */
+  reconnectWindowMs?: number;
   /** Delay before the first reconnect, doubled each time up to 5 s (default 200 ms). */
   reconnectDelayMs?: number;
   /** Pass heartbeats through (default false: they carry no news). */
@@ -16,10 +22,14 @@ export interface WatchRunOptions {
   onReconnect?: (info: { attempt: number; afterSeq: number; error: unknown }) => void;
 }
 
+/** Default of `WatchRunOptions.reconnectWindowMs`. */
+export const DEFAULT_RECONNECT_WINDOW_MS = 5 * 60_000;
+
 /**
  * A run's events as an AsyncIterable, to its final state. A stream that drops (or ends while the
- * run is still going) is reopened from the last sequence number seen, so each event arrives exactly
- * once and in order. Breaking out of the loop stops watching, never the run.
+ * run is still going, or the worker restarts) is reopened with backoff from the last sequence number
+ * seen, so each event arrives exactly once and in order; it gives up after `reconnectWindowMs`
+ * without an event. Breaking out of the loop stops watching, never the run.
  */
 export async function* watchRun(
   client: WorkerClient,
@@ -40,12 +50,15 @@ export async function* watchRunEvents(
 ): AsyncGenerator<RunEvent, void, undefined> {
   let lastSeq = options.afterSeq ?? 0;
   let reconnects = 0;
+  let quietSince = Date.now();
+  const window = options.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS;
   const signal = options.signal;
   for (;;) {
     let failure: unknown;
     try {
       for await (const event of client.watchRun({ runId, afterSeq: lastSeq }, { signal })) {
         reconnects = 0;
+        quietSince = Date.now();
         if (event.event?.$case === 'heartbeat') {
           if (options.heartbeats) yield event;
           continue;
@@ -64,7 +77,7 @@ export async function* watchRunEvents(
       failure = error;
     }
     reconnects += 1;
-    if (reconnects > (options.maxReconnects ?? 10)) {
+    if (reconnects > (options.maxReconnects ?? Infinity) || Date.now() - quietSince > window) {
       if (failure) throw failure;
       throw new WorkerError({
         method: 'WatchRun',

@@ -13,6 +13,7 @@ import {
   WorkerError,
 } from '@midspec/proto';
 import { downloadCheckpoint } from '@midspec/trainer';
+import { SEMANTIC_CHECKS } from './conformance-semantics.js';
 import { checkHealth, listServicesByReflection, SERVING } from './grpc-probes.js';
 
 export interface ConformanceContext {
@@ -478,4 +479,6 @@ export const CONFORMANCE_CHECKS: ConformanceCheck[] = [
       }
     },
   },
+  // What training did, scored with the model itself (conformance-semantics.ts).
+  ...SEMANTIC_CHECKS,
 ];

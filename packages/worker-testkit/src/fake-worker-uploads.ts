@@ -43,6 +43,7 @@ export interface FakeUploadState {
 export function fakeUploadHandlers(
   state: FakeUploadState,
   datasets: Map<string, Dataset>,
+  contents?: Map<string, Buffer>,
 ): Pick<WorkerServer, 'getUploadStatus' | 'uploadDataset'> {
   const partial = new Map<string, Buffer[]>();
   return {
@@ -210,6 +211,7 @@ export function fakeUploadHandlers(
           createdAt: new Date(),
         };
         datasets.set(sha, dataset);
+        contents?.set(sha, bytes);
         callback(null, { dataset, alreadyExisted: false });
       };
     },

@@ -12,6 +12,7 @@ import {
   type Dataset,
   GetCapabilitiesResponse,
   LossMask,
+  type ModelRef,
   Run,
   RunEvent,
   type RunSpec,
@@ -20,6 +21,15 @@ import {
   type WorkerServer,
   WorkerService,
 } from '@midspec/proto';
+import {
+  checkpointStage,
+  promptText,
+  sampleWords,
+  trainWordModels,
+  WordModel,
+  wordIds,
+  words,
+} from './fake-worker-model.js';
 import { type FakeWorkerFaults, failure, fakeUploadHandlers } from './fake-worker-uploads.js';
 import {
   decodeFields,
@@ -51,10 +61,18 @@ export interface FakeWorker {
 const STEPS = 3;
 
 export async function startFakeWorker(
-  options: { stepMs?: number; faults?: FakeWorkerFaults } = {},
+  options: {
+    stepMs?: number;
+    faults?: FakeWorkerFaults;
+    /** Report falling losses but learn nothing: what the conformance suite must catch. */
+    trainsNothing?: boolean;
+  } = {},
 ): Promise<FakeWorker> {
   const stepMs = options.stepMs ?? 5;
   const datasets = new Map<string, Dataset>();
+  const contents = new Map<string, Buffer>();
+  const base = new WordModel();
+  const trained = new Map<string, WordModel[]>();
   const keys = new Map<string, { runId: string; spec: string }>();
   const listeners = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
@@ -103,7 +121,10 @@ export async function startFakeWorker(
     const entry = state.runs.get(runId);
     if (!entry) return;
     entry.run.state = runState;
-    emit(runId, { $case: 'stateChanged', stateChanged: { state: runState, message: '' } });
+    emit(runId, {
+      $case: 'stateChanged',
+      stateChanged: { state: runState, message: '', attempt: entry.run.attempt },
+    });
   };
   const checkpointOf = (runId: string, stageIndex: number, final: boolean): Checkpoint => ({
     id: final ? 'final' : `stage-${stageIndex + 1}-step-${STEPS}`,
@@ -170,7 +191,17 @@ export async function startFakeWorker(
         });
       });
     });
-    plan.push(() => setState(runId, RunState.RUN_STATE_SUCCEEDED));
+    plan.push(() => {
+      const spec = entry.run.spec;
+      if (spec)
+        trained.set(
+          runId,
+          options.trainsNothing
+            ? spec.stages.map(() => base)
+            : trainWordModels(base, spec, contents),
+        );
+      setState(runId, RunState.RUN_STATE_SUCCEEDED);
+    });
     let index = 0;
     const tick = () => {
       if (entry.run.state === RunState.RUN_STATE_CANCELLED) return;
@@ -198,12 +229,25 @@ export async function startFakeWorker(
         callback(error as ServiceError);
       }
     };
-  const unimplemented = (_call: unknown, callback: (error: ServiceError) => void) =>
-    callback(failure(status.UNIMPLEMENTED, 'not in the fake', 'ERROR_REASON_UNSUPPORTED'));
+  const modelOf = (ref: ModelRef | undefined): WordModel => {
+    if (ref?.ref?.$case !== 'checkpoint') return base;
+    const stages = trained.get(ref.ref.checkpoint.runId);
+    if (!stages)
+      throw failure(
+        status.NOT_FOUND,
+        `run ${ref.ref.checkpoint.runId} has no checkpoint`,
+        'ERROR_REASON_CHECKPOINT_NOT_FOUND',
+      );
+    const stage = checkpointStage(ref, stages.length) ?? stages.length - 1;
+    const model = stages[stage];
+    if (!model)
+      throw failure(status.NOT_FOUND, 'no such checkpoint', 'ERROR_REASON_CHECKPOINT_NOT_FOUND');
+    return model;
+  };
 
   const implementation: WorkerServer = {
     getCapabilities: (_call, callback) => callback(null, state.capabilities),
-    ...fakeUploadHandlers(state, datasets),
+    ...fakeUploadHandlers(state, datasets, contents),
     getDataset: (call, callback) =>
       unary(() => {
         const dataset = datasets.get(call.request.datasetId);
@@ -244,7 +288,11 @@ export async function startFakeWorker(
               'ERROR_REASON_IDEMPOTENCY_CONFLICT',
             ),
           );
-        return callback(null, { run: getEntry(known.runId).run, alreadyExisted: true });
+        return callback(null, {
+          run: getEntry(known.runId).run,
+          alreadyExisted: true,
+          newAttempt: false,
+        });
       }
       const runId = `run-${nextRun++}`;
       const run = Run.fromPartial({
@@ -253,12 +301,13 @@ export async function startFakeWorker(
         state: RunState.RUN_STATE_QUEUED,
         createdAt: new Date(),
         idempotencyKey,
+        attempt: 1,
       });
       state.runs.set(runId, { run, events: [] });
       if (idempotencyKey) keys.set(idempotencyKey, { runId, spec: canonical });
       emit(runId, {
         $case: 'stateChanged',
-        stateChanged: { state: RunState.RUN_STATE_QUEUED, message: '' },
+        stateChanged: { state: RunState.RUN_STATE_QUEUED, message: '', attempt: 1 },
       });
       setTimeout(() => train(runId), stepMs);
       if (state.faults.loseSubmitResponses && state.faults.loseSubmitResponses > 0) {
@@ -272,7 +321,7 @@ export async function startFakeWorker(
           ),
         );
       }
-      callback(null, { run, alreadyExisted: false });
+      callback(null, { run, alreadyExisted: false, newAttempt: false });
     },
     getRun: (call, callback) => unary(() => getEntry(call.request.runId).run)(call, callback),
     listRuns: (call, callback) => {
@@ -411,14 +460,50 @@ export async function startFakeWorker(
           });
       call.end();
     },
-    sample: unimplemented,
+    sample: (call, callback) =>
+      unary(() => {
+        const model = modelOf(call.request.model);
+        const params = call.request.params;
+        return {
+          results: call.request.prompts.map((prompt) => ({
+            completions: Array.from({ length: Math.max(1, params?.n ?? 1) }, () => ({
+              ...sampleWords(model, params?.maxTokens ?? 0),
+              promptTokens: words(promptText(prompt)).length,
+              logprobs: [],
+            })),
+          })),
+        };
+      })(call, callback),
     sampleStream: (call) =>
       call.emit(
         'error',
         failure(status.UNIMPLEMENTED, 'not in the fake', 'ERROR_REASON_UNSUPPORTED'),
       ),
-    scoreLogprobs: unimplemented,
-    tokenize: unimplemented,
+    scoreLogprobs: (call, callback) =>
+      unary(() => {
+        const model = modelOf(call.request.model);
+        return {
+          results: call.request.items.map((item) => {
+            const tokens = model.tokenLogprobs(item.continuation);
+            return {
+              logprob: tokens.reduce((sum, token) => sum + token.logprob, 0),
+              tokens: call.request.perToken
+                ? tokens.map((token, index) => ({ ...token, tokenId: index }))
+                : [],
+              isGreedy: false,
+              promptTokens: words(promptText(item.prompt)).length,
+              continuationTokens: tokens.length,
+            };
+          }),
+        };
+      })(call, callback),
+    tokenize: (call, callback) =>
+      unary(() => ({
+        results: call.request.texts.map((text) => {
+          const ids = wordIds(text);
+          return { count: ids.length, ids: call.request.returnIds ? ids : [] };
+        }),
+      }))(call, callback),
   };
   const server = new Server();
   server.addService(WorkerService, implementation);

@@ -22,6 +22,9 @@ describe('runConformance', () => {
           'watch-resume',
           'cancel',
           'download',
+          'midtrain-learns',
+          'sft-assistant-only',
+          'chained-adapter',
         ]),
       );
       expect(formatConformanceTable(results)).toContain(
@@ -50,6 +53,25 @@ describe('runConformance', () => {
         detail: expect.stringContaining('needs nonce'),
       });
       expect(byId.download?.status).toBe('fail');
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('fails a worker that reports falling losses but trains nothing', async () => {
+    const worker = await startFakeWorker({ stepMs: 5, trainsNothing: true });
+    try {
+      const results = await runConformance(worker.address);
+      const failed = results.filter((result) => result.status === 'fail').map((r) => r.id);
+      expect(failed).toEqual(['midtrain-learns', 'sft-assistant-only', 'chained-adapter']);
+      expect(results.find((result) => result.id === 'midtrain-learns')?.detail).toContain(
+        'training did not learn',
+      );
+      // Its event stream alone looks like training: the loss falls.
+      const losses = [...worker.runs.values()][0]?.events.flatMap((event) =>
+        event.event?.$case === 'metrics' ? [event.event.metrics.loss] : [],
+      );
+      expect(losses).toEqual([3.5, 3, 2.5]);
     } finally {
       await worker.close();
     }

@@ -34,3 +34,16 @@ async def channel(worker: server.Worker) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 def stub(channel: grpc.aio.Channel) -> worker_pb2_grpc.WorkerStub:
     return worker_pb2_grpc.WorkerStub(channel)
+
+
+@pytest.fixture(scope="session")
+def real_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Qwen3- and Llama-3.1-format model folders (real tokenizers, tiny random weights), built once
+    per session."""
+    from real_models import build_model_folder
+
+    from midspec_worker import model_policy
+
+    root = tmp_path_factory.mktemp("real-models")
+    model_policy.add_root(root)  # a worker serves local folders only from under its model roots
+    return {kind: build_model_folder(kind, root / kind) for kind in ("qwen3", "llama3_1")}

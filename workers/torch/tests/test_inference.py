@@ -14,7 +14,7 @@ import pytest
 import torch
 from helpers import TEXT, jsonl, stage, text_records, trailers, upload, watch
 
-from midspec_worker import models
+from midspec_worker import model_policy, models
 from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
 from midspec_worker.gen.midspec.worker.v1 import common_pb2, inference_pb2, runs_pb2
 
@@ -188,8 +188,10 @@ async def test_tokenize_counts_and_ids(stub, worker):
 
 
 async def test_concurrent_requests_for_different_models_never_mix(stub, tmp_path: Path):
-    # A local Hugging Face folder: the same architecture as tiny:llama, other weights.
-    other = common_pb2.ModelRef(base_model=str(models.materialize("tiny:llama", tmp_path, 5)))
+    # A local Hugging Face folder (under a model root): tiny:llama's architecture, other weights.
+    model_policy.add_root(tmp_path / "models")
+    folder = models.materialize("tiny:llama", tmp_path / "models", 5)
+    other = common_pb2.ModelRef(base_model=str(folder))
 
     # Random tiny models with tied embeddings greedily repeat their input; seeded sampling does not.
     def seeded(ref, prompt):

@@ -59,7 +59,7 @@ async def test_errors_have_the_openai_shape(base_url: str):
         f"{base_url}/chat/completions",
         {"model": "tiny:llama", "messages": [{"role": "user", "content": "x"}], "n": 1000},
     )
-    assert status == 400 and "n is 1000" in body["error"]["message"]
+    assert status == 400 and "n must be within [1, 256], got 1000" in body["error"]["message"]
     status, body = await post(f"{base_url}/completions", {"prompt": "x"})
     assert status == 400 and "model" in body["error"]["message"]
     status, body = await post(

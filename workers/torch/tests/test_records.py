@@ -34,7 +34,10 @@ def test_chunk_boundaries_do_not_matter(seed):
 def test_lines_the_strict_parser_refuses_are_judged_by_the_grammar():
     big = json.dumps({"text": "a", "id": 10**30}).encode()
     surrogate = b'{"text": "\\ud800 alone"}'
-    assert feed(big + b"\n" + surrogate + b"\r\n", TEXT, [5]) == 2
+    assert feed(big + b"\r\n", TEXT, [5]) == 1
+    # The grammar allows a lone surrogate escape, but no UTF-8 text (or tokenizer) holds one.
+    with pytest.raises(InvalidData, match="line 2: a string holds the lone surrogate"):
+        feed(big + b"\n" + surrogate + b"\r\n", TEXT, [5])
     for raw, message in [(b"\xff\xfe{}", "not valid UTF-8"), (b"{'text': 1}", "not valid JSON")]:
         with pytest.raises(InvalidData) as caught:
             feed(jsonl(text_records(2)) + raw, TEXT, [])

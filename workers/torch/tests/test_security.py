@@ -39,6 +39,11 @@ async def test_bearer_token(tmp_path):
             health = health_pb2_grpc.HealthStub(channel)
             status = await health.Check(health_pb2.HealthCheckRequest())
             assert status.status == health_pb2.HealthCheckResponse.SERVING
+            # Watch answers through context.write(); the guard must pass it through unchanged.
+            watch = health.Watch(health_pb2.HealthCheckRequest(), timeout=10)
+            first = await watch.read()
+            assert first.status == health_pb2.HealthCheckResponse.SERVING
+            watch.cancel()
     finally:
         await worker.stop(grace=0)
 

@@ -13,14 +13,8 @@ from midspec_worker.errors import InvalidData
 from midspec_worker.gen.midspec.worker.v1 import datasets_pb2, runs_pb2
 from midspec_worker.tokenizer import build_tokenizer
 from midspec_worker.train import packing
-from midspec_worker.train.data import (
-    Example,
-    chat_example,
-    load_examples,
-    mix,
-    prepare_messages,
-    text_example,
-)
+from midspec_worker.train.chat_masks import chat_token_examples
+from midspec_worker.train.data import Example, load_examples, mix, text_example
 from midspec_worker.train.engine import plan_steps, token_losses
 from midspec_worker.train.schedule import lr_factor
 
@@ -43,11 +37,11 @@ def test_assistant_only_mask(tokenizer):
         {"role": "user", "content": "Again?"},
         {"role": "assistant", "content": "Yes again."},
     ]
-    example = chat_example(tokenizer, messages, 512, assistant_only=True)
-    trained = tokenizer.decode([i for i, m in zip(example.ids, example.mask, strict=True) if m])
-    assert trained == "Yes.<|im_end|>\nYes again.<|im_end|>\n"
-    everything = chat_example(tokenizer, messages, 512, assistant_only=False)
-    assert all(everything.mask) and everything.ids == example.ids
+    [(ids, mask)] = chat_token_examples(tokenizer, {"messages": messages}, assistant_only=True)
+    trained = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if m])
+    assert trained == "Yes.<|im_end|>Yes again.<|im_end|>"
+    [(all_ids, all_mask)] = chat_token_examples(tokenizer, {"messages": messages}, False)
+    assert all(all_mask) and all_ids == ids
 
 
 def test_reasoning_is_trained_or_stripped(tokenizer):
@@ -55,11 +49,11 @@ def test_reasoning_is_trained_or_stripped(tokenizer):
         {"role": "user", "content": "Why?"},
         {"role": "assistant", "content": "Because.", "reasoning": "The spec says so."},
     ]
-    kept = chat_example(tokenizer, prepare_messages(messages, False), 512, True)
-    stripped = chat_example(tokenizer, prepare_messages(messages, True), 512, True)
-    kept_text = tokenizer.decode([i for i, m in zip(kept.ids, kept.mask, strict=True) if m])
+    [(kept_ids, kept_mask)] = chat_token_examples(tokenizer, {"messages": messages}, True, False)
+    [(stripped_ids, _)] = chat_token_examples(tokenizer, {"messages": messages}, True, True)
+    kept_text = tokenizer.decode([i for i, m in zip(kept_ids, kept_mask, strict=True) if m])
     assert "The spec says so." in kept_text
-    assert "<think>" not in tokenizer.decode(stripped.ids)
+    assert "<think>" not in tokenizer.decode(stripped_ids)
 
 
 def test_best_fit_decreasing():

@@ -9,7 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
-from midspec_worker import logs
+from midspec_worker import exposure, limits, logs, model_policy
+from midspec_worker.launch import flags as launch_flags
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -76,21 +77,56 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="require 'authorization: Bearer TOKEN' on every call but health checks "
         "(default: $MIDSPEC_WORKER_TOKEN; unset means no authentication)",
     )
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow serving a non-loopback address without --token (refused otherwise)",
+    )
+    serve.add_argument(
+        "--model-root",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder whose sub-folders may be used as local base models (repeatable); other "
+        "local paths are refused (tiny:* and hub ids are always allowed)",
+    )
+    serve.add_argument(
+        "--max-record-mb",
+        type=float,
+        default=None,
+        help="largest JSONL record (line) a dataset upload may hold, in MiB (default 16)",
+    )
     serve.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain for TLS")
     serve.add_argument("--tls-key", type=Path, default=None, help="PEM private key for TLS")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    launch_flags.add_arguments(serve)
     args = parser.parse_args(argv)
+    launch_flags.check(parser, args)
     if args.max_restarts < 0:
         parser.error("--max-restarts must be 0 or more")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     # An explicit flag first, then the environment; an empty value means no token.
     args.token = args.token if args.token is not None else os.environ.get("MIDSPEC_WORKER_TOKEN")
+    if args.max_record_mb is not None and args.max_record_mb <= 0:
+        parser.error("--max-record-mb must be positive")
+    for root in args.model_root:
+        if not root.is_dir():
+            parser.error(f"--model-root {root}: not a directory")
+    refused = exposure.refusal(args.host, args.token or None, args.insecure)
+    if refused is not None:
+        parser.error(refused)
     return args
 
 
 async def serve(args: argparse.Namespace) -> int:
     from midspec_worker import server
+
+    # Through the environment, so the training children apply the same bounds.
+    for root in args.model_root:
+        model_policy.add_root(root)
+    if args.max_record_mb is not None:
+        os.environ[limits.RECORD_BYTES_ENV] = str(int(args.max_record_mb * 1024 * 1024))
     from midspec_worker.inference.engine import Limits
     from midspec_worker.openai_http import OpenAIServer
 
@@ -109,6 +145,7 @@ async def serve(args: argparse.Namespace) -> int:
         token=args.token or None,
         tls=(args.tls_cert, args.tls_key) if args.tls_cert is not None else None,
         max_restarts=args.max_restarts,
+        launcher=launch_flags.launcher(args, args.data_dir.resolve()),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

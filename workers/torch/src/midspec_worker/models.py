@@ -1,4 +1,4 @@
-"""Base models: the built-in tiny family and local Hugging Face folders.
+"""Base models: the built-in tiny family, local Hugging Face folders and Hub ids (hub.py).
 
 Tiny models are random-initialised from a transformers config with the run's seed, saved with
 save_pretrained and loaded back with AutoModelForCausalLM.from_pretrained, so they exercise exactly
@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from midspec_worker import hub, model_policy
 from midspec_worker.errors import ModelNotFound
 
 TINY_PREFIX = "tiny:"
@@ -40,11 +41,13 @@ def check_base_model(base_model: str) -> None:
             names = ", ".join(TINY_PREFIX + name for name in BUILTIN)
             raise ModelNotFound(f"unknown built-in model {base_model!r}; available: {names}")
         return
-    if not (Path(base_model) / "config.json").is_file():
-        raise ModelNotFound(
-            f"base model {base_model!r} is neither a built-in tiny model nor a local Hugging Face "
-            "folder with a config.json (this worker has no network for hub downloads)"
-        )
+    # Local folders only from under the operator's model roots (see model_policy); anything else
+    # that passes the policy is a hub id.
+    if model_policy.local_folder(base_model) is not None:
+        return
+    if hub.offline():
+        # Online, the training child downloads it; offline it must already be in the cache.
+        hub.resolve(base_model, download=False)
 
 
 def is_tiny(base_model: str) -> bool:
@@ -68,7 +71,7 @@ def materialize(base_model: str, models_dir: Path, seed: int) -> Path:
     """Return a local folder holding the base model (and its tokenizer), creating tiny ones once."""
     check_base_model(base_model)
     if not is_tiny(base_model):
-        return Path(base_model)
+        return model_policy.local_folder(base_model) or hub.resolve(base_model)
     name = base_model[len(TINY_PREFIX) :]
     target = models_dir / f"tiny-{name}" / f"seed-{seed}"
     if (target / "config.json").is_file():

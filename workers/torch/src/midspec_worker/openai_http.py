@@ -17,18 +17,23 @@ from typing import Any
 import grpc
 from aiohttp import web
 
-from midspec_worker import errors, models
+from midspec_worker import errors, models, openai_validation
 from midspec_worker.errors import InvalidRequest, MidspecError
 from midspec_worker.gen.midspec.worker.v1 import common_pb2, inference_pb2
 from midspec_worker.inference import scoring
 from midspec_worker.inference.engine import Inference
 from midspec_worker.inference.model_cache import LoadedModel, parse_name
+from midspec_worker.openai_chat import ChatCompletions
 
 FINISH = {inference_pb2.FINISH_REASON_STOP: "stop", inference_pb2.FINISH_REASON_LENGTH: "length"}
 HTTP_STATUS = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.ABORTED: 409,
     grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 413,
     grpc.StatusCode.UNIMPLEMENTED: 501,
 }
 COMPLETIONS_DEFAULT_MAX_TOKENS = 16
@@ -48,6 +53,8 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     except MidspecError as error:
         return _error(error)
+    except web.HTTPException as error:  # unknown route, wrong method, body too large
+        return openai_validation.http_error(error)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         return _error(InvalidRequest(f"malformed request body: {error}"))
 
@@ -58,9 +65,9 @@ def _bearer(token: str | None) -> Any:
     @web.middleware
     async def check(request: web.Request, handler: Any) -> web.StreamResponse:
         # The same token as the gRPC API: OpenAI clients send it as their api_key.
-        if expected is not None and not secrets.compare_digest(
-            request.headers.get("Authorization", ""), expected
-        ):
+        # As bytes: compare_digest refuses non-ASCII str, and a header may hold anything.
+        given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+        if expected is not None and not secrets.compare_digest(given, expected.encode()):
             body = {
                 "error": {
                     "message": "missing or wrong bearer token: pass the worker's --token "
@@ -98,13 +105,6 @@ def _params(body: dict[str, Any], max_tokens: int) -> inference_pb2.SamplingPara
     return params
 
 
-def _content(message: dict[str, Any]) -> str:
-    content = message.get("content") or ""
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content)
-
-
 async def _sse(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -130,7 +130,7 @@ class OpenAIServer:
             middlewares=[_bearer(self._token), _errors], client_max_size=64 * 1024 * 1024
         )
         app.router.add_get("/v1/models", self._models)
-        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/chat/completions", ChatCompletions(self._inference).handle)
         app.router.add_post("/v1/completions", self._completions)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -154,81 +154,9 @@ class OpenAIServer:
         ]
         return web.json_response({"object": "list", "data": data})
 
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        name = str(body["model"])
-        messages = [
-            common_pb2.ChatMessage(role=str(m["role"]), content=_content(m))
-            for m in body["messages"]
-        ]
-        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or 0
-        sample = inference_pb2.SampleRequest(
-            model=parse_name(name),
-            prompts=[common_pb2.Prompt(chat=common_pb2.Chat(messages=messages))],
-            params=_params(body, int(max_tokens)),
-        )
-        ident, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
-        head = {"id": ident, "created": created, "model": name}
-        if body.get("stream"):
-            job = await self._inference.sample(sample)
-            response = await _sse(request)
-            chunk = {**head, "object": "chat.completion.chunk"}
-            usage = {"prompt_tokens": 0, "completion_tokens": 0}
-            for index in range(len(job.rows)):
-                delta = {"role": "assistant", "content": ""}
-                choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": None}
-                await _send(response, {**chunk, "choices": [choice]})
-            async for event in job.events():
-                index = event.completion_index
-                if event.delta:
-                    delta = {"content": event.delta}
-                    choice = {
-                        "index": index,
-                        "delta": delta,
-                        "logprobs": None,
-                        "finish_reason": None,
-                    }
-                    await _send(response, {**chunk, "choices": [choice]})
-                if event.completion is not None:
-                    done = event.completion
-                    finish = FINISH.get(done.finish_reason, "stop")
-                    choice = {
-                        "index": index,
-                        "delta": {},
-                        "logprobs": None,
-                        "finish_reason": finish,
-                    }
-                    await _send(response, {**chunk, "choices": [choice]})
-                    usage["prompt_tokens"] = done.prompt_tokens
-                    usage["completion_tokens"] += done.completion_tokens
-            if (body.get("stream_options") or {}).get("include_usage"):
-                usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-                await _send(response, {**chunk, "choices": [], "usage": usage})
-            await _send(response, "[DONE]")
-            await response.write_eof()
-            return response
-        completions = (await self._inference.sample_all(sample))[0]
-        choices = []
-        for index, done in enumerate(completions):
-            logprobs = None
-            if sample.params.logprobs:
-                logprobs = {"content": [_chat_logprob(t) for t in done.logprobs], "refusal": None}
-            message = {"role": "assistant", "content": done.text, "refusal": None}
-            choices.append(
-                {
-                    "index": index,
-                    "message": message,
-                    "logprobs": logprobs,
-                    "finish_reason": FINISH.get(done.finish_reason, "stop"),
-                }
-            )
-        usage = _usage(completions)
-        return web.json_response(
-            {**head, "object": "chat.completion", "choices": choices, "usage": usage}
-        )
-
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        openai_validation.check_completions(body)
         name = str(body["model"])
         ref = parse_name(name)
         prompts = await self._prompt_ids(ref, body.get("prompt", ""))
@@ -238,6 +166,7 @@ class OpenAIServer:
         top = None if top is None or top is False else int(top)
         echo = bool(body.get("echo"))
         n = int(body.get("n") or 1)
+        openai_validation.check_budget(prompts, n, max_tokens)
         params = _params({**body, "logprobs": top is not None}, max_tokens)
         ident, created = f"cmpl-{secrets.token_hex(12)}", int(time.time())
         head = {"id": ident, "object": "text_completion", "created": created, "model": name}
@@ -328,6 +257,7 @@ class OpenAIServer:
         """The prompts' text and, when asked, their tokens' log-probabilities (first: None)."""
 
         def score(loaded: LoadedModel) -> list[tuple[str, dict[str, Any] | None]]:
+            openai_validation.check_token_ids(prompts, loaded.model.config.vocab_size)
             tokenizer = loaded.tokenizer
             echoed: list[tuple[str, dict[str, Any] | None]] = []
             scored: list[list[scoring.TokenScore]] = [[] for _ in prompts]
@@ -400,15 +330,6 @@ def _join(prefix: dict[str, Any] | None, rest: dict[str, Any] | None) -> dict[st
         "token_logprobs": prefix["token_logprobs"] + rest["token_logprobs"],
         "top_logprobs": prefix["top_logprobs"] + (rest["top_logprobs"] or []),
         "text_offset": prefix["text_offset"] + _offsets(rest["tokens"], start),
-    }
-
-
-def _chat_logprob(token: inference_pb2.TokenLogprob) -> dict[str, Any]:
-    return {
-        "token": token.token,
-        "logprob": token.logprob,
-        "bytes": list(token.token.encode()),
-        "top_logprobs": [],
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from midspec_worker import limits
 from midspec_worker.errors import InvalidData
 from midspec_worker.gen.midspec.worker.v1 import datasets_pb2
 
@@ -32,12 +33,39 @@ def check_record(record: Any, fmt: int) -> str | None:
             return f"messages[{index}] is not an object"
         if message.get("role") not in ROLES:
             return f"messages[{index}].role must be one of {', '.join(ROLES)}"
-        if not isinstance(message.get("content"), str):
-            return f"messages[{index}].content must be a string"
-        if "reasoning" in message and not isinstance(message["reasoning"], str):
-            return f"messages[{index}].reasoning must be a string"
+        problem = check_message(index, message)
+        if problem is not None:
+            return problem
+    if "tools" in record and not isinstance(record["tools"], list):
+        return '"tools" must be a list of function definitions'
     if not any(message["role"] == "assistant" for message in messages):
         return "expected at least one assistant message"
+    return None
+
+
+def check_message(index: int, message: dict[str, Any]) -> str | None:
+    """One chat turn in the OpenAI chat format, plus an assistant's optional `reasoning`."""
+    calls = message.get("tool_calls")
+    # An assistant turn that only calls tools may have null content, as the OpenAI format allows.
+    if not isinstance(message.get("content"), str) and not (calls and message["content"] is None):
+        return f"messages[{index}].content must be a string"
+    if "reasoning" in message and not isinstance(message["reasoning"], str):
+        return f"messages[{index}].reasoning must be a string"
+    if calls is not None:
+        if message["role"] != "assistant" or not isinstance(calls, list):
+            return f"messages[{index}].tool_calls must be a list on an assistant message"
+        for number, call in enumerate(calls):
+            function = call.get("function") if isinstance(call, dict) else None
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                return f"messages[{index}].tool_calls[{number}].function.name must be a string"
+            if not isinstance(function.get("arguments", {}), (str, dict)):
+                return (
+                    f"messages[{index}].tool_calls[{number}].function.arguments must be a JSON "
+                    "string or an object"
+                )
+    for key in ("tool_call_id", "name"):
+        if key in message and not isinstance(message[key], str):
+            return f"messages[{index}].{key} must be a string"
     return None
 
 
@@ -46,21 +74,47 @@ def decode_line(number: int, raw: bytes, fmt: int) -> dict[str, Any] | None:
     InvalidData naming the line."""
     if not raw or raw.isspace():
         return None
+    cap = limits.max_record_bytes()
+    if len(raw) > cap:
+        raise _too_long(number, cap)
     try:
         record = orjson.loads(raw)
     except orjson.JSONDecodeError:
         # orjson is strict where the JSON grammar is not (integers beyond 64 bits, lone
-        # surrogate escapes): the standard parser has the last word and words the error.
+        # surrogate escapes, nesting past 1024): the standard parser has the last word and words
+        # the error, and what it accepts is checked for what orjson refused.
         try:
             record = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as error:
             raise InvalidData(f"line {number}: not valid UTF-8 ({error})", line=number) from None
         except json.JSONDecodeError as error:
             raise InvalidData(f"line {number}: not valid JSON ({error})", line=number) from None
+        except RecursionError:
+            record = None
+        surrogate = limits.lone_surrogate(record)
+        if surrogate is not None:
+            raise InvalidData(
+                f"line {number}: a string holds the lone surrogate {surrogate}, which is not"
+                " valid Unicode text",
+                line=number,
+            ) from None
+    if record is None or limits.nesting_depth(record) > limits.MAX_NESTING_DEPTH:
+        raise InvalidData(
+            f"line {number}: JSON nested deeper than {limits.MAX_NESTING_DEPTH} levels",
+            line=number,
+        )
     problem = check_record(record, fmt)
     if problem is not None:
         raise InvalidData(f"line {number}: {problem}", line=number)
     return record
+
+
+def _too_long(number: int, cap: int) -> InvalidData:
+    return InvalidData(
+        f"line {number}: longer than the per-record cap of {cap} bytes"
+        f" (midspec-worker serve --max-record-mb, or {limits.RECORD_BYTES_ENV})",
+        line=number,
+    )
 
 
 class LineValidator:
@@ -72,6 +126,7 @@ class LineValidator:
         self._fmt = fmt
         self._carry = b""
         self._line = 0
+        self._cap = limits.max_record_bytes()
         self.records = 0
 
     def feed(self, chunk: bytes) -> None:
@@ -79,6 +134,8 @@ class LineValidator:
         self._carry = lines.pop()
         for raw in lines:
             self._check(raw)
+        if len(self._carry) > self._cap:  # a line that never ends must not be held whole
+            raise _too_long(self._line + 1, self._cap)
 
     def finish(self) -> int:
         """Check the last line (a file need not end with a newline); return the record count."""
@@ -111,8 +168,11 @@ def iter_records(path: Path, fmt: int) -> Iterator[dict[str, Any]]:
 
 def iter_numbered(path: Path, fmt: int) -> Iterator[tuple[int, dict[str, Any]]]:
     """Valid records with their 1-based line numbers; InvalidData names the first bad line."""
+    cap = limits.max_record_bytes()
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while raw := handle.readline(cap + 2):  # never more than one capped line in memory
+            number += 1
             record = decode_line(number, raw.rstrip(b"\r\n"), fmt)
             if record is not None:
                 yield number, record

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import signal
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from midspec_worker import models, runspec
 from midspec_worker.datasets import Datasets
@@ -22,8 +21,9 @@ from midspec_worker.errors import (
     RunNotFound,
 )
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+from midspec_worker.launch.base import Job, Launcher
+from midspec_worker.launch.local import LocalLauncher
 from midspec_worker.store import FINAL_STATES, Store, labels_match, timestamp
-from midspec_worker.train import child
 
 log = logging.getLogger("midspec.runs")
 _RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
@@ -41,6 +41,7 @@ class Runs:
         heartbeat_seconds: float = 5.0,
         shutdown_grace_seconds: float = 15.0,
         max_restarts: int = 3,
+        launcher: Launcher | None = None,
     ) -> None:
         self._data_dir = data_dir
         self._store = store
@@ -48,11 +49,11 @@ class Runs:
         self._heartbeat = heartbeat_seconds
         self._grace = shutdown_grace_seconds
         self._max_restarts = max_restarts
-        # Never fork the gRPC process: its threads and locks do not survive a fork.
-        self._mp = multiprocessing.get_context("spawn")
+        # Turns a run into training processes: local children by default, or a cluster job.
+        self._launcher = launcher if launcher is not None else LocalLauncher(data_dir)
         self._stopping = False
         self._wake = asyncio.Event()
-        self._current: tuple[str, Any] | None = None  # (run id, training process)
+        self._current: tuple[str, Job] | None = None  # (run id, its training)
         self._loop_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -77,6 +78,9 @@ class Runs:
                         only_from=frozenset({state}),
                     )
                     continue
+                # A training process of the previous worker may still be alive (it dies with its
+                # parent, but nothing is instant): from here on it can write nothing.
+                self._store.fence(run_id)
                 if state == runs_pb2.RUN_STATE_RUNNING and self._store.attempt_in_flight(run_id):
                     if not self._child_died(run_id, "died with the previous worker process"):
                         continue
@@ -95,11 +99,10 @@ class Runs:
         if self._current is not None:
             run_id, process = self._current
             process.terminate()
-            await asyncio.to_thread(process.join, self._grace)
-            if process.is_alive():
+            if await asyncio.to_thread(_wait, process, self._grace) is None:
                 log.warning("killing training process", extra={"pid": process.pid})
                 process.kill()
-                await asyncio.to_thread(process.join, 5.0)
+                await asyncio.to_thread(_wait, process, 5.0)
             # A stop the worker asked for is no failure of the run's.
             self._store.end_attempt(run_id)
         if self._loop_task is not None:
@@ -111,7 +114,9 @@ class Runs:
 
     # Submission and queries -------------------------------------------------------------------
 
-    def submit(self, spec: runs_pb2.RunSpec, key: str) -> tuple[runs_pb2.Run, bool]:
+    def submit(self, spec: runs_pb2.RunSpec, key: str) -> tuple[runs_pb2.Run, bool, bool]:
+        """Queue a run; return it, whether the key matched an existing run, and whether that run
+        (FAILED or CANCELLED) was queued again as a new attempt (see runs.proto)."""
         if len(key) > 256:
             raise InvalidRequest("idempotency_key must be at most 256 characters")
         if key:
@@ -122,7 +127,15 @@ class Runs:
                     raise IdempotencyConflict(
                         f"idempotency key {key!r} was used for run {run.id} with a different spec"
                     )
-                return run, True
+                previous = runs_pb2.RunState.Name(run.state)
+                attempt = self._store.start_new_attempt(
+                    run.id, f"resubmitted after {previous}: attempt {run.attempt + 1}"
+                )
+                if attempt:
+                    log.info("new attempt", extra={"run_id": run.id, "attempt": attempt})
+                    self._wake.set()
+                    return self.get(run.id), True, True
+                return run, True, False
         formats = {}
         missing = []
         for stage in spec.stages:
@@ -139,7 +152,7 @@ class Runs:
         run = self._store.create_run(spec, key)
         log.info("run queued", extra={"run_id": run.id})
         self._wake.set()
-        return run, False
+        return run, False, False
 
     def get(self, run_id: str) -> runs_pb2.Run:
         run = self._store.get_run(run_id)
@@ -226,24 +239,17 @@ class Runs:
             only_from=_STARTABLE,
         ):
             return
-        self._store.begin_attempt(run_id)
-        process = self._mp.Process(
-            target=child.entry,
-            args=(str(self._data_dir), run_id),
-            name=f"midspec-train-{run_id}",
-            daemon=True,
-        )
-        process.start()
+        lease = self._store.begin_attempt(run_id)
+        process = self._launcher.start(run_id, lease)
         self._current = (run_id, process)
         log.info("training process started", extra={"run_id": run_id, "pid": process.pid})
         try:
-            await asyncio.to_thread(process.join)
+            await asyncio.to_thread(process.wait)
         finally:
             self._current = None
-        process.join()
         if self._stopping:
             return
-        log.info("training process exited", extra={"run_id": run_id, "code": process.exitcode})
+        log.info("training process exited", extra={"run_id": run_id, "code": process.returncode})
         if self.get(run_id).state != runs_pb2.RUN_STATE_RUNNING:
             self._store.end_attempt(run_id)  # the child recorded the final state itself
         elif self._store.cancel_requested(run_id):
@@ -252,7 +258,7 @@ class Runs:
                 run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled", only_from=_RUNNING
             )
         else:
-            self._child_died(run_id, _describe_exit(process.exitcode))
+            self._child_died(run_id, _describe_exit(process.returncode))
 
     def _child_died(self, run_id: str, how: str) -> bool:
         """Resume a run whose training process died (segfault, OOM kill, a killed worker) from its
@@ -294,8 +300,15 @@ class Runs:
         )
 
 
+def _wait(process: Job, seconds: float) -> int | None:
+    try:
+        return process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def _describe_exit(code: int | None) -> str:
-    """How a process ended, in words: multiprocessing reports a signal as a negative exit code."""
+    """How a process ended, in words: subprocess reports a signal as a negative exit code."""
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name

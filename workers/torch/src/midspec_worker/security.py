@@ -10,6 +10,7 @@ gRPC core enforces a hard ceiling at twice the limit with its own message.
 from __future__ import annotations
 
 import hmac
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,14 @@ def _limited(handler: grpc.RpcMethodHandler, limit: int, method: str) -> Any:
         return _rebuild(handler, stream_unary, deserialize)
 
     unary_behavior = handler.unary_stream or handler.unary_unary
+    if handler.response_streaming and inspect.iscoroutinefunction(unary_behavior):
+        # A coroutine that answers with context.write() (grpc_health's Watch), not a generator.
+        async def unary_writer(request: Any, context: grpc.aio.ServicerContext) -> None:
+            if isinstance(request, _Oversize):
+                await _abort(context, _too_large(request.size, limit, method))
+            await unary_behavior(request, context)
+
+        return _rebuild(handler, unary_writer, deserialize)
     if handler.response_streaming:
 
         async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:

@@ -14,7 +14,7 @@ from grpc_health.v1 import health as health_module
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from midspec_worker import errors, security
+from midspec_worker import errors, model_policy, security, validation
 from midspec_worker.capabilities import capabilities
 from midspec_worker.checkpoint_download import CheckpointDownloads
 from midspec_worker.datasets import Datasets
@@ -27,6 +27,7 @@ from midspec_worker.gen.midspec.worker.v1 import (
     worker_pb2_grpc,
 )
 from midspec_worker.inference.engine import Inference, Limits
+from midspec_worker.launch.base import Launcher
 from midspec_worker.runs import Runs
 from midspec_worker.store import Store
 
@@ -52,6 +53,7 @@ def unary(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
+            validation.check_request(request)
             return await method(self, request, context)
         except Exception as error:  # noqa: BLE001 - every failure must reach the client as a status
             if isinstance(error, grpc.aio.AbortError):
@@ -65,6 +67,7 @@ def streaming(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncI
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
+            validation.check_request(request)
             async for item in method(self, request, context):
                 yield item
         except Exception as error:  # noqa: BLE001
@@ -106,8 +109,8 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
     async def SubmitRun(self, request: Any, context: Any) -> Any:
         if not request.HasField("spec"):
             raise errors.InvalidRequest("spec is required")
-        run, existed = self._runs.submit(request.spec, request.idempotency_key)
-        return runs_pb2.SubmitRunResponse(run=run, already_existed=existed)
+        run, existed, new_attempt = self._runs.submit(request.spec, request.idempotency_key)
+        return runs_pb2.SubmitRunResponse(run=run, already_existed=existed, new_attempt=new_attempt)
 
     @unary
     async def GetRun(self, request: Any, context: Any) -> Any:
@@ -204,10 +207,14 @@ async def start(
     token: str | None = None,
     tls: tuple[Path, Path] | None = None,
     max_restarts: int = 3,
+    launcher: Launcher | None = None,
 ) -> Worker:
     """Start serving; `token` requires a bearer token, `tls` is (certificate, private key);
-    `max_restarts` bounds how often a run whose training process keeps dying is resumed."""
+    `max_restarts` bounds how often a run whose training process keeps dying is resumed;
+    `launcher` starts runs' training (default: local child processes)."""
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at startup
+    # The worker's own final checkpoints may serve as base models (a run continuing another's).
+    model_policy.add_root(data_dir / "runs")
     store = Store(data_dir / "worker.sqlite")
     datasets = Datasets(data_dir, store)
     runs = Runs(
@@ -217,6 +224,7 @@ async def start(
         heartbeat_seconds=heartbeat_seconds,
         shutdown_grace_seconds=shutdown_grace_seconds,
         max_restarts=max_restarts,
+        launcher=launcher,
     )
     limit = max_message_mb * 1024 * 1024
     server = grpc.aio.server(

@@ -23,6 +23,9 @@ FINAL_STATES = frozenset(
     {runs_pb2.RUN_STATE_SUCCEEDED, runs_pb2.RUN_STATE_FAILED, runs_pb2.RUN_STATE_CANCELLED}
 )
 
+# A resubmission with the run's idempotency key starts a new attempt only from these.
+_RETRYABLE_STATES = frozenset({runs_pb2.RUN_STATE_FAILED, runs_pb2.RUN_STATE_CANCELLED})
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, format INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
@@ -41,7 +44,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS restarts (
   run_id TEXT PRIMARY KEY, in_flight INTEGER NOT NULL DEFAULT 0,
   failures INTEGER NOT NULL DEFAULT 0, checkpoint TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS leases (run_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 """
+
+
+class LeaseLost(BaseException):
+    """A training process's lease on its run was taken over by a newer one: it must write nothing
+    more and exit. A BaseException, so no `except Exception` on the way turns it into a failure."""
 
 
 def timestamp(seconds: float | None) -> Timestamp | None:
@@ -53,7 +62,10 @@ def timestamp(seconds: float | None) -> Timestamp | None:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lease: tuple[str, int] | None = None) -> None:
+        """`lease` (run id, generation) makes every write fenced: it happens only while the run's
+        lease generation is still this one, otherwise it raises LeaseLost and writes nothing."""
+        self._lease = lease
         # Autocommit mode; multi-statement writes open their own IMMEDIATE transaction.
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -61,6 +73,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "attempt" not in columns:  # a data dir from before attempts
+            self._db.execute("ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1")
 
     def close(self) -> None:
         self._db.close()
@@ -70,11 +85,30 @@ class Store:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if self._lease is not None:
+                    self._check_lease()
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _check_lease(self) -> None:
+        assert self._lease is not None
+        run_id, generation = self._lease
+        row = self._db.execute(
+            "SELECT generation FROM leases WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        current = row["generation"] if row is not None else 0
+        if current != generation:
+            raise LeaseLost(f"run {run_id}: lease {generation} superseded by {current}")
+
+    @contextmanager
+    def fenced(self) -> Iterator[None]:
+        """Hold the write lock with the lease checked: a file renamed into place inside this block
+        cannot race a newer training process taking the run over (it takes the same lock)."""
+        with self._write():
+            yield
 
     def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -137,7 +171,7 @@ class Store:
                 run_id,
                 runs_pb2.RunEvent(
                     state_changed=runs_pb2.StateChanged(
-                        state=runs_pb2.RUN_STATE_QUEUED, message="queued"
+                        state=runs_pb2.RUN_STATE_QUEUED, message="queued", attempt=1
                     )
                 ),
             )
@@ -173,7 +207,7 @@ class Store:
         writers (a cancel racing a finishing child) settle on whichever came first.
         """
         with self._write() as db:
-            row = db.execute("SELECT state FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = db.execute("SELECT state, attempt FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None or (only_from is not None and row["state"] not in only_from):
                 return False
             now = time.time()
@@ -191,11 +225,34 @@ class Store:
                     run_id,
                 ),
             )
-            changed = runs_pb2.StateChanged(state=state, message=message)
+            changed = runs_pb2.StateChanged(state=state, message=message, attempt=row["attempt"])
             if error is not None:
                 changed.error.CopyFrom(error)
             self._append(db, run_id, runs_pb2.RunEvent(state_changed=changed))
         return True
+
+    def start_new_attempt(self, run_id: str, message: str) -> int:
+        """Queue a FAILED or CANCELLED run again as its next attempt; return the attempt number,
+        or 0 (and change nothing) when the run is not in one of those states.
+
+        The new attempt continues from the run's newest checkpoint with a fresh crash-loop count;
+        the event log goes on with the next seq."""
+        with self._write() as db:
+            row = db.execute("SELECT state, attempt FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or row["state"] not in _RETRYABLE_STATES:
+                return 0
+            attempt = int(row["attempt"]) + 1
+            db.execute(
+                "UPDATE runs SET state = ?, attempt = ?, error = NULL, finished_at = NULL,"
+                " cancel_requested = 0 WHERE id = ?",
+                (runs_pb2.RUN_STATE_QUEUED, attempt, run_id),
+            )
+            db.execute("DELETE FROM restarts WHERE run_id = ?", (run_id,))
+            changed = runs_pb2.StateChanged(
+                state=runs_pb2.RUN_STATE_QUEUED, message=message, attempt=attempt
+            )
+            self._append(db, run_id, runs_pb2.RunEvent(state_changed=changed))
+        return attempt
 
     def request_cancel(self, run_id: str) -> None:
         """Flag a running run; its training process polls the flag at every step boundary."""
@@ -245,14 +302,32 @@ class Store:
 
     # Crash-loop guard -------------------------------------------------------------------------
 
-    def begin_attempt(self, run_id: str) -> None:
-        """Mark that a training process is starting for the run (cleared by end_attempt)."""
+    def begin_attempt(self, run_id: str) -> int:
+        """Mark that a training process is starting for the run (cleared by end_attempt) and give
+        it a new lease generation, which fences off every older process of the run."""
         with self._write() as db:
             db.execute(
                 "INSERT INTO restarts (run_id, in_flight) VALUES (?, 1)"
                 " ON CONFLICT (run_id) DO UPDATE SET in_flight = 1",
                 (run_id,),
             )
+            return self._bump_lease(db, run_id)
+
+    def fence(self, run_id: str) -> int:
+        """Take the run's lease away from whatever process holds it; return the new generation."""
+        with self._write() as db:
+            return self._bump_lease(db, run_id)
+
+    def _bump_lease(self, db: sqlite3.Connection, run_id: str) -> int:
+        db.execute(
+            "INSERT INTO leases (run_id, generation) VALUES (?, 1)"
+            " ON CONFLICT (run_id) DO UPDATE SET generation = generation + 1",
+            (run_id,),
+        )
+        (generation,) = db.execute(
+            "SELECT generation FROM leases WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        return int(generation)
 
     def end_attempt(self, run_id: str) -> None:
         """The training process ended in a way the worker understood (finished or stopped)."""
@@ -333,6 +408,7 @@ def _run(row: sqlite3.Row) -> runs_pb2.Run:
         total_steps=row["total_steps"],
         last_seq=row["last_seq"],
         idempotency_key=row["idempotency_key"] or "",
+        attempt=row["attempt"],
     )
     if row["error"] is not None:
         run.error.CopyFrom(runs_pb2.RunError.FromString(row["error"]))

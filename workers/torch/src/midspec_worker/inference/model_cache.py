@@ -70,10 +70,12 @@ def _stop_ids(model: Any, tokenizer: Any) -> frozenset[int]:
     for value in eos if isinstance(eos, list) else [eos, tokenizer.eos_token_id]:
         if value is not None:
             ids.add(int(value))
-    # ChatML's end-of-turn marker ends an assistant answer even when it is not the EOS token.
-    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    if isinstance(end_of_turn, int) and end_of_turn != tokenizer.unk_token_id:
-        ids.add(end_of_turn)
+    # End-of-turn markers (ChatML's, Llama 3's end of turn and end of tool-call message) end an
+    # assistant answer even when they are not the EOS token.
+    vocabulary = tokenizer.get_vocab()
+    for marker in ("<|im_end|>", "<|eot_id|>", "<|eom_id|>"):
+        if marker in vocabulary:
+            ids.add(vocabulary[marker])
     return frozenset(ids)
 
 

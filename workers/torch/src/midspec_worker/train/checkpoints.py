@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +31,75 @@ def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def write_atomically(target: Path, fill: Callable[[Path], None]) -> None:
+def write_atomically(
+    target: Path,
+    fill: Callable[[Path], None],
+    guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> None:
+    """Fill a staging folder, make it durable, then swap it in; the old folder is only removed
+    once the new one is in place, so a crash leaves one whole checkpoint under `target`.
+
+    `guard` wraps the swap (the training child passes its fenced store: a process whose lease was
+    taken over raises there and replaces nothing).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
     try:
         fill(staging)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        _fsync_tree(staging)
+        with guard():
+            _swap_in(staging, target)
+        _fsync_dir(target.parent)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put `staging` at `target`. An existing target is exchanged atomically (renameat2 with
+    RENAME_EXCHANGE on Linux; elsewhere renamed aside first), and what was there ends up at
+    `staging`, for the caller to remove."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if _exchange(staging, target):
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".old-{target.name}-", dir=target.parent))
+    os.replace(target, aside / "old")
+    os.replace(staging, target)
+    os.replace(aside / "old", staging)
+    aside.rmdir()
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return bool(result == 0)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def is_lora(model: Any) -> bool:
@@ -48,19 +109,34 @@ def is_lora(model: Any) -> bool:
 
 
 def save_stage(
-    target: Path, model: Any, tokenizer: Any, state: dict[str, Any]
+    target: Path,
+    model: Any,
+    tokenizer: Any,
+    state: dict[str, Any],
+    guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> list[caps.CheckpointFormat]:
-    """Write a resumable stage checkpoint; return the formats it can be downloaded in."""
+    """Write a resumable stage checkpoint; return the formats it can be downloaded in.
+
+    `state["sharded"]`, when present, is a torch.distributed.checkpoint folder written by every
+    rank (the weights and optimizer state of a multi-process run); it moves into the checkpoint,
+    which then holds no Hugging Face weights and offers no download format until its stage ends.
+    """
+    state = dict(state)
+    sharded = state.pop("sharded", None)
 
     def fill(staging: Path) -> None:
-        if is_lora(model):
+        if sharded is not None:
+            os.replace(sharded, staging / "dcp")
+        elif is_lora(model):
             model.save_pretrained(staging / "adapter")
         else:
             model.save_pretrained(staging / "model")
             tokenizer.save_pretrained(staging / "model")
-        torch.save({**state, **rng_state()}, staging / "trainer_state.pt")
+        torch.save(state, staging / "trainer_state.pt")
 
-    write_atomically(target, fill)
+    write_atomically(target, fill, guard)
+    if sharded is not None:
+        return []
     return [caps.CHECKPOINT_FORMAT_ADAPTER if is_lora(model) else caps.CHECKPOINT_FORMAT_MERGED_HF]
 
 
@@ -103,7 +179,12 @@ def load_weights(model: Any, folder: Path) -> None:
         raise ValueError(f"checkpoint {folder.name} does not fit the model: {unexpected[:3]}")
 
 
-def save_final(target: Path, model: Any, tokenizer: Any) -> tuple[Any, list[caps.CheckpointFormat]]:
+def save_final(
+    target: Path,
+    model: Any,
+    tokenizer: Any,
+    guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> tuple[Any, list[caps.CheckpointFormat]]:
     """Write the merged model (and the adapter); return the merged model and the formats."""
     lora = is_lora(model)
     merged = model
@@ -116,7 +197,7 @@ def save_final(target: Path, model: Any, tokenizer: Any) -> tuple[Any, list[caps
         merged.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
 
-    write_atomically(target, fill)
+    write_atomically(target, fill, guard)
     formats = [caps.CHECKPOINT_FORMAT_MERGED_HF]
     if lora:
         formats.append(caps.CHECKPOINT_FORMAT_ADAPTER)

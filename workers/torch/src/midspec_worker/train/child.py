@@ -5,10 +5,17 @@ the run's RUNNING -> SUCCEEDED / FAILED / CANCELLED transition; on a worker shut
 step boundary and leaves the run RUNNING, so a restarted worker resumes it. A run that has stage
 checkpoints continues from the newest: finished stages are restored from their last checkpoint,
 the interrupted one from its weights, optimizer, scheduler, RNG and data position.
+
+Fencing: the worker starts it with its own pid and a lease generation for the run. Before anything
+heavy is imported the child makes sure the worker is still its parent and arranges to die with it;
+every write to the event log, the job table and the checkpoint folders checks the lease, so a
+process the worker no longer owns (an orphan of a killed worker) writes nothing and exits.
 """
 
 from __future__ import annotations
 
+# Only the standard library at the top: the parent check in `entry` must run before torch (seconds
+# to import) so that a worker killed during start-up never leaves a child behind.
 import logging
 import os
 import signal
@@ -17,48 +24,56 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from midspec_worker import logs
-from midspec_worker.errors import MidspecError
-from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
-from midspec_worker.gen.midspec.worker.v1 import runs_pb2
-from midspec_worker.store import Store
-from midspec_worker.train.engine import Stopped
-from midspec_worker.train.observe import Board
+if TYPE_CHECKING:
+    from midspec_worker.store import Store
+    from midspec_worker.train.observe import Board
 
 log = logging.getLogger("midspec.train")
-_RUNNING = frozenset({runs_pb2.RUN_STATE_RUNNING})
+# Exit code of a child that found its parent gone or its lease taken over.
+EXIT_FENCED = 3
 
 
-def entry(data_dir: str, run_id: str) -> None:
+def entry(data_dir: str, run_id: str, lease: int = 0, parent_pid: int = 0) -> None:
     """Process target: set up the process, train, then exit at once.
 
+    `parent_pid` is the worker that started it (0: whoever the parent is now, as under torchrun);
+    `lease` the run's lease generation it was given (0: unfenced, for tests that call it directly).
     Everything that matters is already in SQLite and on disk, and interpreter teardown with torch
     loaded takes seconds, which would hold up the next run in the queue and worker shutdown.
     """
+    _exit_with_parent(parent_pid or os.getppid())
+    from midspec_worker import logs
+    from midspec_worker.store import LeaseLost
+
     logs.configure()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Ctrl-C reaches the whole process group; the parent decides when the child stops. SIGTERM
     # (from the worker, or forwarded by a launcher) means: stop at the next step boundary.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     shutdown = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: shutdown.set())
-    _exit_with_parent()
-    world_size = _world_size(data_dir, run_id)
-    if "RANK" not in os.environ and world_size > 1:
-        code = _launch(data_dir, run_id, world_size, shutdown)
-    else:
-        failed = not main(data_dir, run_id, shutdown)
-        # Under torchrun a failed rank must exit non-zero, so torchrun stops the ranks waiting in
-        # a collective for it.
-        code = 1 if failed and "RANK" in os.environ else 0
+    try:
+        world_size = _world_size(data_dir, run_id)
+        if "RANK" not in os.environ and world_size > 1:
+            code = _launch(data_dir, run_id, lease, world_size, shutdown)
+        else:
+            failed = not main(data_dir, run_id, shutdown, lease)
+            # Under torchrun a failed rank must exit non-zero, so torchrun stops the ranks waiting
+            # in a collective for it.
+            code = 1 if failed and "RANK" in os.environ else 0
+    except LeaseLost as lost:
+        log.warning("lease lost; exiting without writing", extra={"run_id": run_id})
+        log.debug(str(lost))
+        code = EXIT_FENCED
     logging.shutdown()
     os._exit(code)
 
 
 def _world_size(data_dir: str, run_id: str) -> int:
+    from midspec_worker.store import Store
+
     store = Store(Path(data_dir) / "worker.sqlite")
     try:
         run = store.get_run(run_id)
@@ -67,12 +82,16 @@ def _world_size(data_dir: str, run_id: str) -> int:
         store.close()
 
 
-def _launch(data_dir: str, run_id: str, world_size: int, shutdown: threading.Event) -> int:
+def _launch(
+    data_dir: str, run_id: str, lease: int, world_size: int, shutdown: threading.Event
+) -> int:
     """Run the ranks under torchrun; forward a shutdown to it (it forwards SIGTERM to the ranks)."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    command += [f"--nproc_per_node={world_size}", "-m", "midspec_worker.train.child"]
+    from midspec_worker.launch.local import child_command
+
+    # Standalone, or node 0 of a multi-node run (the worker's --nnodes/--rdzv-endpoint).
+    command = child_command(Path(data_dir), run_id, world_size, lease)
     # torchrun dies with this process (and its ranks with torchrun), never training on alone.
-    launcher = subprocess.Popen(command + [data_dir, run_id], preexec_fn=_die_with_parent)
+    launcher = subprocess.Popen(command, preexec_fn=_die_with_parent)
     while launcher.poll() is None:
         if shutdown.wait(0.5):
             launcher.terminate()
@@ -87,13 +106,20 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def main(data_dir: str, run_id: str, shutdown: threading.Event) -> bool:
+def main(data_dir: str, run_id: str, shutdown: threading.Event, lease: int = 0) -> bool:
     """Train one run and record its final state; `shutdown` set means stop, leaving it RUNNING.
 
     Under torchrun only rank 0 records anything; the other ranks train and follow its decisions.
-    Returns False when the run failed.
+    Returns False when the run failed; raises LeaseLost when the run was taken over.
     """
-    store = Store(Path(data_dir) / "worker.sqlite")
+    from midspec_worker.errors import MidspecError
+    from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+    from midspec_worker.store import Store
+    from midspec_worker.train.engine import Stopped
+    from midspec_worker.train.observe import Board
+
+    running = frozenset({runs_pb2.RUN_STATE_RUNNING})
+    store = Store(Path(data_dir) / "worker.sqlite", lease=(run_id, lease) if lease else None)
     if os.environ.get("RANK", "0") != "0":
         try:
             _train(Path(data_dir), run_id, store, shutdown.is_set)
@@ -119,33 +145,40 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> bool:
             log.info("stopped for worker shutdown", extra={"run_id": run_id})
             return True
         store.set_state(
-            run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled at a step boundary", only_from=_RUNNING
+            run_id, runs_pb2.RUN_STATE_CANCELLED, "cancelled at a step boundary", only_from=running
         )
     except MidspecError as error:
         store.set_state(
             run_id,
             runs_pb2.RUN_STATE_FAILED,
             error.message,
-            only_from=_RUNNING,
+            only_from=running,
             error=runs_pb2.RunError(
                 reason=error.reason, message=error.message, retryable=error.retryable
             ),
         )
         return False
     except Exception as error:
+        from midspec_worker.train.distributed import lost_peer
+
+        if lost_peer(error):
+            # Another rank (on another node) died: no fault of the run's. No final state, so the
+            # worker resumes it from its last checkpoint like a training process that died.
+            log.warning("a rank of the process group died", extra={"run_id": run_id})
+            return False
         log.exception("training failed", extra={"run_id": run_id})
         message = f"training failed: {type(error).__name__}: {error}"
         store.set_state(
             run_id,
             runs_pb2.RUN_STATE_FAILED,
             message,
-            only_from=_RUNNING,
+            only_from=running,
             error=runs_pb2.RunError(reason="ERROR_REASON_INTERNAL", message=message),
         )
         return False
     else:
         store.set_state(
-            run_id, runs_pb2.RUN_STATE_SUCCEEDED, "all stages finished", only_from=_RUNNING
+            run_id, runs_pb2.RUN_STATE_SUCCEEDED, "all stages finished", only_from=running
         )
     finally:
         if board is not None:
@@ -154,23 +187,24 @@ def main(data_dir: str, run_id: str, shutdown: threading.Event) -> bool:
     return True
 
 
-def _exit_with_parent() -> None:
-    """A spawned child outlives a killed parent; it must not train on beside the restarted worker's
-    resumed child. On Linux the kernel kills it with the parent; elsewhere a thread polls."""
-    parent = os.getppid()
+def _exit_with_parent(parent: int) -> None:
+    """A child outlives a killed parent; it must not train on beside the restarted worker's
+    resumed child. On Linux the kernel kills it with the parent; a thread polls as well (other
+    systems, and a parent that died before the request took effect). A parent already gone (the
+    worker was killed while this process was starting) means exit now."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before the request took effect
-            os._exit(1)
+    if os.getppid() != parent:
+        os._exit(EXIT_FENCED)
 
     def watch() -> None:
         while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
+            time.sleep(0.5)
+        os._exit(EXIT_FENCED)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
@@ -197,6 +231,8 @@ def _train(
     import transformers
 
     from midspec_worker import models, runspec
+    from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
+    from midspec_worker.gen.midspec.worker.v1 import runs_pb2
     from midspec_worker.train import checkpoints, data, distributed, engine, observe
 
     transformers.utils.logging.disable_progress_bar()
@@ -242,8 +278,14 @@ def _train(
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
 
-    model, tokenizer = models.load(base, dtype)
-    model.to(device)
+    if group.active:
+        # Rank 0 holds the weights on the CPU, the other ranks a meta-device skeleton; each stage
+        # shards them onto the device (distributed.Group.shard).
+        load = models.load if group.main else distributed.load_skeleton
+        model, tokenizer = load(base, dtype)
+    else:
+        model, tokenizer = models.load(base, dtype)
+        model.to(device)
     note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
     run_dir = data_dir / "runs" / run_id / "checkpoints"
 
@@ -253,7 +295,7 @@ def _train(
         checkpoint_id = f"stage-{stage.index}-step-{step}"
         target = run_dir / checkpoint_id
         state = {**state, "stage_index": stage.index, "step": step}
-        saved = checkpoints.save_stage(target, current, tokenizer, state)
+        saved = checkpoints.save_stage(target, current, tokenizer, state, store.fenced)
         store.add_checkpoint(
             checkpoints.record(run_id, checkpoint_id, stage.index, step, False, saved, target),
             target,
@@ -271,7 +313,9 @@ def _train(
         seed=plan.seed,
         group=group,
         peak_flops=observe.peak_flops(device, dtype),
+        scratch_dir=run_dir,
     )
+    run_dir.mkdir(parents=True, exist_ok=True)
     saved = store.list_checkpoints(run_id)
     if any(c.final for c in saved):
         # The previous process wrote the final checkpoint and died before recording success.
@@ -291,7 +335,7 @@ def _train(
         note(f"resuming from checkpoint {resume_from.id}")
     for stage in plan.stages:
         if should_stop():
-            raise Stopped()
+            raise engine.Stopped()
         resume = None
         if resume_from is not None and stage.index <= resume_from.stage_index:
             folder = run_dir / latest[stage.index].id
@@ -316,7 +360,7 @@ def _train(
     if not group.main:
         return
     target = run_dir / "final"
-    model, formats_saved = checkpoints.save_final(target, model, tokenizer)
+    model, formats_saved = checkpoints.save_final(target, model, tokenizer, store.fenced)
     last = plan.stages[-1]
     current = store.get_run(run_id)
     step = current.step if current is not None else 0
@@ -326,5 +370,12 @@ def _train(
 
 
 if __name__ == "__main__":
-    # A torchrun rank: `python -m midspec_worker.train.child DATA_DIR RUN_ID`.
-    entry(sys.argv[1], sys.argv[2])
+    # `python -m midspec_worker.train.child DATA_DIR RUN_ID [LEASE [PARENT_PID]]`: the worker's
+    # training process, or (without PARENT_PID) a torchrun rank.
+    arguments = sys.argv[1:]
+    entry(
+        arguments[0],
+        arguments[1],
+        int(arguments[2]) if len(arguments) > 2 else 0,
+        int(arguments[3]) if len(arguments) > 3 else 0,
+    )

@@ -1,24 +1,32 @@
-"""Data-parallel training across processes started by torchrun, with FSDP2 sharding.
+"""Data-parallel training across processes started by torchrun, with FSDP2 sharding that saves
+memory.
 
-A run with world_size > 1 is launched by the spawned training child as
-`python -m torch.distributed.run --standalone --nproc_per_node=N -m midspec_worker.train.child`;
-each rank trains a `fully_shard`ed copy of the model (every decoder layer, then the root) on its
-own slice of each global micro-batch (micro_batch_size rows per process). Rank 0 alone writes
-events and checkpoints; checkpoints gather the full state into an unsharded twin and save that
-with the one-process code, so the weights' formats stay the same. The optimizer state is gathered
-unsharded too (keyed by parameter name) and the RNG state of every rank is kept, so a run resumes
-mid-stage: each rank reloads the full weights, shards them, and takes its shard of the optimizer
-state and its own RNG state back.
+A run with world_size > 1 is launched as `torchrun ... -m midspec_worker.train.child DATA RUN`
+(locally by the training child, or by a cluster launcher: midspec_worker.launch). Only rank 0 loads
+the weights, on the CPU; every other rank builds the same model on the meta device (no memory).
+For each stage a meta-device twin of that structure is `fully_shard`ed (every decoder layer, then
+the root; bf16 compute and fp32 gradient reduction on CUDA), materialised with `to_empty`, and
+filled by broadcasting rank 0's weights; each rank then holds 1/world_size of the parameters,
+gradients and optimizer state. Nothing is copied whole per rank.
+
+Mid-stage checkpoints are written by every rank at once through torch.distributed.checkpoint
+(sharded model and optimizer state; DCP reshards on load, so a run can resume at another world
+size). At the end of a stage the full weights are gathered once, to rank 0's CPU model, which
+the next stage starts from and the final Hugging Face export is written from.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
+
+SHARDED_DIR = "dcp"  # the torch.distributed.checkpoint folder inside a stage checkpoint
 
 
 class Group:
@@ -59,61 +67,168 @@ class Group:
         """True on every rank when it is true on any: ranks must stop at the same step."""
         return self.total(1.0 if flag else 0.0) > 0
 
-    def shard(self, model: Any) -> Any:
-        """A fully_shard'ed copy of `model` (which stays whole, for checkpoints)."""
-        from torch.distributed.fsdp import fully_shard
+    def shard(self, whole: Any, device: torch.device) -> Any:
+        """A fully_shard'ed twin of `whole` on `device`, holding rank 0's weights.
 
-        sharded = copy.deepcopy(model)
-        for module in sharded.modules():
-            if type(module).__name__.endswith("DecoderLayer"):
-                fully_shard(module)
-        fully_shard(sharded)
-        return sharded
-
-    def trainer_state(self, sharded: Any, optimizer: Any) -> dict[str, Any]:
-        """What a resume needs beyond the weights and the schedule (a collective call when active):
-        the optimizer state and, with several ranks, every rank's RNG state. Complete on rank 0
-        only; the other ranks get a dict they must not save."""
-        from midspec_worker.train import checkpoints
-
-        if not self.active:
-            return {"optimizer": optimizer.state_dict()}
+        `whole` is rank 0's CPU model (on other ranks the same structure on the meta device); it
+        stays as it is, for the gather at the end of the stage.
+        """
         from torch.distributed.checkpoint.state_dict import (
             StateDictOptions,
-            get_optimizer_state_dict,
+            set_model_state_dict,
         )
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
-        # Full (unsharded) and offloaded to the CPU: only rank 0 holds it, as it alone saves.
-        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-        state = get_optimizer_state_dict(sharded, optimizer, options=options)
-        generators: list[Any] = [None] * self.world_size
-        dist.all_gather_object(generators, checkpoints.rng_state())
-        return {"optimizer": state, "rank_rng": generators}
+        twin = meta_twin(whole)
+        options: dict[str, Any] = {}
+        if device.type == "cuda":
+            options["mp_policy"] = MixedPrecisionPolicy(
+                param_dtype=torch.bfloat16, reduce_dtype=torch.float32
+            )
+        for module in twin.modules():
+            if type(module).__name__.endswith("DecoderLayer"):
+                fully_shard(module, **options)
+        fully_shard(twin, **options)
+        twin.to_empty(device=device)
+        full = whole.state_dict() if self.main else {}
+        set_model_state_dict(
+            twin,
+            full,
+            options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True, strict=False),
+        )
+        # Buffers (rotary frequencies, which no state dict holds) come from rank 0 as well.
+        buffers = dict(whole.named_buffers())
+        for name, buffer in twin.named_buffers():
+            if self.main:
+                buffer.copy_(buffers[name])
+            dist.broadcast(buffer, src=0)
+        return twin
 
-    def restore_trainer_state(self, sharded: Any, optimizer: Any, state: dict[str, Any]) -> None:
-        """Take back what `trainer_state` gave: this rank's optimizer shard and RNG state."""
+    def trainer_state(self) -> dict[str, Any]:
+        """Every rank's RNG state, complete on rank 0 only (a collective call when active)."""
         from midspec_worker.train import checkpoints
 
-        if not self.active:
-            optimizer.load_state_dict(state["optimizer"])
+        generators: list[Any] = [None] * self.world_size
+        dist.all_gather_object(generators, checkpoints.rng_state())
+        return {"rank_rng": generators}
+
+    def restore_rng(self, state: dict[str, Any]) -> None:
+        from midspec_worker.train import checkpoints
+
+        generators = state.get("rank_rng")
+        if generators is None:
             checkpoints.restore_rng(state)
+        elif self.rank < len(generators):
+            # At another world size the extra ranks keep the seeded state they started with.
+            checkpoints.restore_rng(generators[self.rank])
+
+    def scratch(self, parent: Path) -> Path:
+        """A fresh folder under `parent` that every rank writes into (shared storage when ranks
+        span nodes); rank 0 creates it and tells the others."""
+        name = [tempfile.mkdtemp(prefix=".tmp-dcp-", dir=parent) if self.main else None]
+        if self.active:
+            dist.broadcast_object_list(name, src=0)
+        return Path(str(name[0]))
+
+    def save_sharded(self, model: Any, optimizer: Any, folder: Path) -> None:
+        """Every rank writes its shard of the model and optimizer state (a collective call)."""
+        import torch.distributed.checkpoint as dcp
+
+        dcp.save(_dcp_state(model, optimizer), checkpoint_id=str(folder))
+
+    def load_sharded(self, model: Any, optimizer: Any, folder: Path) -> None:
+        """Read a sharded checkpoint back; DCP reshards it to this world size."""
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
+
+        state = _dcp_state(model, optimizer)
+        # dcp.load fails on a key the checkpoint lacks; the frozen weights are not in it.
+        dcp.load(state, checkpoint_id=str(folder))
+        set_state_dict(
+            model,
+            optimizer,
+            model_state_dict=state["model"],
+            optim_state_dict=state["optimizer"],
+            options=StateDictOptions(ignore_frozen_params=True, strict=False),
+        )
+
+    def restore_full_optimizer(self, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+        """Take this rank's part of a full optimizer state (a checkpoint of one process)."""
+        if not self.active:
+            optimizer.load_state_dict(state)
             return
         from torch.distributed.checkpoint.state_dict import (
             StateDictOptions,
             set_optimizer_state_dict,
         )
 
-        # Every rank reads the same full state and keeps its own shard of it.
         options = StateDictOptions(full_state_dict=True)
-        set_optimizer_state_dict(sharded, optimizer, state["optimizer"], options=options)
-        checkpoints.restore_rng(state["rank_rng"][self.rank])
+        set_optimizer_state_dict(model, optimizer, state, options=options)
 
     def gather_into(self, sharded: Any, whole: Any) -> None:
-        """Copy the sharded model's full state into its unsharded twin (a collective call)."""
+        """Gather the sharded model's full weights into rank 0's CPU model (a collective call);
+        the other ranks receive nothing."""
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
-        state = get_model_state_dict(sharded, options=StateDictOptions(full_state_dict=True))
-        whole.load_state_dict(state, strict=False)
+        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        state = get_model_state_dict(sharded, options=options)
+        if self.main:
+            whole.load_state_dict(state, strict=False)
+
+
+def _dcp_state(model: Any, optimizer: Any) -> dict[str, Any]:
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+    # Frozen base weights (LoRA) are not saved: they come from the base model and earlier stages.
+    options = StateDictOptions(ignore_frozen_params=True)
+    model_state, optimizer_state = get_state_dict(model, optimizer, options=options)
+    return {"model": model_state, "optimizer": optimizer_state}
+
+
+def meta_twin(model: torch.nn.Module) -> torch.nn.Module:
+    """The same module structure with every parameter and buffer on the meta device.
+
+    A deepcopy whose memo maps each tensor to a meta stand-in, so nothing is copied; ties between
+    parameters (shared embeddings) survive because the memo is keyed by identity.
+    """
+    memo: dict[int, Any] = {}
+    for parameter in model.parameters():
+        memo[id(parameter)] = torch.nn.Parameter(
+            torch.empty_like(parameter, device="meta"), requires_grad=parameter.requires_grad
+        )
+    for buffer in model.buffers():
+        memo[id(buffer)] = torch.empty_like(buffer, device="meta")
+    return copy.deepcopy(model, memo)
+
+
+def on_meta(model: torch.nn.Module) -> bool:
+    return any(parameter.is_meta for parameter in model.parameters())
+
+
+def load_skeleton(path: Path, dtype: torch.dtype) -> tuple[Any, Any]:
+    """The model of a Hugging Face folder on the meta device (no weights read), and its tokenizer:
+    what ranks other than 0 hold between stages."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from midspec_worker.tokenizer import ensure_chat_template
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    ensure_chat_template(tokenizer)
+    config = AutoConfig.from_pretrained(path)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation="sdpa")
+    return model, tokenizer
+
+
+def lost_peer(error: BaseException) -> bool:
+    """Whether a collective failed because another rank went away (killed, its node lost)."""
+    if isinstance(error, dist.DistError):
+        return True
+    text = str(error)
+    return any(
+        sign in text
+        for sign in ("Connection closed by peer", "Connection reset by peer", "Broken pipe")
+    )
 
 
 def max_world_size() -> int:

@@ -19,7 +19,7 @@ from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.runspec import StagePlan
 from midspec_worker.train import attention, checkpoints, packing
 from midspec_worker.train.data import Example
-from midspec_worker.train.distributed import Group
+from midspec_worker.train.distributed import SHARDED_DIR, Group, on_meta
 from midspec_worker.train.observe import flops_per_token
 from midspec_worker.train.packing import IGNORE, Batch
 
@@ -34,7 +34,8 @@ class StageContext:
 
     emit: Callable[[runs_pb2.RunEvent], None]
     should_stop: Callable[[], bool]
-    # (model, stage, step, trainer state): writes a resumable stage checkpoint.
+    # (model, stage, step, trainer state): writes a resumable stage checkpoint. With several ranks
+    # the state's "sharded" entry names a folder of sharded state the checkpoint takes over.
     checkpoint: Callable[[Any, StagePlan, int, dict[str, Any]], None]
     checkpoint_every_steps: int
     device: torch.device
@@ -42,6 +43,9 @@ class StageContext:
     seed: int
     group: Group = field(default_factory=Group)
     peak_flops: float = 0.0  # per device; 0 means MFU is not measured (CPU, unknown GPU)
+    # Where ranks write sharded checkpoint state before rank 0 moves it into place (shared
+    # storage when ranks span nodes); needed when the group is active.
+    scratch_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -53,17 +57,27 @@ class Resume:
 
 
 def token_losses(model: Any, batch: Batch) -> torch.Tensor:
-    """Per-position cross-entropy (0 where there is no target), shape (rows, length)."""
+    """Per-position cross-entropy (0 where there is no target), shape (rows, length).
+
+    Only positions where some row has a target go through the output layer: with assistant-only
+    masks most positions are prompt, and a real vocabulary (150k) makes the output layer the
+    largest cost of a small model's step.
+    """
+    keep = (batch.targets != IGNORE).any(0).nonzero().squeeze(-1)
     logits = model(
         input_ids=batch.input_ids,
         position_ids=batch.position_ids,
         use_cache=False,
+        logits_to_keep=keep,
         **attention.model_inputs(model, batch),
     ).logits
-    losses = F.cross_entropy(
-        logits.float().flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE, reduction="none"
+    targets = batch.targets[:, keep]
+    kept = F.cross_entropy(
+        logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="none"
     )
-    return losses.view_as(batch.targets)
+    losses = torch.zeros(batch.targets.shape, dtype=kept.dtype, device=kept.device)
+    losses[:, keep] = kept.view_as(targets)
+    return losses
 
 
 def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
@@ -97,7 +111,8 @@ def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
 def restore_stage(model: Any, stage: StagePlan, folder: Path, seed: int) -> Any:
     """Rebuild a finished stage without training: its adapter (or model) from a checkpoint."""
     model = prepare_adapter(model, stage, seed)
-    checkpoints.load_weights(model, folder)
+    if not on_meta(model):  # ranks other than 0 hold no weights between stages
+        checkpoints.load_weights(model, folder)
     return model
 
 
@@ -148,15 +163,19 @@ def train_stage(
     total_steps = plan_steps(stage, per_epoch, tokens_per_epoch)
 
     model = prepare_adapter(model, stage, ctx.seed)
-    if resume is not None:
+    if group.active and not group.main:
+        model.to("meta")  # a fresh adapter is built on the CPU; only rank 0 holds weights
+    sharded_resume = resume is not None and (resume.folder / SHARDED_DIR).is_dir()
+    if resume is not None and not sharded_resume and not on_meta(model):
         checkpoints.load_weights(model, resume.folder)
-    whole = model  # unsharded: what checkpoints save and the next stage starts from
+    # Unsharded (rank 0's CPU copy with several ranks): what the next stage starts from.
+    whole = model
     # Per-document attention on packed rows (varlen), restored when the stage ends.
     implementation = attention.choose(whole.config, ctx.device, ctx.dtype, stage.compile)
     previous_attention = attention.use(whole, implementation)
     model_flops = flops_per_token(whole, row_length)
     if group.active:
-        model = group.shard(whole)
+        model = group.shard(whole, ctx.device)
     if stage.compile:
         # In place, so parameter names and state dicts stay those of the uncompiled model. CPU
         # runs use aot_eager (no C++ toolchain needed); CUDA uses inductor's fused kernels.
@@ -220,8 +239,12 @@ def train_stage(
         )
     else:
         state = resume.state
-        # The optimizer (this rank's shard of it) and the RNG state (this rank's).
-        group.restore_trainer_state(model, optimizer, state)
+        # The weights and optimizer (this rank's shard of them) and the RNG state (this rank's).
+        if sharded_resume:
+            group.load_sharded(model, optimizer, resume.folder / SHARDED_DIR)
+        else:
+            group.restore_full_optimizer(model, optimizer, state["optimizer"])
+        group.restore_rng(state)
         scheduler.load_state_dict(state["scheduler"])
         consumed = state["consumed"]
         tokens_seen = state["tokens_seen"]
@@ -233,13 +256,23 @@ def train_stage(
     step = first_step - 1
 
     def save(step: int, finished: bool) -> None:
-        # Every rank takes part in the gathers; rank 0 alone writes (atomically).
-        if group.active:
-            group.gather_into(model, whole)
-        gathered = group.trainer_state(model, optimizer)
-        if not group.main:
+        if not group.active:
+            gathered = {"optimizer": optimizer.state_dict(), **checkpoints.rng_state()}
+            ctx.checkpoint(whole, stage, step, trainer_state(finished, gathered))
             return
-        ctx.checkpoint(whole, stage, step, trainer_state(finished, gathered))
+        # Every rank takes part; rank 0 alone records the checkpoint (atomically). A finished
+        # stage gathers its weights once into rank 0's model (the next stage starts from it);
+        # a mid-stage checkpoint is sharded: each rank writes its part, nothing is gathered.
+        gathered = group.trainer_state()
+        if finished:
+            group.gather_into(model, whole)
+        else:
+            assert ctx.scratch_dir is not None, "a sharded checkpoint needs ctx.scratch_dir"
+            folder = group.scratch(ctx.scratch_dir)
+            group.save_sharded(model, optimizer, folder)
+            gathered["sharded"] = folder
+        if group.main:
+            ctx.checkpoint(whole, stage, step, trainer_state(finished, gathered))
 
     def trainer_state(finished: bool, gathered: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -407,7 +407,15 @@ export interface Run {
   /** The idempotency key it was submitted with, if any. */
   idempotencyKey: string;
   /** The most recent metrics. */
-  latestMetrics?: Metrics | undefined;
+  latestMetrics?:
+    | Metrics
+    | undefined;
+  /**
+   * Which attempt of the run this is: 1 for the first; a resubmission with the same idempotency
+   * key after FAILED or CANCELLED starts the next one (see SubmitRunRequest). 0 from workers that
+   * predate attempts, meaning 1.
+   */
+  attempt: number;
 }
 
 /** Submit a run. */
@@ -417,8 +425,13 @@ export interface SubmitRunRequest {
     | RunSpec
     | undefined;
   /**
-   * Optional idempotency key: the same key with the same spec returns the existing run; with a
-   * different spec it fails with ALREADY_EXISTS.
+   * Optional idempotency key (at most 256 characters). The same key with the same spec returns
+   * the existing run while it is QUEUED, RUNNING, RESUMING or SUCCEEDED: a client that retries
+   * (or a user who reruns an interrupted command) never duplicates a run. When that run ended
+   * FAILED or CANCELLED, the same key starts a new attempt of the same run instead: same run id,
+   * `attempt` one higher, back to QUEUED with a state_changed event carrying the attempt number,
+   * continuing from the run's newest checkpoint; the event log goes on with the next seq. With a
+   * different spec the key fails with ALREADY_EXISTS.
    */
   idempotencyKey: string;
 }
@@ -431,6 +444,11 @@ export interface SubmitRunResponse {
     | undefined;
   /** True when the idempotency key matched an existing run. */
   alreadyExisted: boolean;
+  /**
+   * True when that run had ended FAILED or CANCELLED and this submission started its next
+   * attempt (already_existed is true as well).
+   */
+  newAttempt: boolean;
 }
 
 /** Look up a run. */
@@ -508,6 +526,11 @@ export interface StateChanged {
     | undefined;
   /** Human-readable detail. */
   message: string;
+  /**
+   * The run's attempt the change belongs to (1 for the first; 0 from workers that predate
+   * attempts, meaning 1).
+   */
+  attempt: number;
 }
 
 /** A stage started. */
@@ -2282,6 +2305,7 @@ function createBaseRun(): Run {
     lastSeq: 0,
     idempotencyKey: "",
     latestMetrics: undefined,
+    attempt: 0,
   };
 }
 
@@ -2325,6 +2349,9 @@ export const Run: MessageFns<Run> = {
     }
     if (message.latestMetrics !== undefined) {
       Metrics.encode(message.latestMetrics, writer.uint32(106).fork()).join();
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(160).uint32(message.attempt);
     }
     return writer;
   },
@@ -2446,6 +2473,14 @@ export const Run: MessageFns<Run> = {
             message.latestMetrics = Metrics.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2505,6 +2540,7 @@ export const Run: MessageFns<Run> = {
         : isSet(object.latest_metrics)
         ? Metrics.fromJSON(object.latest_metrics)
         : undefined,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
     };
   },
 
@@ -2549,6 +2585,9 @@ export const Run: MessageFns<Run> = {
     if (message.latestMetrics !== undefined) {
       obj.latestMetrics = Metrics.toJSON(message.latestMetrics);
     }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
     return obj;
   },
 
@@ -2574,6 +2613,7 @@ export const Run: MessageFns<Run> = {
     message.latestMetrics = (object.latestMetrics !== undefined && object.latestMetrics !== null)
       ? Metrics.fromPartial(object.latestMetrics)
       : undefined;
+    message.attempt = object.attempt ?? 0;
     return message;
   },
 };
@@ -2668,7 +2708,7 @@ export const SubmitRunRequest: MessageFns<SubmitRunRequest> = {
 };
 
 function createBaseSubmitRunResponse(): SubmitRunResponse {
-  return { run: undefined, alreadyExisted: false };
+  return { run: undefined, alreadyExisted: false, newAttempt: false };
 }
 
 export const SubmitRunResponse: MessageFns<SubmitRunResponse> = {
@@ -2678,6 +2718,9 @@ export const SubmitRunResponse: MessageFns<SubmitRunResponse> = {
     }
     if (message.alreadyExisted !== false) {
       writer.uint32(16).bool(message.alreadyExisted);
+    }
+    if (message.newAttempt !== false) {
+      writer.uint32(160).bool(message.newAttempt);
     }
     return writer;
   },
@@ -2711,6 +2754,14 @@ export const SubmitRunResponse: MessageFns<SubmitRunResponse> = {
             message.alreadyExisted = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.newAttempt = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2731,6 +2782,11 @@ export const SubmitRunResponse: MessageFns<SubmitRunResponse> = {
         : isSet(object.already_existed)
         ? globalThis.Boolean(object.already_existed)
         : false,
+      newAttempt: isSet(object.newAttempt)
+        ? globalThis.Boolean(object.newAttempt)
+        : isSet(object.new_attempt)
+        ? globalThis.Boolean(object.new_attempt)
+        : false,
     };
   },
 
@@ -2742,6 +2798,9 @@ export const SubmitRunResponse: MessageFns<SubmitRunResponse> = {
     if (message.alreadyExisted !== false) {
       obj.alreadyExisted = message.alreadyExisted;
     }
+    if (message.newAttempt !== false) {
+      obj.newAttempt = message.newAttempt;
+    }
     return obj;
   },
 
@@ -2752,6 +2811,7 @@ export const SubmitRunResponse: MessageFns<SubmitRunResponse> = {
     const message = createBaseSubmitRunResponse();
     message.run = (object.run !== undefined && object.run !== null) ? Run.fromPartial(object.run) : undefined;
     message.alreadyExisted = object.alreadyExisted ?? false;
+    message.newAttempt = object.newAttempt ?? false;
     return message;
   },
 };
@@ -3546,7 +3606,7 @@ export const Metrics: MessageFns<Metrics> = {
 };
 
 function createBaseStateChanged(): StateChanged {
-  return { state: 0, error: undefined, message: "" };
+  return { state: 0, error: undefined, message: "", attempt: 0 };
 }
 
 export const StateChanged: MessageFns<StateChanged> = {
@@ -3559,6 +3619,9 @@ export const StateChanged: MessageFns<StateChanged> = {
     }
     if (message.message !== "") {
       writer.uint32(26).string(message.message);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(160).uint32(message.attempt);
     }
     return writer;
   },
@@ -3600,6 +3663,14 @@ export const StateChanged: MessageFns<StateChanged> = {
             message.message = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3617,6 +3688,7 @@ export const StateChanged: MessageFns<StateChanged> = {
       state: isSet(object.state) ? runStateFromJSON(object.state) : 0,
       error: isSet(object.error) ? RunError.fromJSON(object.error) : undefined,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
     };
   },
 
@@ -3631,6 +3703,9 @@ export const StateChanged: MessageFns<StateChanged> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
     return obj;
   },
 
@@ -3644,6 +3719,7 @@ export const StateChanged: MessageFns<StateChanged> = {
       ? RunError.fromPartial(object.error)
       : undefined;
     message.message = object.message ?? "";
+    message.attempt = object.attempt ?? 0;
     return message;
   },
 };

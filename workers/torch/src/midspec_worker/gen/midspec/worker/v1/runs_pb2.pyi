@@ -196,7 +196,7 @@ class RunError(_message.Message):
     def __init__(self, reason: _Optional[str] = ..., message: _Optional[str] = ..., retryable: _Optional[bool] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "spec", "state", "created_at", "started_at", "finished_at", "stage_index", "step", "total_steps", "error", "last_seq", "idempotency_key", "latest_metrics")
+    __slots__ = ("id", "spec", "state", "created_at", "started_at", "finished_at", "stage_index", "step", "total_steps", "error", "last_seq", "idempotency_key", "latest_metrics", "attempt")
     ID_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +210,7 @@ class Run(_message.Message):
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LATEST_METRICS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     id: str
     spec: RunSpec
     state: RunState
@@ -223,7 +224,8 @@ class Run(_message.Message):
     last_seq: int
     idempotency_key: str
     latest_metrics: Metrics
-    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[RunSpec, _Mapping]] = ..., state: _Optional[_Union[RunState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage_index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., last_seq: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., latest_metrics: _Optional[_Union[Metrics, _Mapping]] = ...) -> None: ...
+    attempt: int
+    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[RunSpec, _Mapping]] = ..., state: _Optional[_Union[RunState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage_index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., last_seq: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., latest_metrics: _Optional[_Union[Metrics, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class SubmitRunRequest(_message.Message):
     __slots__ = ("spec", "idempotency_key")
@@ -234,12 +236,14 @@ class SubmitRunRequest(_message.Message):
     def __init__(self, spec: _Optional[_Union[RunSpec, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class SubmitRunResponse(_message.Message):
-    __slots__ = ("run", "already_existed")
+    __slots__ = ("run", "already_existed", "new_attempt")
     RUN_FIELD_NUMBER: _ClassVar[int]
     ALREADY_EXISTED_FIELD_NUMBER: _ClassVar[int]
+    NEW_ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     run: Run
     already_existed: bool
-    def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ..., already_existed: _Optional[bool] = ...) -> None: ...
+    new_attempt: bool
+    def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ..., already_existed: _Optional[bool] = ..., new_attempt: _Optional[bool] = ...) -> None: ...
 
 class GetRunRequest(_message.Message):
     __slots__ = ("run_id",)
@@ -309,14 +313,16 @@ class Metrics(_message.Message):
     def __init__(self, stage_index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., loss: _Optional[float] = ..., learning_rate: _Optional[float] = ..., grad_norm: _Optional[float] = ..., tokens_per_second: _Optional[float] = ..., tokens_seen: _Optional[int] = ..., mfu: _Optional[float] = ..., packing_efficiency: _Optional[float] = ..., epoch: _Optional[float] = ...) -> None: ...
 
 class StateChanged(_message.Message):
-    __slots__ = ("state", "error", "message")
+    __slots__ = ("state", "error", "message", "attempt")
     STATE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     state: RunState
     error: RunError
     message: str
-    def __init__(self, state: _Optional[_Union[RunState, str]] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., message: _Optional[str] = ...) -> None: ...
+    attempt: int
+    def __init__(self, state: _Optional[_Union[RunState, str]] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., message: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class StageStarted(_message.Message):
     __slots__ = ("stage_index", "name", "total_steps", "num_tokens", "packing_efficiency", "initial_loss")
