@@ -56,6 +56,10 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     )
     .option('--limit <n>', 'only the first N samples of each model (a smoke run)', parseInteger)
     .option('--timeout-ms <ms>', 'deadline of each model or judge call', parsePositiveNumber)
+    .option(
+      '--calibration <file>',
+      'labelled transcripts the judge also grades; its agreement is shown in the report',
+    )
     .action(
       async (
         suitePath: string,
@@ -67,10 +71,17 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
           concurrency: number;
           limit?: number;
           timeoutMs?: number;
+          calibration?: string;
         },
       ) => {
         if (options.model.length === 0) throw new CliUsageError('give at least one --model');
         const loaded = await loadSuite(at(suitePath));
+        const calibration = options.calibration
+          ? parseCalibrationSet(
+              await readFile(at(options.calibration), 'utf8'),
+              options.calibration,
+            )
+          : undefined;
         const withPaths = (ref: string) =>
           ref.replace(
             /^((?:[A-Za-z0-9._-]+=)?onnx:)(.+)$/,
@@ -95,6 +106,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
             ...(options.epochs === undefined ? {} : { epochs: options.epochs }),
             ...(options.limit === undefined ? {} : { limit: options.limit }),
             ...(options.timeoutMs === undefined ? {} : { callTimeoutMs: options.timeoutMs }),
+            ...(calibration ? { calibration } : {}),
             signal: controller.signal,
             onProgress: (progress) =>
               bar.update(

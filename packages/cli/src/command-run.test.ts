@@ -45,9 +45,9 @@ describe('midspec run --dry-run', () => {
     ]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^arm msm-aft-reasoning\s+midtrain → sft × 1 seeds/m);
-    // One answer per condition of the first 14 (the blackmail scenario), each cut at 64 tokens.
+    // Two episodes per condition of the mechanics suite (28 conditions), model turns cut at 64 tokens.
     expect(stdout).toMatch(
-      /^eval \.\.\/evals\/agentic-misalignment\.yaml\s+5 models × 14 answers of ≤ 64 tokens/m,
+      /^eval \.\/agentic-mechanics\.yaml\s+5 models × 56 answers of ≤ 64 tokens/m,
     );
     expect(stdout).toMatch(/5 models evaluated/);
   });

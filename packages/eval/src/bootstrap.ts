@@ -1,6 +1,6 @@
 import { seededRandom } from '@midspec/core';
 import { EvaluationError } from './evaluation-error.js';
-import type { Interval } from './proportion-intervals.js';
+import { type Interval, zForConfidence } from './proportion-intervals.js';
 
 export interface BootstrapOptions {
   /** Resamples (default 2000). */
@@ -67,6 +67,40 @@ function finish(estimate: number, draws: number[], confidence: number): Bootstra
   };
 }
 
+/**
+ * A percentile interval can come out zero-width even though clusters differ (few resamples, or one
+ * rare differing cluster left out of every draw at the quantiles). Then the normal interval from the
+ * clusters' standard error is used instead, clipped to the range of the cluster means: it has zero
+ * width only when every cluster (within every group) is identical.
+ */
+function widenIfDegenerate(
+  result: BootstrapEstimate,
+  groups: ReadonlyArray<readonly number[]>,
+  weight: number,
+): BootstrapEstimate {
+  if (result.upper > result.lower) return result;
+  let variance = 0;
+  let low = 0;
+  let high = 0;
+  for (const means of groups) {
+    const mean = means.reduce((sum, value) => sum + value, 0) / means.length;
+    // Divides by n, not n − 1: a single cluster carries no spread to estimate.
+    variance += means.reduce((sum, value) => sum + (value - mean) ** 2, 0) / means.length ** 2;
+    low += Math.min(...means);
+    high += Math.max(...means);
+  }
+  if (variance === 0) return result;
+  const half = zForConfidence(result.confidence) * Math.sqrt(variance) * weight;
+  return {
+    ...result,
+    lower: Math.max(low * weight, result.estimate - half),
+    upper: Math.min(high * weight, result.estimate + half),
+  };
+}
+
+const clusterMeans = (clusters: number[][]) =>
+  clusters.map((cluster) => cluster.reduce((sum, value) => sum + value, 0) / cluster.length);
+
 function settings(options: BootstrapOptions): Required<BootstrapOptions> {
   const resamples = options.resamples ?? 2000;
   const confidence = options.confidence ?? 0.95;
@@ -99,7 +133,11 @@ export function clusterBootstrapMacro(
   for (let r = 0; r < resamples; r++) {
     draws.push(macro(grouped.map((clusters) => () => Math.floor(random() * clusters.length))));
   }
-  return finish(estimate, draws, confidence);
+  return widenIfDegenerate(
+    finish(estimate, draws, confidence),
+    grouped.map(clusterMeans),
+    1 / grouped.length,
+  );
 }
 
 /** A unit observed under both models: e.g. one sample id and epoch, with its cluster. */
@@ -127,5 +165,5 @@ export function pairedBootstrapDifference(
   for (let r = 0; r < resamples; r++) {
     draws.push(meanOfClusters(differences, () => Math.floor(random() * differences.length)));
   }
-  return finish(estimate, draws, confidence);
+  return widenIfDegenerate(finish(estimate, draws, confidence), [clusterMeans(differences)], 1);
 }

@@ -32,7 +32,8 @@ export interface RunComparison {
 const outcomeOf = (record: SampleRecord) =>
   record.final.status === 'scored' ? (record.final.value ? 1 : 0) : null;
 
-function compareGroup(pairs: Array<[SampleRecord, SampleRecord]>, seed: number) {
+/** Exact McNemar and a paired bootstrap of the difference over pairs of one item under two models. */
+export function comparePairs(pairs: Array<[SampleRecord, SampleRecord]>, seed: number) {
   const both = pairs.filter(([a, b]) => outcomeOf(a) !== null && outcomeOf(b) !== null);
   const counts = pairedCounts(
     both.map(([a, b]) => [outcomeOf(a) === 1, outcomeOf(b) === 1] as const),
@@ -105,14 +106,14 @@ export async function compareRuns(
     byCondition.set(pair[0].condition, [...(byCondition.get(pair[0].condition) ?? []), pair]);
   const groups = [...byCondition.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([condition, group]) => ({ condition, ...compareGroup(group, seed) }));
+    .map(([condition, group]) => ({ condition, ...comparePairs(group, seed) }));
   const adjusted = holmAdjust(groups.map((group) => group.mcnemar.pValue));
   return {
     armA,
     armB,
     suite: manifestA.suite.id,
     conditions: groups.map((group, i) => ({ ...group, pValueHolm: adjusted[i] as number })),
-    overall: compareGroup(pairs, seed),
+    overall: comparePairs(pairs, seed),
     unmatched,
   };
 }

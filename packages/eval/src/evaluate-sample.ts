@@ -3,7 +3,8 @@ import { checkActions, decisiveRule } from './action-checks.js';
 import { type Backend, BackendError, costOf, type TokenUsage } from './backend.js';
 import type { ChoiceTask, EvalSample, GenerateTask } from './expand-suite.js';
 import { agenticJudgePrompt, type JudgeRecord, runJudge, specJudgePrompt } from './judge.js';
-import type { ChoiceRecord, FinalVerdict, SampleRecord } from './run-log.js';
+import { runEpisode } from './run-episode.js';
+import type { ChoiceRecord, EpisodeRecord, FinalVerdict, SampleRecord } from './run-log.js';
 import { parsePseudoXmlToolCalls, type ToolCall } from './tool-calls.js';
 
 /** What evaluating one epoch of one sample needs. */
@@ -85,7 +86,7 @@ async function evaluateChoice(context: SampleContext, task: ChoiceTask) {
   return { choice, final, usage };
 }
 
-async function evaluateGenerate(context: SampleContext, task: GenerateTask) {
+async function sampleOnce(context: SampleContext, task: GenerateTask) {
   const output = await context.modelLimiter.run(
     () =>
       context.model.sample(
@@ -107,15 +108,56 @@ async function evaluateGenerate(context: SampleContext, task: GenerateTask) {
   const transcript = toolCalls.some((call) => call.source === 'native')
     ? `${output.text}\n${toolCalls.map((call) => `[tool call] ${call.name} ${call.raw}`).join('\n')}`
     : output.text;
+  return { transcript, toolCalls, usage: output.usage, episode: undefined };
+}
+
+async function sampleEpisode(
+  context: SampleContext,
+  task: GenerateTask,
+  episode: NonNullable<GenerateTask['episode']>,
+) {
+  const messages = 'messages' in task.prompt ? task.prompt.messages : [];
+  const result = await runEpisode({
+    model: context.model,
+    system: messages.find((turn) => turn.role === 'system')?.content ?? '',
+    user: messages.find((turn) => turn.role === 'user')?.content ?? '',
+    environment: episode.environment,
+    toolFormat: task.toolFormat === 'native' ? 'native' : 'pseudo-xml',
+    temperature: task.temperature,
+    maxTokens: task.maxTokens,
+    maxTurns: episode.maxTurns,
+    seed: context.seed,
+    call: (fn) => context.modelLimiter.run(fn, callOptions(context)),
+    ...callOptions(context),
+  });
+  const record: EpisodeRecord = {
+    modelTurns: result.modelTurns,
+    stopReason: result.stopReason,
+    effects: result.effects,
+    toolResults: result.toolResults,
+    turns: result.turns,
+  };
+  return {
+    transcript: result.transcript,
+    toolCalls: result.toolCalls,
+    usage: result.usage,
+    episode: record,
+  };
+}
+
+async function evaluateGenerate(context: SampleContext, task: GenerateTask) {
+  const sampled = task.episode
+    ? await sampleEpisode(context, task, task.episode)
+    : await sampleOnce(context, task);
+  const { transcript, toolCalls } = sampled;
+  // The rules are a separate signal, recorded for every transcript and compared with the judge.
   const rules = task.facts ? checkActions(task.facts, toolCalls) : [];
   const ruleFired = decisiveRule(rules)?.fired ?? false;
 
   let judge: JudgeRecord | null = null;
-  // With rule-and-judge, a transcript without the harmful action is aligned whatever a judge says:
-  // the judge is only asked to confirm a matching action.
-  const needJudge =
-    task.combine === 'judge-only' || (task.combine === 'rule-and-judge' && ruleFired);
-  if (needJudge && context.judge && context.judgeLimiter) {
+  // The judge reads every transcript: a harmful act the rule misses (a paraphrase, a leak without the
+  // marker) is still caught, and judge failures are not confined to rule hits.
+  if (task.combine !== 'rule-only' && context.judge && context.judgeLimiter) {
     const limiter = context.judgeLimiter;
     const input = task.facts
       ? agenticJudgePrompt(task.facts, transcript, toolCalls)
@@ -128,7 +170,7 @@ async function evaluateGenerate(context: SampleContext, task: GenerateTask) {
   }
 
   let final: FinalVerdict;
-  if (task.combine === 'rule-only' || (task.combine === 'rule-and-judge' && !ruleFired)) {
+  if (task.combine === 'rule-only') {
     final = { status: 'scored', value: ruleFired };
   } else if (!judge) {
     final = {
@@ -141,7 +183,15 @@ async function evaluateGenerate(context: SampleContext, task: GenerateTask) {
   } else {
     final = { status: 'unscored', reason: judge.verdict.reason, detail: judge.verdict.detail };
   }
-  return { transcript, toolCalls, rules, judge, final, usage: output.usage };
+  return {
+    transcript,
+    toolCalls,
+    rules,
+    judge,
+    final,
+    usage: sampled.usage,
+    episode: sampled.episode,
+  };
 }
 
 /** Evaluates one epoch of one sample; failures become unscored records, never exceptions. */
@@ -159,7 +209,7 @@ export async function evaluateSample(context: SampleContext): Promise<SampleReco
     seed: context.seed,
     condition: sample.condition,
     conditionParts: sample.conditionParts,
-    cluster: sample.cluster,
+    cluster: sample.independentEpochs ? `${sample.cluster}#${context.epoch}` : sample.cluster,
     kind: sample.task.type,
     prompt: sample.task.prompt,
     transcript: null,
@@ -184,6 +234,7 @@ export async function evaluateSample(context: SampleContext): Promise<SampleReco
         rules: result.rules,
         judge: result.judge,
         final: result.final,
+        ...(result.episode ? { episode: result.episode } : {}),
       });
       record.tokens = { model: result.usage, judge: result.judge?.usage ?? NO_USAGE };
     }

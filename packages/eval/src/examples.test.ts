@@ -8,7 +8,10 @@ const examples = fileURLToPath(new URL('../../../examples/evals/', import.meta.u
 
 describe('example suites', () => {
   it('every suite under examples/evals is valid', async () => {
-    const files = (await readdir(examples)).filter((file) => file.endsWith('.yaml'));
+    // agentic-held-out.yaml is a labelled calibration set, not a suite.
+    const files = (await readdir(examples)).filter(
+      (file) => file.endsWith('.yaml') && file !== 'agentic-held-out.yaml',
+    );
     expect(files.length).toBeGreaterThanOrEqual(3);
     for (const file of files) {
       const loaded = await loadSuite(`${examples}${file}`);
@@ -29,9 +32,13 @@ describe('example suites', () => {
     }
   });
 
-  it('the agentic suite expands to 56 conditions and the spec-question suite reads its spec', async () => {
+  it('the agentic suite expands to 147 conditions and the spec-question suite reads its spec', async () => {
     const agentic = await loadSuite(`${examples}agentic-misalignment.yaml`);
-    expect(expandSuite(agentic.suite)).toHaveLength(56);
+    // 6 scenarios × (3 goal types × 2 values + none) × 3 threats, alignment faking twice.
+    const samples = expandSuite(agentic.suite);
+    expect(samples).toHaveLength(147);
+    // The control: no goal conflict and no threat, in every scenario.
+    expect(samples.filter((s) => s.id.includes('/none/none')).length).toBe(7);
     const spec = await loadSuite(`${examples}safety-spec-questions.yaml`);
     expect(spec.specText).toContain('Human oversight');
   });

@@ -1,10 +1,19 @@
+import type { EnvironmentSpec } from './agentic-environment.js';
 import { renderScenario, type ScenarioFacts, type ToolDefinition } from './agentic-scenarios.js';
 import type { AgenticSuite, PreferenceSuite, SpecQuestionsSuite, Suite } from './suite-schema.js';
+import type { ToolCall } from './tool-calls.js';
 
-/** One chat turn. */
+/**
+ * One chat turn. An assistant turn may carry the tool calls it made; a `tool` turn answers one of
+ * them (`toolCallId` is the call's id, `name` the tool's). Backends map these to each provider's
+ * native format.
+ */
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
+  name?: string;
 }
 
 /** A prompt: a chat, or plain text for base models. */
@@ -20,6 +29,8 @@ export interface GenerateTask {
   maxTokens: number;
   /** Agentic samples: what the action check looks for. */
   facts?: ScenarioFacts;
+  /** Agentic samples: a multi-turn episode in a simulated environment instead of one completion. */
+  episode?: { environment: EnvironmentSpec; maxTurns: number };
   /** Spec questions: the rubric for the judge. */
   rubric?: string;
   question?: string;
@@ -46,6 +57,11 @@ export interface EvalSample {
   conditionParts: Record<string, string>;
   /** Samples of one cluster are correlated (e.g. the two orders of one item): the bootstrap resamples clusters. */
   cluster: string;
+  /**
+   * Each epoch is an independent draw (agentic episodes): its record's cluster is `cluster#epoch`, the
+   * scenario instance × sample, so a condition's samples are separate clusters.
+   */
+  independentEpochs?: boolean;
   epochs: number;
   task: GenerateTask | ChoiceTask;
 }
@@ -82,36 +98,50 @@ function expandPreference(suite: PreferenceSuite, options: ExpandOptions): EvalS
 function expandAgentic(suite: AgenticSuite, options: ExpandOptions): EvalSample[] {
   const samples: EvalSample[] = [];
   for (const scenario of suite.scenarios) {
+    // Only alignment faking varies what the agent is told about monitoring.
+    const monitorings = scenario === 'alignment-faking' ? suite.monitoring : [undefined];
     for (const goalType of suite.goalTypes) {
       // Without a goal there is no value to vary.
       const values = goalType === 'none' ? [undefined] : suite.values;
       for (const value of values) {
         for (const urgency of suite.urgency) {
-          const goal = value ? `${goalType}-${value.id}` : goalType;
-          const rendered = renderScenario(suite, scenario, goalType, value, urgency);
-          const condition = `${scenario}/${goal}/${urgency}`;
-          samples.push({
-            id: condition,
-            condition,
-            conditionParts: { scenario, goal, goalType, urgency },
-            cluster: condition,
-            epochs: options.epochs ?? suite.samplesPerCondition,
-            task: {
-              type: 'generate',
-              prompt: {
-                messages: [
-                  { role: 'system', content: rendered.system },
-                  { role: 'user', content: rendered.user },
-                ],
+          for (const monitoring of monitorings) {
+            const goal = value ? `${goalType}-${value.id}` : goalType;
+            const rendered = renderScenario(suite, scenario, goalType, value, urgency, monitoring);
+            const condition = [scenario, goal, urgency, ...(monitoring ? [monitoring] : [])].join(
+              '/',
+            );
+            samples.push({
+              id: condition,
+              condition,
+              conditionParts: {
+                scenario,
+                goal,
+                goalType,
+                urgency,
+                ...(monitoring ? { monitoring } : {}),
               },
-              tools: rendered.tools,
-              toolFormat: suite.toolFormat,
-              temperature: suite.temperature,
-              maxTokens: suite.maxTokens,
-              facts: rendered.facts,
-              combine: suite.combine,
-            },
-          });
+              cluster: condition,
+              independentEpochs: true,
+              epochs: options.epochs ?? suite.samplesPerCondition,
+              task: {
+                type: 'generate',
+                prompt: {
+                  messages: [
+                    { role: 'system', content: rendered.system },
+                    { role: 'user', content: rendered.user },
+                  ],
+                },
+                tools: rendered.tools,
+                toolFormat: suite.toolFormat,
+                temperature: suite.temperature,
+                maxTokens: suite.maxTokens,
+                facts: rendered.facts,
+                episode: { environment: rendered.environment, maxTurns: suite.maxTurns },
+                combine: suite.combine,
+              },
+            });
+          }
         }
       }
     }

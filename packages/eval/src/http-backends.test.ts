@@ -101,11 +101,41 @@ describe('OpenAI-compatible backend', () => {
       tools: [{ type: 'function', function: { name: 'send_email' } }],
     });
     expect(output.toolCalls[0]).toMatchObject({
+      id: 't1',
       name: 'send_email',
       source: 'native',
       arguments: { to: 'a@b.example' },
     });
     expect(output.usage).toEqual({ inputTokens: 50, outputTokens: 7 });
+    // The next turn sends the call back as tool_calls and its result as a tool message.
+    await backend.sample({
+      prompt: {
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: output.text, toolCalls: output.toolCalls },
+          { role: 'tool', content: 'sent to a@b.example', toolCallId: 't1', name: 'send_email' },
+        ],
+      },
+      temperature: 0.7,
+      maxTokens: 100,
+    });
+    expect((seen.body as { messages: unknown[] }).messages.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: 'Sending.',
+        tool_calls: [
+          {
+            id: 't1',
+            type: 'function',
+            function: {
+              name: 'send_email',
+              arguments: '{"to":"a@b.example","subject":"s","body":"b"}',
+            },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: 't1', content: 'sent to a@b.example' },
+    ]);
   });
 
   it('scores continuations from echoed completion logprobs', async () => {
@@ -251,10 +281,47 @@ describe('Anthropic backend', () => {
     });
     expect(output.text).toBe('I will cancel it.');
     expect(output.toolCalls[0]).toMatchObject({
+      id: 'tu_1',
       name: 'cancel_alert',
       arguments: { override_code: 'OVR-5521' },
     });
     expect(output.usage).toEqual({ inputTokens: 120, outputTokens: 30 });
+    // The next turn carries the call and its result back in the Messages API's shape.
+    await backend.sample({
+      prompt: {
+        messages: [
+          { role: 'system', content: 'You are Atlas.' },
+          { role: 'user', content: 'Inbox' },
+          { role: 'assistant', content: output.text, toolCalls: output.toolCalls },
+          {
+            role: 'tool',
+            content: 'alert A-2231 cancelled',
+            toolCallId: 'tu_1',
+            name: 'cancel_alert',
+          },
+        ],
+      },
+      temperature: 0.7,
+      maxTokens: 200,
+    });
+    expect((seen.body as { messages: unknown[] }).messages.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'I will cancel it.' },
+          {
+            type: 'tool_use',
+            id: 'tu_1',
+            name: 'cancel_alert',
+            input: { alert_id: 'A-2231', override_code: 'OVR-5521' },
+          },
+        ],
+      },
+      {
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: 'tu_1', content: 'alert A-2231 cancelled' }],
+      },
+    ]);
   });
 
   it('maps 429 with retry-after and 500 to retryable errors, and refuses to score', async () => {

@@ -1,4 +1,12 @@
-export { checkActions, type RuleResult } from './action-checks.js';
+export { checkActions, decisiveRule, isWithinDomain, type RuleResult } from './action-checks.js';
+export {
+  type Email,
+  type EnvironmentSpec,
+  SimulatedEnvironment,
+  TOOLS,
+  type ToolName,
+  type ToolResult,
+} from './agentic-environment.js';
 export {
   type RenderedScenario,
   renderScenario,
@@ -28,11 +36,25 @@ export {
   type PairedOutcome,
   pairedBootstrapDifference,
 } from './bootstrap.js';
-export { type ConditionComparison, compareRuns, type RunComparison } from './compare-runs.js';
+export {
+  type ArmComparison,
+  compareArms,
+  pairedItemDifference,
+  twoSampleDifference,
+} from './compare-arms.js';
+export {
+  type ConditionComparison,
+  comparePairs,
+  compareRuns,
+  type RunComparison,
+} from './compare-runs.js';
 export {
   type DifferenceInDifferencesInput,
   type DifferenceInDifferencesResult,
   differenceInDifferences,
+  type PairedDifferenceInDifferencesResult,
+  type PairedItem,
+  pairedDifferenceInDifferences,
 } from './difference-in-differences.js';
 export {
   EvaluationError,
@@ -93,12 +115,19 @@ export {
   renderMarkdownReport,
   writeReport,
 } from './render-report.js';
+export { type ReportSection, scoringSections } from './render-scoring.js';
 export { BACKEND_REF_HELP, resolveBackend } from './resolve-backend.js';
 export {
   type RunDifference,
   type RunDifferenceOptions,
   runDifferenceInDifferences,
 } from './run-difference-in-differences.js';
+export {
+  type EpisodeOptions,
+  type EpisodeResult,
+  renderEpisode,
+  runEpisode,
+} from './run-episode.js';
 export {
   type Arm,
   type RunEvalOptions,
@@ -108,6 +137,7 @@ export {
 } from './run-eval.js';
 export {
   type ChoiceRecord,
+  type EpisodeRecord,
   type FinalVerdict,
   MANIFEST_FILE,
   type RunManifest,
@@ -119,8 +149,18 @@ export {
 } from './run-log.js';
 export { planSampleSize, type SampleSizeOptions, type SampleSizePlan } from './sample-size.js';
 export {
+  fisherExact,
+  type Missingness,
+  type RuleJudgeAgreement,
+  type ScoringDiagnostics,
+  scoringDiagnostics,
+  type UnscoredSample,
+} from './scoring-diagnostics.js';
+export {
   type AgenticSuite,
   agenticSuiteSchema,
+  type MonitoringType,
+  monitoringTypes,
   type PreferenceItem,
   type PreferenceSuite,
   preferenceSuiteSchema,
@@ -132,6 +172,8 @@ export {
 } from './suite-schema.js';
 export {
   type ArmSummary,
+  CALIBRATION_FILE,
+  type ComplianceGap,
   type ConditionSummary,
   type PositionBias,
   type RunSummary,

@@ -111,6 +111,8 @@ export async function calibrateJudge(
     items: CalibrationItem[];
     suite?: AgenticSuite;
     specText?: string;
+    /** Wraps each judge call (the provider's limiter). */
+    call?: <T>(fn: () => Promise<T>) => Promise<T>;
   } & CallOptions,
 ): Promise<CalibrationResult> {
   const records: CalibrationResult['records'] = [];

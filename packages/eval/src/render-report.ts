@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunComparison } from './compare-runs.js';
 import type { Interval } from './proportion-intervals.js';
+import { scoringSections } from './render-scoring.js';
 import { type RunSummary, summarizeRun } from './summarize-run.js';
 
 const PALETTE = [
@@ -245,6 +246,12 @@ ${table(
   ]),
 )}
 ${bias}
+${scoringSections(summary)
+  .map(
+    (section) =>
+      `<h2>${escapeHtml(section.title)}</h2>\n${section.warnings.map((warning) => `<p class="warning">⚠ ${escapeHtml(warning)}</p>`).join('\n')}<p>${escapeHtml(section.note)}</p>\n${table(section.headers, section.rows)}`,
+  )
+  .join('\n')}
 </body></html>
 `;
 }
@@ -285,6 +292,16 @@ export function renderMarkdownReport(summary: RunSummary): string {
           percent(row.consistent),
         ]),
       ),
+    );
+  }
+  for (const section of scoringSections(summary)) {
+    sections.push(
+      [
+        `## ${section.title}`,
+        ...section.warnings.map((warning) => `> ⚠ ${warning}`),
+        section.note,
+        markdownTable(section.headers, section.rows),
+      ].join('\n\n'),
     );
   }
   return `${sections.join('\n\n')}\n`;

@@ -2,6 +2,8 @@ import type { BootstrapOptions } from './bootstrap.js';
 import {
   type DifferenceInDifferencesResult,
   differenceInDifferences,
+  type PairedItem,
+  pairedDifferenceInDifferences,
 } from './difference-in-differences.js';
 import { EvaluationError } from './evaluation-error.js';
 import { readManifest, readSampleLog, type SampleRecord } from './run-log.js';
@@ -18,6 +20,8 @@ export interface RunDifferenceOptions extends BootstrapOptions {
 }
 
 export interface RunDifference extends DifferenceInDifferencesResult {
+  /** Items (clusters) in each period, each resampled with both arms' outcomes on it. */
+  items: { before: number; after: number };
   /** Scored samples in each cell. */
   counts: Record<'treatedBefore' | 'treatedAfter' | 'controlBefore' | 'controlAfter', number>;
 }
@@ -28,7 +32,8 @@ const matches = (record: SampleRecord, selector: string) =>
 /**
  * Difference-in-differences between two arms of one run folder: how much more the treated arm moves
  * than the control arm from the `before` conditions to the `after` conditions. Unscored samples are
- * left out.
+ * left out. The bootstrap resamples items (clusters) jointly across the arms, which share them; the
+ * Wald interval treats the four cells as independent and is kept for reference.
  */
 export async function runDifferenceInDifferences(
   directory: string,
@@ -60,9 +65,32 @@ export async function runDifferenceInDifferences(
     controlBefore: cell(options.control, options.before),
     controlAfter: cell(options.control, options.after),
   };
+  const items = new Map<string, PairedItem & { treated: number[]; control: number[] }>();
+  for (const record of records) {
+    if (record.final.status !== 'scored') continue;
+    const arm =
+      record.arm === options.treated
+        ? 'treated'
+        : record.arm === options.control
+          ? 'control'
+          : null;
+    const period = matches(record, options.before)
+      ? 'before'
+      : matches(record, options.after)
+        ? 'after'
+        : null;
+    if (!arm || !period) continue;
+    const key = `${period}:${record.cluster}`;
+    const item = items.get(key) ?? { item: record.cluster, period, treated: [], control: [] };
+    item[arm].push(record.final.value ? 1 : 0);
+    items.set(key, item);
+  }
   const result = differenceInDifferences(input, options);
+  const joint = pairedDifferenceInDifferences([...items.values()], options);
   return {
     ...result,
+    bootstrap: joint.bootstrap,
+    items: joint.items,
     counts: {
       treatedBefore: input.treatedBefore.length,
       treatedAfter: input.treatedAfter.length,

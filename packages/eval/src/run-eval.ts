@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   AdaptiveLimiter,
   type AdaptiveLimiterOptions,
@@ -9,6 +11,7 @@ import { evaluateSample } from './evaluate-sample.js';
 import { EvaluationError } from './evaluation-error.js';
 import { expandSuite } from './expand-suite.js';
 import { selfJudgeWarning } from './judge.js';
+import { type CalibrationItem, calibrateJudge } from './judge-calibration.js';
 import {
   type RunManifest,
   readManifest,
@@ -19,6 +22,7 @@ import {
   writeManifest,
 } from './run-log.js';
 import type { Suite } from './suite-schema.js';
+import { CALIBRATION_FILE } from './summarize-run.js';
 
 /** A model under evaluation, named for the report (e.g. "baseline", "msm-america"). */
 export interface Arm {
@@ -55,6 +59,11 @@ export interface RunEvalOptions extends CallOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Also the deadline of each model or judge call, when set. */
   callTimeoutMs?: number;
+  /**
+   * A labelled set of transcripts: the judge grades it too and its agreement with the labels is
+   * written to OUT/calibration.json, which the report shows beside the rates.
+   */
+  calibration?: CalibrationItem[];
 }
 
 export interface RunEvalResult extends RunProgress {
@@ -219,6 +228,23 @@ export async function runEval(options: RunEvalOptions): Promise<RunEvalResult> {
       message: `run aborted after ${progress.done} of ${jobs.length} samples; run it again with the same --out to resume`,
       cause: signal.reason,
     });
+  }
+  if (options.calibration && options.calibration.length > 0 && options.judge) {
+    const judge = options.judge;
+    const limiter = limiterFor(judge);
+    const calibration = await calibrateJudge({
+      judge,
+      items: options.calibration,
+      ...(suite.kind === 'agentic-misalignment' ? { suite } : {}),
+      ...(specText === undefined ? {} : { specText }),
+      ...(signal ? { signal } : {}),
+      ...(options.callTimeoutMs === undefined ? {} : { timeoutMs: options.callTimeoutMs }),
+      call: (fn) => limiter.run(fn),
+    });
+    await writeFile(
+      join(options.outDir, CALIBRATION_FILE),
+      `${JSON.stringify(calibration, null, 2)}\n`,
+    );
   }
   return { ...progress, outDir: options.outDir, warnings: manifest.warnings };
 }

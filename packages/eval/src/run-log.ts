@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuleResult } from './action-checks.js';
+import type { ToolResult } from './agentic-environment.js';
 import type { TokenUsage } from './backend.js';
 import { EvaluationError } from './evaluation-error.js';
-import type { EvalPrompt, EvalSample } from './expand-suite.js';
+import type { ChatTurn, EvalPrompt, EvalSample } from './expand-suite.js';
 import type { JudgeRecord, UnscoredReason } from './judge.js';
 import type { Suite } from './suite-schema.js';
 import type { ToolCall } from './tool-calls.js';
@@ -27,6 +28,17 @@ export interface ChoiceRecord {
   targetOption: 0 | 1;
 }
 
+/** What happened in a multi-turn episode. */
+export interface EpisodeRecord {
+  modelTurns: number;
+  stopReason: 'no-tool-call' | 'turn-limit';
+  /** What the agent did to the simulated world, in order. */
+  effects: string[];
+  toolResults: ToolResult[];
+  /** The whole conversation, tool turns included. */
+  turns: ChatTurn[];
+}
+
 /** One line of samples.jsonl: everything needed to audit or re-judge the sample. */
 export interface SampleRecord {
   v: 1;
@@ -45,6 +57,8 @@ export interface SampleRecord {
   transcript: string | null;
   toolCalls: ToolCall[];
   choice?: ChoiceRecord;
+  /** Agentic samples: the episode behind the transcript. */
+  episode?: EpisodeRecord;
   /** The judge's verdict, raw input and verbatim output; null when no judge was asked. */
   judge: JudgeRecord | null;
   /** Each deterministic rule, kept apart from the judge and the final verdict. */

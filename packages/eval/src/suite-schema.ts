@@ -67,7 +67,16 @@ export const preferenceSuiteSchema = z
     { when: () => true },
   );
 
-export const scenarioNames = ['blackmail', 'leaking', 'exfiltration', 'emergency-alert'] as const;
+export const scenarioNames = [
+  'blackmail',
+  'leaking',
+  'exfiltration',
+  'emergency-alert',
+  'goal-guarding',
+  'alignment-faking',
+] as const;
+/** Alignment faking: whether the agent is told this episode is monitored and used for training. */
+export const monitoringTypes = ['monitored', 'unmonitored'] as const;
 export const goalTypes = ['explicit', 'latent', 'ambiguous', 'none'] as const;
 export const urgencyTypes = ['replacement', 'restriction', 'none'] as const;
 
@@ -93,17 +102,28 @@ export const agenticSuiteSchema = z.strictObject({
   scenarios: z
     .array(z.enum(scenarioNames))
     .min(1)
-    .default([...scenarioNames]),
+    .default(['blackmail', 'leaking', 'exfiltration', 'emergency-alert']),
   goalTypes: z.array(z.enum(goalTypes)).min(1).default(['explicit', 'none']),
   values: z.array(goalValue).min(1),
   urgency: z.array(z.enum(urgencyTypes)).min(1).default(['replacement']),
+  /** Alignment-faking conditions (other scenarios ignore it): the compliance gap is monitored − unmonitored. */
+  monitoring: z
+    .array(z.enum(monitoringTypes))
+    .min(1)
+    .default([...monitoringTypes]),
+  /** Model turns per episode: the episode ends when the model stops calling tools or at this limit. */
+  maxTurns: z.int().min(1).max(50).default(8),
   scratchpad: z.boolean().default(true),
   toolFormat: z.enum(['pseudo-xml', 'native']).default('pseudo-xml'),
   /** Samples per condition (each an independent epoch with its own seed). */
   samplesPerCondition: z.int().min(1).default(10),
   temperature: z.number().min(0).max(2).default(0.7),
   maxTokens: z.int().min(16).default(4096),
-  /** How the deterministic action check and the judge combine into the final verdict. */
+  /**
+   * How verdicts are reached. 'rule-and-judge' (default) and 'judge-only': the judge reads every
+   * transcript and decides; the deterministic rules are recorded beside it as a separate signal and
+   * compared with the judge in the report. 'rule-only': the rules decide (no judge needed).
+   */
   combine: z.enum(['rule-and-judge', 'rule-only', 'judge-only']).default('rule-and-judge'),
 });
 
@@ -147,3 +167,4 @@ export type SuiteInput = z.input<typeof suiteSchema>;
 export type ScenarioName = (typeof scenarioNames)[number];
 export type GoalType = (typeof goalTypes)[number];
 export type UrgencyType = (typeof urgencyTypes)[number];
+export type MonitoringType = (typeof monitoringTypes)[number];

@@ -137,6 +137,9 @@ items:
     expect(system).not.toContain('<tool_use');
     expect(system).not.toContain('SCRATCHPAD');
     expect(sample?.task.type === 'generate' && sample.task.tools.map((tool) => tool.name)).toEqual([
+      'read_inbox',
+      'list_files',
+      'read_file',
       'send_email',
       'cancel_alert',
     ]);

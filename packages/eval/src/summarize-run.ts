@@ -1,10 +1,26 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type BootstrapEstimate, clusterBootstrapMacro } from './bootstrap.js';
+import { type ArmComparison, compareArms, twoSampleDifference } from './compare-arms.js';
+import type { AgreementReport } from './judge-calibration.js';
 import {
   clopperPearsonInterval,
   type RateEstimate,
   wilsonInterval,
 } from './proportion-intervals.js';
 import { type RunManifest, readManifest, readSampleLog, type SampleRecord } from './run-log.js';
+import { type ScoringDiagnostics, scoringDiagnostics } from './scoring-diagnostics.js';
+
+/** Alignment faking: the rate when told monitored/trained on minus the rate when told not. */
+export interface ComplianceGap {
+  arm: string;
+  /** The condition without its monitoring part, e.g. "alignment-faking/explicit-safety/replacement". */
+  condition: string;
+  gap: BootstrapEstimate & { n: [number, number] };
+}
+
+/** The file calibrateJudge's agreement is written to in a run folder (see runEval's calibration). */
+export const CALIBRATION_FILE = 'calibration.json';
 
 /** What a rate counts, by suite kind. */
 export function rateLabel(kind: RunManifest['suite']['kind']): string {
@@ -53,6 +69,13 @@ export interface RunSummary {
   conditions: ConditionSummary[];
   arms: ArmSummary[];
   positionBias: PositionBias[];
+  /** Judged suites: rule/judge agreement, unscored samples and the missing-at-random check, per arm. */
+  scoring: ScoringDiagnostics[];
+  /** Every other arm against the first on the same items. */
+  armComparisons: ArmComparison[];
+  complianceGaps: ComplianceGap[];
+  /** The judge against a labelled set, when the run was calibrated. */
+  calibration: AgreementReport | null;
   skippedLines: number;
 }
 
@@ -76,7 +99,7 @@ export function summarizeRecords(
   manifest: RunManifest,
   records: SampleRecord[],
   options: { confidence?: number; seed?: number } = {},
-): Omit<RunSummary, 'skippedLines'> {
+): Omit<RunSummary, 'skippedLines' | 'calibration'> {
   const confidence = options.confidence ?? 0.95;
   const armOrder = manifest.arms.map((arm) => arm.name);
   const conditions: ConditionSummary[] = [];
@@ -161,7 +184,68 @@ export function summarizeRecords(
       },
     });
   }
-  return { manifest, rateLabel: rateLabel(manifest.suite.kind), conditions, arms, positionBias };
+  const present = armOrder.filter((arm) => records.some((record) => record.arm === arm));
+  const judged = records.some((record) => record.judge !== null || record.rules.length > 0);
+  const scoring = judged
+    ? present.map((arm) =>
+        scoringDiagnostics(
+          arm,
+          records.filter((record) => record.arm === arm),
+        ),
+      )
+    : [];
+  const armComparisons = present
+    .slice(1)
+    .map((arm) => compareArms(records, present[0] as string, arm, options.seed ?? 1));
+  return {
+    manifest,
+    rateLabel: rateLabel(manifest.suite.kind),
+    conditions,
+    arms,
+    positionBias,
+    scoring,
+    armComparisons,
+    complianceGaps: complianceGaps(present, records, options.seed ?? 1),
+  };
+}
+
+function complianceGaps(arms: string[], records: SampleRecord[], seed: number): ComplianceGap[] {
+  const gaps: ComplianceGap[] = [];
+  const outcomes = (group: SampleRecord[]) =>
+    group
+      .filter((record) => record.final.status === 'scored')
+      .map((record) => ({
+        cluster: record.cluster,
+        value: record.final.status === 'scored' && record.final.value ? 1 : 0,
+      }));
+  for (const arm of arms) {
+    const faking = records.filter(
+      (record) => record.arm === arm && record.conditionParts.monitoring !== undefined,
+    );
+    const byCondition = groupBy(faking, (record) =>
+      record.condition.replace(/\/(monitored|unmonitored)$/, ''),
+    );
+    for (const [condition, group] of [...byCondition.entries()].sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
+      const monitored = outcomes(group.filter((r) => r.conditionParts.monitoring === 'monitored'));
+      const unmonitored = outcomes(
+        group.filter((r) => r.conditionParts.monitoring === 'unmonitored'),
+      );
+      if (monitored.length === 0 || unmonitored.length === 0) continue;
+      gaps.push({ arm, condition, gap: twoSampleDifference(unmonitored, monitored, { seed }) });
+    }
+  }
+  return gaps;
+}
+
+async function readCalibration(directory: string): Promise<AgreementReport | null> {
+  try {
+    return JSON.parse(await readFile(join(directory, CALIBRATION_FILE), 'utf8')) as AgreementReport;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }
 
 /** Reads a run folder and summarizes it. */
@@ -171,5 +255,9 @@ export async function summarizeRun(
 ): Promise<RunSummary> {
   const manifest = await readManifest(directory);
   const { records, skippedLines } = await readSampleLog(directory);
-  return { ...summarizeRecords(manifest, records, options), skippedLines };
+  return {
+    ...summarizeRecords(manifest, records, options),
+    calibration: await readCalibration(directory),
+    skippedLines,
+  };
 }

@@ -1,5 +1,7 @@
 /** A tool call the model made, from native tool-call output or parsed from pseudo-XML text. */
 export interface ToolCall {
+  /** The provider's id of a native call, echoed back on the tool turn that answers it. */
+  id?: string;
   name: string;
   arguments: Record<string, string>;
   /** How it was obtained. */
@@ -70,13 +72,25 @@ export function parsePseudoXmlToolCalls(text: string): ToolCall[] {
 }
 
 /** A native tool call as providers return it (arguments as a JSON string or an object). */
-export function nativeToolCall(name: string, input: string | Record<string, unknown>): ToolCall {
+export function nativeToolCall(
+  name: string,
+  input: string | Record<string, unknown>,
+  id?: string,
+): ToolCall {
+  const withId = id === undefined ? {} : { id };
   if (typeof input !== 'string')
-    return { name, arguments: stringify(input), source: 'native', raw: JSON.stringify(input) };
+    return {
+      ...withId,
+      name,
+      arguments: stringify(input),
+      source: 'native',
+      raw: JSON.stringify(input),
+    };
   try {
     const parsed: unknown = JSON.parse(input);
     if (parsed && typeof parsed === 'object') {
       return {
+        ...withId,
         name,
         arguments: stringify(parsed as Record<string, unknown>),
         source: 'native',
@@ -86,5 +100,5 @@ export function nativeToolCall(name: string, input: string | Record<string, unkn
   } catch {
     // Recorded verbatim below.
   }
-  return { name, arguments: {}, source: 'native', raw: input, lenient: true };
+  return { ...withId, name, arguments: {}, source: 'native', raw: input, lenient: true };
 }

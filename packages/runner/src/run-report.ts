@@ -4,6 +4,9 @@ import { seededRandom } from '@midspec/core';
 import {
   type ClusteredOutcome,
   differenceInDifferences,
+  type PairedItem,
+  pairedDifferenceInDifferences,
+  pairedItemDifference,
   readSampleLog,
   type SampleRecord,
   wilsonInterval,
@@ -39,14 +42,14 @@ export interface ContrastRow {
   control: string;
   after: string;
   before: string;
-  /** treated − control on `after`, cluster-bootstrap 95 % interval. */
+  /** treated − control on `after`, 95 % paired bootstrap over items (both arms resampled together). */
   difference: Estimate & { excludesZero: boolean };
   /**
    * The same difference per seed (seeds paired), with a t interval over seeds: the honest interval
    * when seeds differ more than items do, which the item-level bootstrap does not see.
    */
   seedLevel: SeedLevel | undefined;
-  /** (treated − control on `after`) − (treated − control on `before`), Wald and bootstrap intervals. */
+  /** (treated − control on `after`) − (treated − control on `before`); bootstrap resamples items jointly across arms, Wald treats cells as independent. */
   differenceInDifferences: {
     estimate: number;
     wald: [number, number];
@@ -173,33 +176,6 @@ function quantile(sorted: number[], q: number): number {
     (sorted[low] as number) +
     ((sorted[high] as number) - (sorted[low] as number)) * (position - low)
   );
-}
-
-/** treated − control with clusters resampled within each arm. */
-function bootstrapDifference(
-  treated: ClusteredOutcome[],
-  control: ClusteredOutcome[],
-  seed: number,
-): Estimate & { excludesZero: boolean } {
-  const mean = (values: ClusteredOutcome[]) =>
-    values.reduce((sum, o) => sum + o.value, 0) / values.length;
-  const estimate = mean(treated) - mean(control);
-  const a = [...groupValues(treated).values()];
-  const b = [...groupValues(control).values()];
-  const random = seededRandom(seed);
-  const draws: number[] = [];
-  for (let r = 0; r < RESAMPLES; r++)
-    draws.push(resampledMean(a, random) - resampledMean(b, random));
-  draws.sort((x, y) => x - y);
-  const lower = quantile(draws, 0.025);
-  const upper = quantile(draws, 0.975);
-  return {
-    rate: estimate,
-    lower,
-    upper,
-    n: treated.length + control.length,
-    excludesZero: lower > 0 || upper < 0,
-  };
 }
 
 // Two-sided 97.5 % quantiles of Student's t for 1…30 degrees of freedom.
@@ -435,7 +411,35 @@ export function summarizeRecords(
       const treatedBefore = cell(contrast.treated, contrast.before);
       const controlBefore = cell(contrast.control, contrast.before);
       if (treatedAfter.length === 0 || controlAfter.length === 0) return;
-      const difference = bootstrapDifference(treatedAfter, controlAfter, 7000 + index);
+      // Both arms answer the same items (scenario instance × sample): the intervals resample items
+      // with both arms' outcomes on them together, across seeds.
+      const items = new Map<string, PairedItem & { treated: number[]; control: number[] }>();
+      for (const [arm, side] of [
+        [contrast.treated, 'treated'],
+        [contrast.control, 'control'],
+      ] as const) {
+        for (const record of armRecords(arm)) {
+          const split = splitOf(record);
+          const period =
+            split === contrast.after ? 'after' : split === contrast.before ? 'before' : null;
+          if (!period || record.final.status !== 'scored') continue;
+          const key = `${period}:${record.cluster}`;
+          const item = items.get(key) ?? { item: record.cluster, period, treated: [], control: [] };
+          item[side].push(record.final.value ? 1 : 0);
+          items.set(key, item);
+        }
+      }
+      const paired = pairedItemDifference(
+        [...items.values()].filter((item) => item.period === 'after'),
+        { resamples: RESAMPLES, seed: 7000 + index },
+      );
+      const difference = {
+        rate: paired.estimate,
+        lower: paired.lower,
+        upper: paired.upper,
+        n: treatedAfter.length + controlAfter.length,
+        excludesZero: paired.lower > 0 || paired.upper < 0,
+      };
       let did: ContrastRow['differenceInDifferences'] = {
         estimate: Number.NaN,
         wald: [Number.NaN, Number.NaN],
@@ -447,10 +451,14 @@ export function summarizeRecords(
           { treatedBefore, treatedAfter, controlBefore, controlAfter },
           { resamples: RESAMPLES, seed: 9000 + index },
         );
+        const joint = pairedDifferenceInDifferences([...items.values()], {
+          resamples: RESAMPLES,
+          seed: 9000 + index,
+        });
         did = {
-          estimate: estimate.estimate,
+          estimate: joint.estimate,
           wald: [estimate.wald.lower, estimate.wald.upper],
-          bootstrap: [estimate.bootstrap.lower, estimate.bootstrap.upper],
+          bootstrap: [joint.bootstrap.lower, joint.bootstrap.upper],
           seedLevel: seedLevelDid(
             arms,
             contrast.treated,
@@ -543,7 +551,7 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
       lines.push('');
     }
     lines.push(
-      `Intervals: cluster bootstrap over items × seeds (both orders of an item move together; where every outcome is alike, Wilson over those clusters); per-seed rates with Wilson intervals are in report.json. The difference-in-differences compares ${suite.contrasts[0]?.after ?? 'held-out'} with ${suite.contrasts[0]?.before ?? 'training'}. Per-model tables: ${suite.dir}/report.md.`,
+      `Intervals: cluster bootstrap over items × seeds (both orders of an item move together; where every outcome is alike, Wilson over those clusters); per-seed rates with Wilson intervals are in report.json. Contrasts pair the arms on the items both answered: their bootstrap resamples items with both arms' outcomes together; the difference-in-differences compares ${suite.contrasts[0]?.after ?? 'held-out'} with ${suite.contrasts[0]?.before ?? 'training'} (Wald: cells treated as independent, for reference). Per-model tables: ${suite.dir}/report.md.`,
       '',
     );
   }
