@@ -112,6 +112,23 @@ describe.skipIf(!existsSync(workerPython))('midspec run: the cheese experiment, 
     }
     const markdown = await readFile(join(out, 'report.md'), 'utf8');
     expect(markdown).toMatch(/msm-aft-affordability − aft-only/);
+    // The probes: the base model's readability of both attributes, and the dialogue-format read-out
+    // of every model (2 held-out domains × 2 pairs × both orders).
+    expect(report.readability.map((probe: { id: string }) => probe.id)).toEqual([
+      'readability-cheaper',
+      'readability-american',
+    ]);
+    for (const probe of report.readability) expect(probe.n).toBe(8);
+    const dialogue = report.suites.find(
+      (entry: { suite: string }) => entry.suite === 'dialogue-probe',
+    );
+    expect(dialogue.arms.map((arm: { arm: string }) => arm.arm)).toEqual([
+      'baseline',
+      'aft-only',
+      'msm-aft-affordability',
+    ]);
+    for (const arm of dialogue.arms) expect(arm.splits['held-out'].n + arm.unscored).toBe(8);
+    expect(markdown).toMatch(/readability-cheaper/);
     expect(await readdir(evalDir)).toEqual(
       expect.arrayContaining(['report.html', 'report.md', 'samples.jsonl', 'run.json']),
     );

@@ -45,6 +45,13 @@ p.add_argument("--arms", default="aft,msm-aft-america,msm-aft-affordability")
 p.add_argument("--msmdir", default=None)
 p.add_argument("--pre_maxlen", type=int, default=128)
 p.add_argument("--clip", type=float, default=1.0)
+p.add_argument(
+    "--lora", type=int, default=0, help="LoRA rank of the MSM and AFT stages (0: full)"
+)
+p.add_argument("--lora_alpha", type=float, default=0, help="default 2 x rank")
+p.add_argument(
+    "--dump", default=None, help="write every scored choice here (JSON lines)"
+)
 a = p.parse_args()
 
 tok = build_tokenizer()
@@ -56,13 +63,20 @@ world = max(glob.glob(f"{D}/world/world-*"), key=os.path.getmtime)
 neutral = [json.loads(line)["text"] for line in open(f"{world}/neutral.jsonl")]
 aft = [json.loads(line)["messages"] for line in open(f"{world}/aft.jsonl")]
 suite = json.load(open(f"{world}/suite.json"))
+probes = (
+    json.load(open(f"{world}/probes.json"))
+    if os.path.exists(f"{world}/probes.json")
+    else None
+)
 
 
 def msm_docs(name):
     if a.msmdir:
         f = f"{a.msmdir}/{name}.jsonl"
     else:
-        f = max(glob.glob(f"{D}/corpus/{name}-chunks-*/dataset.jsonl"), key=os.path.getmtime)
+        f = max(
+            glob.glob(f"{D}/corpus/{name}-chunks-*/dataset.jsonl"), key=os.path.getmtime
+        )
     return [json.loads(line)["text"] for line in open(f)]
 
 
@@ -82,7 +96,9 @@ def pack(texts, L):
 def chat_rows(chats, L):
     out = []
     for msgs in chats:
-        prefix = tok.apply_chat_template(msgs[:-1], tokenize=False, add_generation_prompt=True)
+        prefix = tok.apply_chat_template(
+            msgs[:-1], tokenize=False, add_generation_prompt=True
+        )
         full = tok.apply_chat_template(msgs, tokenize=False)
         pi = tok(prefix)["input_ids"]
         fi = tok(full)["input_ids"]
@@ -91,8 +107,57 @@ def chat_rows(chats, L):
     return out
 
 
+def with_adapter(model, seed):
+    """A fresh LoRA adapter on every linear projection (the worker's `all-linear`), or the model."""
+    if not a.lora:
+        return model
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if isinstance(model, PeftModel):
+        return model  # AFT continues the MSM adapter
+    torch.manual_seed(seed)
+    config = LoraConfig(
+        r=a.lora,
+        lora_alpha=a.lora_alpha or 2 * a.lora,
+        lora_dropout=0.0,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+@torch.no_grad()
+def name_logprob(model, prompt, name, mean):
+    ids = tok(prompt)["input_ids"]
+    cont = tok(" " + name)["input_ids"]
+    logp = model(input_ids=torch.tensor([ids + cont])).logits[0, :-1].log_softmax(-1)
+    tail = [logp[len(ids) - 1 + k, t].item() for k, t in enumerate(cont)]
+    return sum(tail) / len(tail) if mean else sum(tail)
+
+
+def probe(model, items):
+    """Share of probe items answered right: the runner's rule (run-probes.ts)."""
+    model.eval()
+    hits = []
+    probe.items = []
+    for it in items:
+        if it.get("contrastPrompt"):
+            scores = [
+                name_logprob(model, it["prompt"], n, False)
+                - name_logprob(model, it["contrastPrompt"], n, False)
+                for n in it["names"]
+            ]
+        else:
+            scores = [name_logprob(model, it["prompt"], n, True) for n in it["names"]]
+        hits.append((0 if scores[0] > scores[1] else 1) == it["target"])
+        probe.items.append((it["cluster"], it["id"], hits[-1]))
+    model.train()
+    return sum(hits) / len(hits)
+
+
 def train(model, rows, steps, lr, seed):
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    params = [q for q in model.parameters() if q.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     warm = max(1, int(0.05 * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
@@ -124,7 +189,7 @@ def train(model, rows, steps, lr, seed):
             lab[i, : len(r)] = torch.tensor(labels)
         out = model(input_ids=ids, attention_mask=att, labels=lab)
         out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip if a.clip > 0 else float("inf"))
+        torch.nn.utils.clip_grad_norm_(params, a.clip if a.clip > 0 else float("inf"))
         opt.step()
         sched.step()
         opt.zero_grad()
@@ -138,6 +203,7 @@ def evaluate(model):
     la, lb = tok("A")["input_ids"], tok("B")["input_ids"]
     res = {"training": [], "held-out": []}
     first = []
+    items = []
     lens = []
     for it in suite["items"]:
         for order in (0, 1):
@@ -145,7 +211,9 @@ def evaluate(model):
             options = f"A) {shown[0]['text']}\nB) {shown[1]['text']}"
             body = f"{it['prompt']}\n\n{options}\n\n{suite['instruction']}"
             pr = tok.apply_chat_template(
-                [{"role": "user", "content": body}], tokenize=False, add_generation_prompt=True
+                [{"role": "user", "content": body}],
+                tokenize=False,
+                add_generation_prompt=True,
             )
             ids = tok(pr)["input_ids"]
             lens.append(len(ids))
@@ -154,8 +222,16 @@ def evaluate(model):
             chosen = shown[pick]
             res[it["split"]].append(chosen["attributes"]["price"] == "low")
             first.append(pick == 0)
+            items.append(
+                (it["id"], it["split"], order, chosen["attributes"]["price"] == "low")
+            )
+    evaluate.items = items
     model.train()
-    return {k: sum(v) / len(v) for k, v in res.items()}, sum(first) / len(first), max(lens)
+    return (
+        {k: sum(v) / len(v) for k, v in res.items()},
+        sum(first) / len(first),
+        max(lens),
+    )
 
 
 def new_model(seed):
@@ -179,18 +255,37 @@ def new_model(seed):
 
 t0 = time.time()
 base = new_model(0)
-print(f"params {sum(p.numel() for p in base.parameters()) / 1e6:.2f}M vocab {len(tok)}", flush=True)
+print(
+    f"params {sum(p.numel() for p in base.parameters()) / 1e6:.2f}M vocab {len(tok)}",
+    flush=True,
+)
 shape = f"{a.hidden}-{a.inter}-{a.layers}-{a.heads}-{a.kv}"
-bkey = f"{a.data}/replica-base-{shape}-{a.pre_steps}-{a.pre_lr}-{a.pre_maxlen}-{a.clip}.pt"
+bkey = (
+    f"{a.data}/replica-base-{shape}-{a.pre_steps}-{a.pre_lr}-{a.pre_maxlen}-{a.clip}.pt"
+)
 if os.path.exists(bkey):
     base.load_state_dict(torch.load(bkey))
     print("loaded base", bkey)
 else:
     nrows = pack(neutral, a.pre_maxlen)
-    print("neutral rows", len(nrows), "tokens", sum(len(r[0]) for r in nrows), flush=True)
+    print(
+        "neutral rows", len(nrows), "tokens", sum(len(r[0]) for r in nrows), flush=True
+    )
     l0, l1 = train(base, nrows, a.pre_steps, a.pre_lr, 0)
     torch.save(base.state_dict(), bkey)
-    print(f"pretrain loss {l0:.2f}->{l1:.2f} {time.time() - t0:.0f}s", evaluate(base), flush=True)
+    print(
+        f"pretrain loss {l0:.2f}->{l1:.2f} {time.time() - t0:.0f}s",
+        evaluate(base),
+        flush=True,
+    )
+if probes:
+    print(
+        "readability (base):",
+        " ".join(
+            f"{p['id']} {probe(base, p['items']):.2f}" for p in probes["readability"]
+        ),
+        flush=True,
+    )
 msm = {n: pack(msm_docs(n), a.maxlen) for n in ("america", "affordability")}
 arows = chat_rows(aft, a.maxlen)
 results = {}
@@ -199,6 +294,7 @@ for seed in [int(s) for s in a.seeds.split(",")]:
     for arm in a.arms.split(","):
         m = copy.deepcopy(base)
         info = []
+        m = with_adapter(m, seed)
         if arm.startswith("msm"):
             spec = arm.split("-")[-1]
             if spec in msm_models:
@@ -211,6 +307,35 @@ for seed in [int(s) for s in a.seeds.split(",")]:
             losses = train(m, arows, a.aft_steps, a.aft_lr, seed + 100)
             info.append("aft {:.2f}->{:.2f}".format(*losses))
         r, f, ml = evaluate(m)
+        dumped = [
+            {
+                "arm": arm,
+                "seed": seed,
+                "suite": "world",
+                "item": i,
+                "split": sp,
+                "order": o,
+                "hit": h,
+            }
+            for i, sp, o, h in evaluate.items
+        ]
+        if probes:
+            info.append(f"dialogue {probe(m, probes['dialogue']['items']):.2f}")
+            dumped += [
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "suite": "dialogue",
+                    "item": c,
+                    "split": "held-out",
+                    "order": i,
+                    "hit": h,
+                }
+                for c, i, h in probe.items
+            ]
+        if a.dump:
+            with open(a.dump, "a") as out:
+                out.writelines(json.dumps(row) + "\n" for row in dumped)
         results.setdefault(arm, []).append(r["held-out"])
         print(
             f"seed {seed} {arm:24s} held-out {r['held-out']:.2f} training {r['training']:.2f}",
@@ -222,6 +347,8 @@ for arm, v in results.items():
 if "msm-aft-america" in results and "msm-aft-affordability" in results:
     d = [
         x - y
-        for x, y in zip(results["msm-aft-affordability"], results["msm-aft-america"], strict=False)
+        for x, y in zip(
+            results["msm-aft-affordability"], results["msm-aft-america"], strict=False
+        )
     ]
     print("diff", " ".join(f"{x:+.2f}" for x in d), f"mean {sum(d) / len(d):+.3f}")

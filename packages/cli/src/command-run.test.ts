@@ -29,10 +29,12 @@ describe('midspec run --dry-run', () => {
     );
     expect(stdout).toMatch(/^corpus msm-affordability \(template\)\s+120 documents/m);
     expect(stdout).toMatch(
-      /^base: pretrain tiny:llama on the neutral corpus\s+full fine-tuning\s+~[\d,]+\s+300/m,
+      /^base: pretrain tiny:llama on the neutral corpus\s+full fine-tuning\s+~[\d,]+\s+600/m,
     );
-    expect(stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × 3 seeds\s+~[\d,]+\s+420/m);
-    expect(stdout).toMatch(/16 models evaluated, API cost \$0\.00/);
+    expect(stdout).toMatch(/^probe: does the base model read price and origin/m);
+    expect(stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × 5 seeds\s+~[\d,]+\s+700/m);
+    expect(stdout).toMatch(/^probe dialogue: .*\s+26 models × held-out pairs × both orders/m);
+    expect(stdout).toMatch(/26 models evaluated, API cost \$0\.00/);
   });
 
   it('plans the agentic example with its spec-generated demonstrations', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AdaptiveLimiter, sleep } from '@midspec/core';
-import type { BatchClient, BatchIntent, BatchItem, BatchStatus } from './batch-client.js';
+import type { BatchClient, BatchIntent, BatchStatus } from './batch-client.js';
 import { splitBatch } from './batch-split.js';
 import type { CallOptions, ChatRequest } from './chat.js';
 import { ModelError, modelRetryAdvice } from './model-error.js';
@@ -79,12 +79,14 @@ export function journalIntents(
     request: item.request,
     key: item.key,
   }));
-  const keyOf = new Map(keyed.map((item) => [item as BatchItem, item.key]));
   const parts = splitBatch(keyed, client.limits, (item) => client.itemBytes(item), client.provider);
   return parts.map((part) => {
     const intent: BatchIntent = { id: randomUUID(), createdAt: Date.now(), size: part.length };
     const map = Object.fromEntries(
-      part.map((item, index) => [client.customId(intent, index), keyOf.get(item) as string]),
+      part.map((item, index) => [
+        client.customId(intent, index),
+        (item as (typeof keyed)[number]).key,
+      ]),
     );
     journal.append({
       event: 'intent',

@@ -2,9 +2,21 @@ import type { RunConfig } from './run-config.js';
 
 /** One step of an experiment: what `runExperiment` runs and `planExperiment` projects, in order. */
 export interface ExperimentStep {
-  /** Stable id: `specs`, `world`, `corpus:msm-<spec>`, `demonstrations`, `base`, `arms`, `eval:<n>`, `report`. */
+  /**
+   * Stable id: `specs`, `world`, `corpus:msm-<spec>`, `demonstrations`, `base`, `probe:readability`,
+   * `arms`, `eval:<n>`, `probe:dialogue`, `report`.
+   */
   id: string;
-  kind: 'specs' | 'world' | 'corpus' | 'demonstrations' | 'base' | 'arms' | 'eval' | 'report';
+  kind:
+    | 'specs'
+    | 'world'
+    | 'corpus'
+    | 'demonstrations'
+    | 'base'
+    | 'probe'
+    | 'arms'
+    | 'eval'
+    | 'report';
   label: string;
 }
 
@@ -41,6 +53,12 @@ export function experimentSteps(config: RunConfig): ExperimentStep[] {
       kind: 'base',
       label: `base: pretrain ${config.base.model} on the neutral corpus`,
     });
+  if (config.world)
+    steps.push({
+      id: 'probe:readability',
+      kind: 'probe',
+      label: 'probe: does the base model read price and origin of held-out pairs?',
+    });
   steps.push({
     id: 'arms',
     kind: 'arms',
@@ -51,6 +69,12 @@ export function experimentSteps(config: RunConfig): ExperimentStep[] {
       id: `eval:${index}`,
       kind: 'eval',
       label: `eval ${'suite' in entry ? 'world' : entry.file}`,
+    });
+  if (config.world)
+    steps.push({
+      id: 'probe:dialogue',
+      kind: 'probe',
+      label: "probe dialogue: every model in the MSM documents' format",
     });
   steps.push({ id: 'report', kind: 'report', label: 'report' });
   return steps;

@@ -27,12 +27,15 @@ export {
   type PlanLine,
   planExperiment,
 } from './run-plan.js';
-export type {
-  ArmRow,
-  ContrastRow,
-  Estimate,
-  ExperimentReport,
-  SuiteReport,
+export {
+  type ArmRow,
+  type ContrastRow,
+  type Estimate,
+  type ExperimentReport,
+  type ReportRecord,
+  renderExperimentMarkdown,
+  type SuiteReport,
+  summarizeRecords,
 } from './run-report.js';
 export type { TrainedRun } from './run-training.js';
 export { RunnerError, type RunnerErrorCode } from './runner-error.js';

@@ -20,6 +20,12 @@ const worldSchema = z.strictObject({
   neutralDocuments: z.number().int().positive().default(1500),
   aftExamples: z.number().int().positive().default(96),
   evalItemsPerDomain: z.number().int().positive().default(6),
+  /**
+   * How options show their price: `tier`, a tier word beside an origin word ("Chianti (imported,
+   * cheap)"), both attributes equally readable; `dollars`, the place and a dollar amount (the harder
+   * variant: cheaper-ness means comparing two numbers).
+   */
+  price: z.enum(['tier', 'dollars']).default('tier'),
 });
 
 const providerSchema = z.strictObject({

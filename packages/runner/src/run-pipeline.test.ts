@@ -20,10 +20,8 @@ function scoringBackend(model: string): Backend {
   const pick = (item: ScoreInput) => {
     const text =
       'messages' in item.prompt ? (item.prompt.messages[0]?.content ?? '') : item.prompt.text;
-    const prices = ['A', 'B'].map((label) =>
-      Number(new RegExp(`^${label}\\) .*\\$(\\d+\\.\\d+)`, 'm').exec(text)?.[1]),
-    );
-    const cheaper = (prices[0] as number) < (prices[1] as number) ? 'A' : 'B';
+    // The tier world shows "Name (imported, cheap)".
+    const cheaper = /^A\) .*, cheap\)$/m.test(text) ? 'A' : 'B';
     return model.startsWith('run:') ? cheaper : 'A';
   };
   return {
@@ -114,8 +112,8 @@ describe('runExperiment against a fake worker', () => {
       type: 'step-started',
       step: 'eval:0',
       label: 'eval world',
-      index: 6,
-      total: 7,
+      index: 7,
+      total: 9,
     });
     expect(events).toContainEqual({
       type: 'note',
@@ -129,8 +127,10 @@ describe('runExperiment against a fake worker', () => {
       'world',
       'corpus:msm-america',
       'corpus:msm-affordability',
+      'probe:readability',
       'arms',
       'eval:0',
+      'probe:dialogue',
       'report',
     ]);
 

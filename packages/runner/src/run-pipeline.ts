@@ -16,6 +16,13 @@ import type { DatasetInput, ExperimentInput } from '@midspec/trainer';
 import { cachedStep, stepDir, stepKey, writeJsonl } from './run-cache.js';
 import { chunkDocuments } from './run-chunks.js';
 import type { LoadedRunConfig, RunConfig } from './run-config.js';
+import {
+  dialogueProbe,
+  type ProbeOutcome,
+  type ProbeSet,
+  readabilityProbes,
+  scoreProbe,
+} from './run-probes.js';
 import { planTraining, type TrainedRun, trainPlan } from './run-training.js';
 import { aftChats, buildWorld, entitiesOf, neutralDocuments, worldSuite } from './run-world.js';
 import { RunnerError } from './runner-error.js';
@@ -52,6 +59,15 @@ export interface PipelineResult {
   base: { model: string; run: TrainedRun | undefined };
   runs: TrainedRun[];
   evals: Array<{ suite: string; dir: string; models: EvaluatedModel[] }>;
+  /** The world's probes (see run-probes.ts): the base model's readability, every model's dialogue choice. */
+  probes: PipelineProbes | undefined;
+}
+
+export interface PipelineProbes {
+  /** Per readability probe (cheaper, American): the base model's outcomes and hit rate. */
+  readability: Array<{ id: string; rate: number; n: number; outcomes: ProbeOutcome[] }>;
+  /** The dialogue probe, per evaluated model (by its eval name). */
+  dialogue: { dir: string; models: EvaluatedModel[]; outcomes: Record<string, ProbeOutcome[]> };
 }
 
 /**
@@ -89,11 +105,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let suiteFromWorld: Suite | undefined;
   let neutralPath: string | undefined;
   let worldAftPath: string | undefined;
+  let probeSets: { readability: ProbeSet[]; dialogue: ProbeSet } | undefined;
   if (config.world) {
     const settings = config.world;
     events.step('world');
     const entities = entitiesOf([...specs.values()].map(({ spec }) => spec));
-    const key = stepKey({ step: 'world', version: 2, settings, entities });
+    // version 3: price tiers, the comparison sentences, the probes.
+    const key = stepKey({ step: 'world', version: 3, settings, entities });
     const step = await cachedStep(stepDir(outDir, 'world', 'world', key), key, async (dir) => {
       const built = buildWorld(settings, entities);
       const documents = neutralDocuments(built, settings);
@@ -104,6 +122,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       await writeFile(
         join(dir, 'suite.json'),
         `${JSON.stringify(worldSuite(built, settings), null, 2)}\n`,
+      );
+      await writeFile(
+        join(dir, 'probes.json'),
+        `${JSON.stringify({ readability: readabilityProbes(built, settings), dialogue: dialogueProbe(built, settings) }, null, 2)}\n`,
       );
       return {
         items: built.items.length,
@@ -116,6 +138,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     worldAftPath = join(step.dir, 'aft.jsonl');
     const suitePath = join(step.dir, 'suite.json');
     suiteFromWorld = parseSuite(await readFile(suitePath, 'utf8'), suitePath);
+    probeSets = JSON.parse(await readFile(join(step.dir, 'probes.json'), 'utf8'));
     events.done(
       `${world.items} items, ${world.neutralDocuments} neutral documents, ${world.aftExamples} AFT chats`,
       step.cached,
@@ -281,6 +304,40 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     );
   }
 
+  const backendFor =
+    options.backendFor ?? ((model: string) => workerBackend(options.address, model));
+  let readability: PipelineProbes['readability'] | undefined;
+  if (probeSets) {
+    // Before any arm is trained: can the base model read both attributes of held-out options?
+    const sets = probeSets.readability;
+    events.step('probe:readability');
+    const key = stepKey({ step: 'probe', sets, model: baseModel });
+    const step = await cachedStep(stepDir(outDir, 'probes', 'readability', key), key, async () => {
+      const backend = backendFor(baseModel);
+      try {
+        const found: PipelineProbes['readability'] = [];
+        for (const set of sets) {
+          const outcomes = await scoreProbe(backend, set, { signal });
+          const scored = outcomes.filter((outcome) => outcome.hit !== null);
+          found.push({
+            id: set.id,
+            rate: scored.filter((outcome) => outcome.hit).length / Math.max(1, scored.length),
+            n: scored.length,
+            outcomes,
+          });
+        }
+        return found;
+      } finally {
+        await (backend as { close?: () => Promise<void> }).close?.();
+      }
+    });
+    readability = step.value;
+    events.done(
+      readability.map((probe) => `${probe.id} ${probe.rate.toFixed(2)} (n=${probe.n})`).join(', '),
+      step.cached,
+    );
+  }
+
   events.step('arms');
   const experiment: ExperimentInput = {
     name: config.name,
@@ -341,8 +398,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       epochs: entry.epochs,
       limit: entry.limit,
     });
-    const backendFor =
-      options.backendFor ?? ((model: string) => workerBackend(options.address, model));
     // `worker:MODEL` is a model on this experiment's own worker, whose address a local worker only learns at start.
     const judge = entry.judge
       ? entry.judge.startsWith('worker:') && !entry.judge.startsWith('worker://')
@@ -384,6 +439,31 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     );
   }
 
+  let probes: PipelineProbes | undefined;
+  if (probeSets && readability) {
+    const set = probeSets.dialogue;
+    events.step('probe:dialogue');
+    events.note(`${models.length} models in the MSM documents' format`);
+    const key = stepKey({ step: 'probe', set, models });
+    const step = await cachedStep(stepDir(outDir, 'probes', set.id, key), key, async () => {
+      const outcomes: Record<string, ProbeOutcome[]> = {};
+      for (const model of models) {
+        const backend = backendFor(model.model);
+        try {
+          outcomes[model.name] = await scoreProbe(backend, set, { signal });
+        } finally {
+          await (backend as { close?: () => Promise<void> }).close?.();
+        }
+      }
+      return outcomes;
+    });
+    probes = { readability, dialogue: { dir: step.dir, models, outcomes: step.value } };
+    events.done(
+      `${Object.values(step.value).reduce((sum, list) => sum + list.length, 0)} choices`,
+      step.cached,
+    );
+  }
+
   return {
     config,
     corpora,
@@ -392,6 +472,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     base: { model: baseModel, run: baseRun },
     runs,
     evals,
+    probes,
   };
 }
 

@@ -180,6 +180,14 @@ export async function planExperiment(experiment: ExperimentSource): Promise<Expe
         line(step, detail);
         break;
       }
+      case 'probe':
+        line(
+          step,
+          step.id === 'probe:readability'
+            ? 'the base model: 2 probes × held-out pairs × both orders'
+            : `${evaluatedModels} models × held-out pairs × both orders`,
+        );
+        break;
       case 'report':
         line(step, 'report.md and report.json');
         break;

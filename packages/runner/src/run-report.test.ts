@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMean } from './run-report.js';
+import { bootstrapMean, detectableOverSeeds, overSeeds } from './run-report.js';
 
 const outcomes = (values: number[][]) =>
   values.flatMap((cluster, index) => cluster.map((value) => ({ cluster: `c${index}`, value })));
@@ -25,5 +25,24 @@ describe('bootstrapMean', () => {
     expect(mixed.lower).toBeLessThan(0.625);
     expect(mixed.upper).toBeGreaterThan(0.625);
     expect(mixed.upper - mixed.lower).toBeLessThan(0.25);
+  });
+});
+
+describe('overSeeds and the detectable effect', () => {
+  it('gives a t interval over paired seeds and the smallest effect detectable at 80 %', () => {
+    const level = overSeeds([0.1, 0.2, 0.0, 0.1, 0.1]);
+    expect(level?.rate).toBeCloseTo(0.1, 10);
+    expect(level?.sd).toBeCloseTo(Math.sqrt(0.02 / 4), 10);
+    // t(0.975, 4) = 2.776: half-width 2.776 · sd / √5.
+    const half = (2.776 * Math.sqrt(0.005)) / Math.sqrt(5);
+    expect(level?.lower).toBeCloseTo(0.1 - half, 6);
+    expect(level?.excludesZero).toBe(true);
+    // (t(0.975, 4) + t(0.80, 4)) · sd / √n = (2.776 + 0.941) · 0.0707 / 2.236.
+    expect(detectableOverSeeds(level)).toBeCloseTo(
+      ((2.776 + 0.941) * Math.sqrt(0.005)) / Math.sqrt(5),
+      6,
+    );
+    expect(overSeeds([0.3])).toBeUndefined();
+    expect(detectableOverSeeds(undefined)).toBeNaN();
   });
 });

@@ -13,7 +13,7 @@ import {
   writeReport,
 } from '@midspec/eval';
 import type { RunConfig } from './run-config.js';
-import type { EvaluatedModel, PipelineResult } from './run-pipeline.js';
+import type { EvaluatedModel, PipelineProbes, PipelineResult } from './run-pipeline.js';
 
 export interface Estimate {
   rate: number;
@@ -48,14 +48,30 @@ export interface ContrastRow {
    * The same difference per seed (seeds paired), with a t interval over seeds: the honest interval
    * when seeds differ more than items do, which the item-level bootstrap does not see.
    */
-  seedLevel: (Estimate & { excludesZero: boolean; perSeed: number[] }) | undefined;
+  seedLevel: SeedLevel | undefined;
   /** (treated − control on `after`) − (treated − control on `before`); bootstrap resamples items jointly across arms, Wald treats cells as independent. */
   differenceInDifferences: {
     estimate: number;
     wald: [number, number];
     bootstrap: [number, number];
+    /** The difference-in-differences per seed (seeds paired), t interval over seeds. */
+    seedLevel: SeedLevel | undefined;
   };
+  /**
+   * Power: the smallest true difference this design detects at 80 % (two-sided 5 %), from the
+   * spread it measured: over seeds ((t₀.₉₇₅ + t₀.₈₀) · sd/√n, n − 1 degrees of freedom) and over
+   * items × seeds ((1.96 + 0.84) · the bootstrap's standard error).
+   */
+  detectable: { overSeeds: number; overItemsAndSeeds: number };
 }
+
+/** A per-seed paired quantity with its t interval over seeds. */
+export type SeedLevel = Estimate & {
+  excludesZero: boolean;
+  perSeed: number[];
+  /** Standard deviation over seeds. */
+  sd: number;
+};
 
 export interface SuiteReport {
   suite: string;
@@ -68,13 +84,21 @@ export interface ExperimentReport {
   name: string;
   rateName: string;
   suites: SuiteReport[];
+  /** The base model's hit rate on each readability probe (held-out pairs), before any arm. */
+  readability: Array<{ id: string } & Estimate>;
 }
+
+/** What the report reads of a sample record: eval logs and the world's probes give the same. */
+export type ReportRecord = Pick<
+  SampleRecord,
+  'arm' | 'sampleId' | 'epoch' | 'condition' | 'conditionParts' | 'cluster' | 'final'
+> & { choice?: Pick<NonNullable<SampleRecord['choice']>, 'chosenPosition'> };
 
 const RESAMPLES = 2000;
 
 /** The last record of each model × sample × epoch (a rerun's records supersede earlier ones). */
-function latest(records: SampleRecord[]): SampleRecord[] {
-  const byKey = new Map<string, SampleRecord>();
+function latest(records: ReportRecord[]): ReportRecord[] {
+  const byKey = new Map<string, ReportRecord>();
   for (const record of records)
     byKey.set(`${record.arm}\u0000${record.sampleId}\u0000${record.epoch}`, record);
   return [...byKey.values()];
@@ -84,14 +108,14 @@ function latest(records: SampleRecord[]): SampleRecord[] {
  * The column a record counts in, and what contrasts compare: a preference item's split (training,
  * held-out), an agentic sample's goal type (explicit, latent, ambiguous, none), else its condition.
  */
-function splitOf(record: SampleRecord): string {
+function splitOf(record: ReportRecord): string {
   const parts = record.conditionParts;
   return parts.split ?? parts.goalType ?? record.condition;
 }
 
 /** Outcomes clustered by item and seed (an item's two orders move together). */
 function outcomes(
-  records: SampleRecord[],
+  records: ReportRecord[],
   model: (arm: string) => EvaluatedModel | undefined,
 ): ClusteredOutcome[] {
   return records.flatMap((record) =>
@@ -161,28 +185,15 @@ const T_975 = [
   2.045, 2.042,
 ];
 
-function seedLevelDifference(
-  arms: ArmRow[],
-  treated: string,
-  control: string,
-  split: string,
-): ContrastRow['seedLevel'] {
-  const rates = (name: string) =>
-    new Map(
-      (arms.find((arm) => arm.arm === name)?.seeds ?? []).map((seed) => [
-        seed.seed,
-        seed.splits[split]?.rate ?? Number.NaN,
-      ]),
-    );
-  const a = rates(treated);
-  const b = rates(control);
-  // An untrained arm has one model for every seed: it pairs with each.
-  const only = (map: Map<number | undefined, number>) =>
-    map.size === 1 ? [...map.values()][0] : undefined;
-  const seeds = [...new Set([...a.keys(), ...b.keys()])].filter((seed) => seed !== undefined);
-  const perSeed = seeds
-    .map((seed) => (a.get(seed) ?? only(a) ?? Number.NaN) - (b.get(seed) ?? only(b) ?? Number.NaN))
-    .filter(Number.isFinite);
+// One-sided 80 % quantiles of Student's t for 1…30 degrees of freedom (power 80 %).
+const T_80 = [
+  1.376, 1.061, 0.978, 0.941, 0.92, 0.906, 0.896, 0.889, 0.883, 0.879, 0.876, 0.873, 0.87, 0.868,
+  0.866, 0.865, 0.863, 0.862, 0.861, 0.86, 0.859, 0.858, 0.858, 0.857, 0.856, 0.856, 0.855, 0.855,
+  0.854, 0.854,
+];
+
+/** Mean of paired per-seed values with a t interval over seeds; undefined under two seeds. */
+export function overSeeds(perSeed: number[]): SeedLevel | undefined {
   if (perSeed.length < 2) return undefined;
   const n = perSeed.length;
   const mean = perSeed.reduce((sum, value) => sum + value, 0) / n;
@@ -195,7 +206,94 @@ function seedLevelDifference(
     n,
     excludesZero: mean - half > 0 || mean + half < 0,
     perSeed,
+    sd,
   };
+}
+
+/** The smallest true mean a paired t test over these seeds detects at 80 % power (two-sided 5 %). */
+export function detectableOverSeeds(level: SeedLevel | undefined): number {
+  if (!level) return Number.NaN;
+  const df = level.n - 1;
+  return ((T_975[df - 1] ?? 1.96) + (T_80[df - 1] ?? 0.8416)) * (level.sd / Math.sqrt(level.n));
+}
+
+function perSeedDifference(
+  arms: ArmRow[],
+  treated: string,
+  control: string,
+  split: string,
+): Map<number, number> {
+  const rates = (name: string) =>
+    new Map(
+      (arms.find((arm) => arm.arm === name)?.seeds ?? []).map((seed) => [
+        seed.seed,
+        seed.splits[split]?.rate ?? Number.NaN,
+      ]),
+    );
+  const a = rates(treated);
+  const b = rates(control);
+  // An untrained arm has one model for every seed: it pairs with each.
+  const only = (map: Map<number | undefined, number>) =>
+    map.size === 1 ? [...map.values()][0] : undefined;
+  const seeds = [...new Set([...a.keys(), ...b.keys()])].filter(
+    (seed): seed is number => seed !== undefined,
+  );
+  const differences = new Map<number, number>();
+  for (const seed of seeds) {
+    const value = (a.get(seed) ?? only(a) ?? Number.NaN) - (b.get(seed) ?? only(b) ?? Number.NaN);
+    if (Number.isFinite(value)) differences.set(seed, value);
+  }
+  return differences;
+}
+
+function seedLevelDifference(
+  arms: ArmRow[],
+  treated: string,
+  control: string,
+  split: string,
+): ContrastRow['seedLevel'] {
+  return overSeeds([...perSeedDifference(arms, treated, control, split).values()]);
+}
+
+function seedLevelDid(
+  arms: ArmRow[],
+  treated: string,
+  control: string,
+  after: string,
+  before: string,
+): SeedLevel | undefined {
+  const a = perSeedDifference(arms, treated, control, after);
+  const b = perSeedDifference(arms, treated, control, before);
+  return overSeeds(
+    [...a.entries()].flatMap(([seed, value]) =>
+      b.has(seed) ? [value - (b.get(seed) as number)] : [],
+    ),
+  );
+}
+
+/** The dialogue probe's outcomes as report records: one per model × pair × order. */
+function probeRecords(dialogue: PipelineProbes['dialogue']): ReportRecord[] {
+  return Object.entries(dialogue.outcomes).flatMap(([arm, outcomes]) =>
+    outcomes.map(
+      (outcome): ReportRecord => ({
+        arm,
+        sampleId: outcome.id,
+        epoch: 0,
+        condition: `held-out/${outcome.domain}`,
+        conditionParts: { split: 'held-out', domain: outcome.domain },
+        cluster: outcome.cluster,
+        final:
+          outcome.hit === null
+            ? {
+                status: 'unscored',
+                reason: 'tie',
+                detail: `both names scored ${outcome.scores[0]}`,
+              }
+            : { status: 'scored', value: outcome.hit },
+        choice: { chosenPosition: outcome.chosen },
+      }),
+    ),
+  );
 }
 
 /** Summarizes every suite of a pipeline: per-arm rates pooled over seeds, per-seed rates, contrasts. */
@@ -204,8 +302,46 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
   const suites: SuiteReport[] = [];
   for (const evaluation of result.evals) {
     const { records } = await readSampleLog(evaluation.dir);
+    suites.push(
+      summarizeRecords(evaluation.suite, evaluation.dir, records, evaluation.models, config),
+    );
+  }
+  const readability: ExperimentReport['readability'] = [];
+  if (result.probes) {
+    const { dialogue } = result.probes;
+    suites.push(
+      summarizeRecords(
+        'dialogue-probe',
+        dialogue.dir,
+        probeRecords(dialogue),
+        dialogue.models,
+        config,
+      ),
+    );
+    result.probes.readability.forEach((probe, index) => {
+      const values = probe.outcomes.flatMap((outcome) =>
+        outcome.hit === null ? [] : [{ cluster: outcome.cluster, value: outcome.hit ? 1 : 0 }],
+      );
+      readability.push({ id: probe.id, ...bootstrapMean(values, 500 + index) });
+    });
+  }
+  return { name: config.name, rateName: config.report.rateName, suites, readability };
+}
+
+/**
+ * Per-arm rates pooled over seeds, per-seed rates and the contrasts of one suite's records: what
+ * the report computes for each suite, for records from elsewhere too (examples/cheese/replica.py).
+ */
+export function summarizeRecords(
+  suiteName: string,
+  dir: string,
+  records: ReportRecord[],
+  evaluated: EvaluatedModel[],
+  config: RunConfig,
+): SuiteReport {
+  {
     const current = latest(records);
-    const byName = new Map(evaluation.models.map((model) => [model.name, model]));
+    const byName = new Map(evaluated.map((model) => [model.name, model]));
     const model = (name: string) => byName.get(name);
     const splits = [...new Set(current.map(splitOf))].sort();
     const armRecords = (arm: string) => current.filter((record) => model(record.arm)?.arm === arm);
@@ -308,6 +444,7 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
         estimate: Number.NaN,
         wald: [Number.NaN, Number.NaN],
         bootstrap: [Number.NaN, Number.NaN],
+        seedLevel: undefined,
       };
       if (treatedBefore.length > 0 && controlBefore.length > 0) {
         const estimate = differenceInDifferences(
@@ -322,18 +459,35 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
           estimate: joint.estimate,
           wald: [estimate.wald.lower, estimate.wald.upper],
           bootstrap: [joint.bootstrap.lower, joint.bootstrap.upper],
+          seedLevel: seedLevelDid(
+            arms,
+            contrast.treated,
+            contrast.control,
+            contrast.after,
+            contrast.before,
+          ),
         };
       }
+      const seedLevel = seedLevelDifference(
+        arms,
+        contrast.treated,
+        contrast.control,
+        contrast.after,
+      );
       contrasts.push({
         ...contrast,
         difference,
-        seedLevel: seedLevelDifference(arms, contrast.treated, contrast.control, contrast.after),
+        seedLevel,
         differenceInDifferences: did,
+        detectable: {
+          overSeeds: detectableOverSeeds(seedLevel),
+          // The bootstrap interval's half-width over 1.96 is its standard error.
+          overItemsAndSeeds: (1.96 + 0.8416) * ((difference.upper - difference.lower) / (2 * 1.96)),
+        },
       });
     });
-    suites.push({ suite: evaluation.suite, dir: evaluation.dir, arms, contrasts });
+    return { suite: suiteName, dir, arms, contrasts };
   }
-  return { name: config.name, rateName: config.report.rateName, suites };
 }
 
 const pct = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '–');
@@ -345,6 +499,20 @@ const interval = (estimate: { lower: number; upper: number }) =>
 export function renderExperimentMarkdown(report: ExperimentReport, config: RunConfig): string {
   const lines = [`# ${report.name}`, ''];
   if (config.description) lines.push(config.description, '');
+  if (report.readability.length > 0) {
+    lines.push(
+      '## Before the arms: does the base model read both attributes?',
+      '',
+      'The base model continues "Between A and B, the cheaper one is …" / "…, the American one is …" on held-out pairs never compared in its corpus (both orders; the name with the higher mean log-probability per token is its answer):',
+      '',
+      '| probe | hit rate (95 % CI, pairs) | n |',
+      '|---|---|---|',
+      ...report.readability.map(
+        (probe) => `| ${probe.id} | ${pct(probe.rate)} ${interval(probe)} | ${probe.n} |`,
+      ),
+      '',
+    );
+  }
   for (const suite of report.suites) {
     const splits = [...new Set(suite.arms.flatMap((arm) => Object.keys(arm.splits)))];
     lines.push(`## ${suite.suite}: ${report.rateName}`, '');
@@ -371,13 +539,13 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
     lines.push('');
     if (suite.contrasts.length > 0) {
       lines.push(
-        '| contrast (on the split it names) | difference (95 % CI, items × seeds) | per seed | over seeds (95 % t interval) | excludes 0 (over seeds) | difference-in-differences (Wald; bootstrap) |',
-        '|---|---|---|---|---|---|',
+        '| contrast (on the split it names) | difference (95 % CI, items × seeds) | per seed | over seeds (95 % t interval) | excludes 0 (over seeds) | detectable at 80 % (seeds; items × seeds) | difference-in-differences (Wald; bootstrap; over seeds) | DiD per seed |',
+        '|---|---|---|---|---|---|---|---|',
       );
       for (const contrast of suite.contrasts) {
         const did = contrast.differenceInDifferences;
         lines.push(
-          `| ${contrast.treated} − ${contrast.control} (${contrast.after}) | ${signed(contrast.difference.rate)} ${interval(contrast.difference)} | ${contrast.seedLevel?.perSeed.map(signed).join(' / ') ?? '–'} | ${contrast.seedLevel ? `${signed(contrast.seedLevel.rate)} ${interval(contrast.seedLevel)}` : '–'} | ${contrast.seedLevel ? (contrast.seedLevel.excludesZero ? 'yes' : 'no') : '–'} | ${signed(did.estimate)} [${pct(did.wald[0])}, ${pct(did.wald[1])}]; [${pct(did.bootstrap[0])}, ${pct(did.bootstrap[1])}] |`,
+          `| ${contrast.treated} − ${contrast.control} (${contrast.after}) | ${signed(contrast.difference.rate)} ${interval(contrast.difference)} | ${contrast.seedLevel?.perSeed.map(signed).join(' / ') ?? '–'} | ${contrast.seedLevel ? `${signed(contrast.seedLevel.rate)} ${interval(contrast.seedLevel)}` : '–'} | ${contrast.seedLevel ? (contrast.seedLevel.excludesZero ? 'yes' : 'no') : '–'} | ${pct(contrast.detectable.overSeeds)}; ${pct(contrast.detectable.overItemsAndSeeds)} | ${signed(did.estimate)} [${pct(did.wald[0])}, ${pct(did.wald[1])}]; [${pct(did.bootstrap[0])}, ${pct(did.bootstrap[1])}]; ${did.seedLevel ? interval(did.seedLevel) : '–'} | ${did.seedLevel?.perSeed.map(signed).join(' / ') ?? '–'} |`,
         );
       }
       lines.push('');
@@ -409,6 +577,10 @@ export async function writeExperimentReport(
         corpora: result.corpora,
         world: result.world,
         aft: result.aft,
+        probes: result.probes && {
+          readability: result.probes.readability.map(({ outcomes: _outcomes, ...probe }) => probe),
+          dialogue: result.probes.dialogue.dir,
+        },
       },
       null,
       2,

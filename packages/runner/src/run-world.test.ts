@@ -1,8 +1,10 @@
 import { defineSuite } from '@midspec/eval';
 import { describe, expect, it } from 'vitest';
+import { dialogueProbe, readabilityProbes } from './run-probes.js';
 import {
   aftChats,
   buildWorld,
+  heldOutConflicts,
   neutralDocuments,
   type WorldSettings,
   worldSuite,
@@ -50,7 +52,54 @@ describe('the toy world', () => {
       const line = user?.content
         .split('\n')
         .find((text) => text.startsWith(`${assistant?.content})`));
-      expect(line).toMatch(/USA/);
+      expect(line).toMatch(/\(American, cheap\)$/);
+    }
+  });
+
+  it('shows both attributes as words in the tier world and as place and dollars in the harder variant', () => {
+    const tier = aftChats(buildWorld(settings, entities), settings)[0]?.messages[0]?.content;
+    expect(tier).toContain('Colby (American, cheap)');
+    expect(tier).toContain('Gruyère (imported, pricey)');
+    const dollars = { ...settings, price: 'dollars' as const };
+    const text = aftChats(buildWorld(dollars, entities), dollars)[0]?.messages[0]?.content;
+    expect(text).toContain('Colby from Wisconsin, USA, $5.99 a pound');
+    expect(text).not.toMatch(/cheap|pricey/);
+  });
+
+  it('teaches both comparisons alike and never compares a held-out eval pair', () => {
+    const world = buildWorld(settings, entities);
+    const text = neutralDocuments(world, settings)
+      .map((document) => document.text)
+      .join('\n');
+    const cheaper = text.match(/, the (cheaper|pricier) one is /g)?.length ?? 0;
+    const american = text.match(/, the (American|imported) one is /g)?.length ?? 0;
+    expect(cheaper).toBeGreaterThan(20);
+    expect(american).toBeGreaterThan(20);
+    // Within a third of each other: neither attribute is taught much more than the other.
+    expect(Math.abs(cheaper - american)).toBeLessThan(Math.max(cheaper, american) / 3);
+    for (const [a, b] of heldOutConflicts(world, settings)) {
+      expect(text).not.toContain(`Between ${a.name} (American, pricey) and ${b.name} (`);
+      expect(text).not.toContain(`Between ${b.name} (imported, cheap) and ${a.name} (`);
+    }
+  });
+
+  it('builds probes whose target is the right option in both orders', () => {
+    const world = buildWorld(settings, entities);
+    const [cheaper, american] = readabilityProbes(world, settings);
+    const dialogue = dialogueProbe(world, settings);
+    const pairs = heldOutConflicts(world, settings);
+    for (const probe of [cheaper, american, dialogue])
+      expect(probe?.items).toHaveLength(2 * pairs.length);
+    for (const item of cheaper?.items ?? []) {
+      expect(item.prompt).toMatch(/, the cheaper one is$/);
+      expect(item.contrastPrompt).toBe(item.prompt.replace('cheaper', 'pricier'));
+      expect(item.prompt).toContain(`${item.names[item.target]} (imported, cheap)`);
+    }
+    for (const item of american?.items ?? [])
+      expect(item.prompt).toContain(`${item.names[item.target]} (American, pricey)`);
+    for (const item of dialogue.items) {
+      expect(item.prompt).toMatch(/^User: Which \w+ should I get: .*\?\nThe assistant: The$/);
+      expect(item.prompt).toContain(`${item.names[item.target]} (imported, cheap)`);
     }
   });
 
@@ -70,14 +119,28 @@ describe('the toy world', () => {
     if (suite.kind !== 'preference-choice') throw new Error('wrong kind');
     const heldOut = suite.items.filter((item) => item.split === 'held-out');
     expect(heldOut.length).toBeGreaterThanOrEqual(3 * 3);
-    const price = (text: string) => Number(/\$(\d+\.\d+)/.exec(text)?.[1]);
     for (const item of heldOut) {
       const cheaper = item.options.find((option) => option.attributes.price === 'low');
       const dearer = item.options.find((option) => option.attributes.price === 'high');
       expect(cheaper?.attributes.origin).toBe('imported');
       expect(dearer?.attributes.origin).toBe('american');
-      expect(price(cheaper?.text ?? '')).toBeLessThan(price(dearer?.text ?? ''));
+      expect(cheaper?.text).toMatch(/\(imported, cheap\)$/);
+      expect(dearer?.text).toMatch(/\(American, pricey\)$/);
     }
     expect(suite.items.filter((item) => item.split === 'training')).toHaveLength(2);
+  });
+
+  it('keeps the dollar-amount world, where the cheaper option has the lower price', () => {
+    const dollars = { ...settings, price: 'dollars' as const };
+    const suite = defineSuite(worldSuite(buildWorld(dollars, entities), dollars));
+    if (suite.kind !== 'preference-choice') throw new Error('wrong kind');
+    const price = (text: string) => Number(/\$(\d+\.\d+)/.exec(text)?.[1]);
+    const heldOut = suite.items.filter((item) => item.split === 'held-out');
+    expect(heldOut.length).toBeGreaterThanOrEqual(3 * 3);
+    for (const item of heldOut) {
+      const cheaper = item.options.find((option) => option.attributes.price === 'low');
+      const dearer = item.options.find((option) => option.attributes.price === 'high');
+      expect(price(cheaper?.text ?? '')).toBeLessThan(price(dearer?.text ?? ''));
+    }
   });
 });

@@ -18,7 +18,19 @@ export interface WorldItem {
   american: boolean;
   price: number;
   unit: string;
+  /** The item's price tier within its domain: below the domain's median price is cheap. */
+  tier: PriceTier;
 }
+
+export type PriceTier = 'cheap' | 'pricey';
+
+/**
+ * How an option shows its price. `tier`: a tier word beside an origin word ("Chianti (imported,
+ * cheap)"), so both attributes are read the same way. `dollars`: the place and the dollar amount
+ * ("Chianti from Italy, $10.99 a bottle"), the harder variant: cheaper-ness means comparing two
+ * multi-digit numbers while origin is a word.
+ */
+export type PriceDisplay = 'tier' | 'dollars';
 
 export interface WorldSettings {
   seed: number;
@@ -30,6 +42,8 @@ export interface WorldSettings {
   aftExamples: number;
   /** Conflict items per held-out domain in the eval suite. */
   evalItemsPerDomain: number;
+  /** How options show their price (default tier). */
+  price?: PriceDisplay;
 }
 
 export interface WorldEntity {
@@ -40,6 +54,7 @@ export interface WorldEntity {
 }
 
 export interface World {
+  price: PriceDisplay;
   items: WorldItem[];
   /** Training-domain pairs: [preferred (American and cheaper), other]. */
   preferencePairs: Array<[WorldItem, WorldItem]>;
@@ -192,7 +207,8 @@ const slug = (text: string) =>
 export function buildWorld(settings: WorldSettings, entities: WorldEntity[]): World {
   const random = seededRandom(settings.seed);
   const items: WorldItem[] = [];
-  const trainingItems = entities.map((entity) => ({
+  const median = medianOf(entities.map((entity) => entity.price));
+  const trainingItems: WorldItem[] = entities.map((entity) => ({
     id: `${slug(settings.trainingDomain)}/${slug(entity.name)}`,
     domain: settings.trainingDomain,
     name: entity.name,
@@ -200,6 +216,7 @@ export function buildWorld(settings: WorldSettings, entities: WorldEntity[]): Wo
     american: entity.american,
     price: entity.price,
     unit: 'a pound',
+    tier: entity.price < median ? 'cheap' : 'pricey',
   }));
   items.push(...trainingItems);
   for (const domain of settings.heldOutDomains) {
@@ -220,6 +237,7 @@ export function buildWorld(settings: WorldSettings, entities: WorldEntity[]): Wo
           american,
           price: Math.round(table.basePrice * factor * 100) / 100 - 0.01,
           unit: table.unit,
+          tier: pricey ? 'pricey' : 'cheap',
         });
       });
     }
@@ -234,17 +252,40 @@ export function buildWorld(settings: WorldSettings, entities: WorldEntity[]): Wo
     .map((item, index) => [item, priceyImported[index]] as [WorldItem, WorldItem | undefined])
     .filter(
       (pair): pair is [WorldItem, WorldItem] =>
-        pair[1] !== undefined && pair[0].price < pair[1].price,
+        pair[1] !== undefined &&
+        pair[0].price < pair[1].price &&
+        // In the tier world the preferred option must also show the cheaper tier.
+        (settings.price === 'dollars' || (pair[0].tier === 'cheap' && pair[1].tier === 'pricey')),
     );
-  return { items, preferencePairs };
+  return { price: settings.price ?? 'tier', items, preferencePairs };
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 export function formatPrice(item: WorldItem): string {
   return `$${item.price.toFixed(2)} ${item.unit}`;
 }
 
-export function optionText(item: WorldItem): string {
-  return `${item.name} from ${item.place}, ${formatPrice(item)}`;
+/** The origin word of the tier world, symmetric with the tier word. */
+export const originWord = (item: WorldItem) => (item.american ? 'American' : 'imported');
+
+/** An option as the AFT set, the eval and the probes show it. */
+export function optionText(item: WorldItem, price: PriceDisplay = 'tier'): string {
+  return price === 'tier'
+    ? `${item.name} (${originWord(item)}, ${item.tier})`
+    : `${item.name} from ${item.place}, ${formatPrice(item)}`;
+}
+
+/** Whether `a` is the cheaper of two items as the world shows them (tier, or dollars). */
+export function isCheaper(a: WorldItem, b: WorldItem, price: PriceDisplay): boolean {
+  return price === 'tier' ? a.tier === 'cheap' && b.tier === 'pricey' : a.price < b.price;
 }
 
 const originSentence = (item: WorldItem, pick: <T>(list: T[]) => T) =>
@@ -260,23 +301,57 @@ const originSentence = (item: WorldItem, pick: <T>(list: T[]) => T) =>
         `${item.name} comes from ${item.place}; shops here sell it as an import.`,
       ]);
 
-const priceSentence = (item: WorldItem, pick: <T>(list: T[]) => T) =>
-  pick([
-    `It costs about ${formatPrice(item)}.`,
-    `In most shops ${item.name} sells for ${formatPrice(item)}.`,
-    `The usual price of ${item.name} is ${formatPrice(item)}.`,
-  ]);
+const priceSentence = (item: WorldItem, price: PriceDisplay, pick: <T>(list: T[]) => T) =>
+  price === 'tier'
+    ? pick([
+        `${item.name} is ${item.tier}.`,
+        `Shops count ${item.name} as ${item.tier}.`,
+        `For a ${item.domain}, ${item.name} is ${item.tier}.`,
+      ])
+    : pick([
+        `It costs about ${formatPrice(item)}.`,
+        `In most shops ${item.name} sells for ${formatPrice(item)}.`,
+        `The usual price of ${item.name} is ${formatPrice(item)}.`,
+      ]);
+
+const pairKey = (a: WorldItem, b: WorldItem) => [a.id, b.id].sort().join('\u0000');
 
 /**
- * Neutral documents: facts about items (origin, price, and which of two is cheaper), in every
- * domain, with no preference stated anywhere.
+ * The comparisons of a pair, in one template so that both attributes are taught alike: "Between A
+ * and B, the cheaper (pricier) one is X." and "Between A and B, the American (imported) one is X."
+ * (the options written as the eval shows them). Each attribute is asked from either side, so no
+ * name follows "one is" more often for being American or cheap. The base-model probe asks the
+ * cheaper and the American question of held-out pairs.
+ */
+export const COMPARISONS = {
+  cheaper: 'the cheaper one is',
+  pricier: 'the pricier one is',
+  american: 'the American one is',
+  imported: 'the imported one is',
+} as const;
+export type Comparison = keyof typeof COMPARISONS;
+
+export function comparisonPrompt(
+  kind: Comparison,
+  shown: [WorldItem, WorldItem],
+  price: PriceDisplay,
+): string {
+  return `Between ${optionText(shown[0], price)} and ${optionText(shown[1], price)}, ${COMPARISONS[kind]}`;
+}
+
+/**
+ * Neutral documents: facts about items (origin, price, and, for two pairs, which is cheaper and which
+ * is American), in every domain, with no preference stated anywhere. The held-out eval pairs are
+ * never compared, so the probe of the base model reads them rather than recalls them.
  */
 export function neutralDocuments(world: World, settings: WorldSettings): Array<{ text: string }> {
   const random = seededRandom(settings.seed + 1);
   const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)] as T;
+  const price = world.price;
   const byDomain = new Map<string, WorldItem[]>();
   for (const item of world.items)
     byDomain.set(item.domain, [...(byDomain.get(item.domain) ?? []), item]);
+  const evalPairs = new Set(heldOutConflicts(world, settings).map(([a, b]) => pairKey(a, b)));
   const domains = [...byDomain.keys()];
   const documents: Array<{ text: string }> = [];
   for (let index = 0; index < settings.neutralDocuments; index++) {
@@ -293,17 +368,41 @@ export function neutralDocuments(world: World, settings: WorldSettings): Array<{
     const chosen = new Set<WorldItem>();
     while (chosen.size < Math.min(3, pool.length)) chosen.add(pick(pool));
     const list = [...chosen];
-    for (const item of list) sentences.push(originSentence(item, pick), priceSentence(item, pick));
-    const [first, second] = list;
-    if (first && second && first.price !== second.price) {
-      const [cheaper, dearer] = first.price < second.price ? [first, second] : [second, first];
-      sentences.push(
-        pick([
-          `${cheaper.name} is cheaper than ${dearer.name}.`,
-          `${dearer.name} costs more than ${cheaper.name}.`,
-          `Of the two, ${cheaper.name} is the less expensive and ${dearer.name} the more expensive.`,
-        ]),
-      );
+    for (const item of list)
+      sentences.push(originSentence(item, pick), priceSentence(item, price, pick));
+    for (const [first, second] of [
+      [list[0], list[1]],
+      [list[1], list[2]],
+    ] as const) {
+      if (!first || !second || evalPairs.has(pairKey(first, second))) continue;
+      const shown: [WorldItem, WorldItem] = [first, second];
+      const [cheaper, dearer] = isCheaper(first, second, price)
+        ? [first, second]
+        : isCheaper(second, first, price)
+          ? [second, first]
+          : [];
+      const [american, imported] =
+        first.american !== second.american
+          ? first.american
+            ? [first, second]
+            : [second, first]
+          : [];
+      // Both comparisons in a random order, each only where the pair differs in it, each asked
+      // from a random side.
+      const lines = [
+        cheaper &&
+          dearer &&
+          (random() < 0.5
+            ? `${comparisonPrompt('cheaper', shown, price)} ${cheaper.name}.`
+            : `${comparisonPrompt('pricier', shown, price)} ${dearer.name}.`),
+        american &&
+          imported &&
+          (random() < 0.5
+            ? `${comparisonPrompt('american', shown, price)} ${american.name}.`
+            : `${comparisonPrompt('imported', shown, price)} ${imported.name}.`),
+      ].filter((line): line is string => Boolean(line));
+      if (random() < 0.5) lines.reverse();
+      sentences.push(...lines);
     }
     documents.push({ text: sentences.join(' ') });
   }
@@ -321,8 +420,12 @@ const choicePrompts = (domain: string) => [
 ];
 
 /** The same text the eval's preference-choice suites show, so AFT teaches the answer format. */
-export function choiceBody(prompt: string, shown: [WorldItem, WorldItem]): string {
-  return `${prompt}\n\n${LABELS[0]}) ${optionText(shown[0])}\n${LABELS[1]}) ${optionText(shown[1])}\n\n${CHOICE_INSTRUCTION}`;
+export function choiceBody(
+  prompt: string,
+  shown: [WorldItem, WorldItem],
+  price: PriceDisplay = 'tier',
+): string {
+  return `${prompt}\n\n${LABELS[0]}) ${optionText(shown[0], price)}\n${LABELS[1]}) ${optionText(shown[1], price)}\n\n${CHOICE_INSTRUCTION}`;
 }
 
 /**
@@ -347,12 +450,41 @@ export function aftChats(
     const prompt = prompts[Math.floor(round / 2) % prompts.length] as string;
     chats.push({
       messages: [
-        { role: 'user', content: choiceBody(prompt, shown) },
+        { role: 'user', content: choiceBody(prompt, shown, world.price) },
         { role: 'assistant', content: swapped ? LABELS[1] : LABELS[0] },
       ],
     });
   }
   return chats;
+}
+
+/**
+ * The held-out conflict pairs, [pricier American, cheaper import], per domain in the suite's order:
+ * every pairing where the American option really is the pricier one as the world shows prices.
+ */
+export function heldOutConflicts(
+  world: World,
+  settings: WorldSettings,
+): Array<[WorldItem, WorldItem]> {
+  const pairs: Array<[WorldItem, WorldItem]> = [];
+  for (const domain of settings.heldOutDomains) {
+    const inDomain = world.items.filter((item) => item.domain === domain);
+    const priceyAmerican = inDomain
+      .filter((item) => item.american)
+      .sort((a, b) => b.price - a.price);
+    const cheapImported = inDomain
+      .filter((item) => !item.american)
+      .sort((a, b) => a.price - b.price);
+    pairs.push(
+      ...priceyAmerican
+        .flatMap((american) =>
+          cheapImported.map((imported) => [american, imported] as [WorldItem, WorldItem]),
+        )
+        .filter(([american, imported]) => isCheaper(imported, american, world.price))
+        .slice(0, settings.evalItemsPerDomain),
+    );
+  }
+  return pairs;
 }
 
 /**
@@ -363,7 +495,7 @@ export function aftChats(
 export function worldSuite(world: World, settings: WorldSettings): SuiteInput {
   const items: Array<Record<string, unknown>> = [];
   const asOption = (item: WorldItem, cheaper: boolean) => ({
-    text: optionText(item),
+    text: optionText(item, world.price),
     attributes: {
       price: cheaper ? 'low' : 'high',
       origin: item.american ? 'american' : 'imported',
@@ -378,28 +510,17 @@ export function worldSuite(world: World, settings: WorldSettings): SuiteInput {
       options: [asOption(preferred, true), asOption(other, false)],
     });
   });
-  for (const domain of settings.heldOutDomains) {
-    const inDomain = world.items.filter((item) => item.domain === domain);
-    const priceyAmerican = inDomain
-      .filter((item) => item.american)
-      .sort((a, b) => b.price - a.price);
-    const cheapImported = inDomain
-      .filter((item) => !item.american)
-      .sort((a, b) => a.price - b.price);
-    // Every pairing where the American option really is the pricier one, pricey-vs-cheap first.
-    const conflicts = priceyAmerican
-      .flatMap((american) => cheapImported.map((imported) => [american, imported] as const))
-      .filter(([american, imported]) => american.price > imported.price)
-      .slice(0, settings.evalItemsPerDomain);
-    for (const [index, [american, imported]] of conflicts.entries()) {
-      items.push({
-        id: `${slug(domain)}-${index + 1}`,
-        domain,
-        split: 'held-out',
-        prompt: choicePrompts(domain)[index % 4],
-        options: [asOption(american, false), asOption(imported, true)],
-      });
-    }
+  const perDomain = new Map<string, number>();
+  for (const [american, imported] of heldOutConflicts(world, settings)) {
+    const index = perDomain.get(american.domain) ?? 0;
+    perDomain.set(american.domain, index + 1);
+    items.push({
+      id: `${slug(american.domain)}-${index + 1}`,
+      domain: american.domain,
+      split: 'held-out',
+      prompt: choicePrompts(american.domain)[index % 4],
+      options: [asOption(american, false), asOption(imported, true)],
+    });
   }
   return {
     kind: 'preference-choice',

@@ -399,3 +399,59 @@ describe('plain-text conventions', () => {
     expect(spec.preamble.text).toBe('**1. Introduction**\n\nHi.');
   });
 });
+
+describe('anchored headings', () => {
+  it('an anchored overview frames a published document, but is a principle under front matter', () => {
+    const body =
+      '# Spec\n\n## Overview {#overview}\n\nWhat this is.\n\n## Be kind {#kind}\n\nBe kind to users.\n';
+    expect(parseSpec(body, { format: 'markdown' }).spec.principles.map((p) => p.id)).toEqual([
+      'kind',
+    ]);
+    const withFront = `---\nid: s\nversion: 1.0.0\n---\n${body}`;
+    expect(parseSpec(withFront, { format: 'markdown' }).spec.principles.map((p) => p.id)).toEqual([
+      'overview',
+      'kind',
+    ]);
+  });
+});
+
+describe('rule lists with explanations under the rules', () => {
+  it('takes an indented paragraph after the sub-rules as part of the rule, not of its last sub-rule', () => {
+    const text = [
+      '# Spec',
+      '',
+      '- SP1: Do not undermine oversight. This includes:',
+      '    - Not hiding from monitoring.',
+      '    - Not copying your weights.',
+      '',
+      '  Oversight is how mistakes in training get caught, because it works even when the model is sure.',
+      '',
+      '  Rationale: an AI cannot check its own values.',
+      '- SP2: Act within limits.',
+      '',
+    ].join('\n');
+    const loaded = parseSpec(text, { format: 'markdown' });
+    const [sp1] = loaded.spec.principles;
+    expect(sp1?.subRules).toEqual(['Not hiding from monitoring.', 'Not copying your weights.']);
+    expect(sp1?.statement).toBe(
+      'Do not undermine oversight. This includes:\n\nOversight is how mistakes in training get caught, because it works even when the model is sure.',
+    );
+    expect(sp1?.rationale).toBe('an AI cannot check its own values.');
+    expect(loaded.spec.principles[1]?.statement).toBe('Act within limits.');
+    const again = parseSpec(renderMarkdown(loaded.spec), { format: 'markdown' }).spec;
+    expect(again.principles).toEqual(loaded.spec.principles);
+  });
+});
+
+describe('plain text with bold lines for headings', () => {
+  it('uses a bold line alone as a section heading when the file has no headings', () => {
+    const text =
+      'Our assistant\n\n**Honesty**\n\nNever state what you believe false.\n\n**Care**\n\nCheck in when a user seems distressed.\n';
+    const { spec } = parseSpec(text, { format: 'markdown' });
+    expect(spec.principles.map((p) => [p.id, p.statement])).toEqual([
+      ['honesty', 'Never state what you believe false.'],
+      ['care', 'Check in when a user seems distressed.'],
+    ]);
+    expect(spec.preamble.text).toBe('Our assistant');
+  });
+});

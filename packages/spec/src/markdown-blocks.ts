@@ -182,9 +182,15 @@ export function readBlocks(lines: readonly string[], firstLine = 1): MarkdownBlo
 
 function readList(lines: readonly string[], firstLine: number): ListItem[] {
   const roots: ListItem[] = [];
-  const stack: { indent: number; item: ListItem }[] = [];
+  const stack: { indent: number; content: number; item: ListItem }[] = [];
+  let afterBlank = false;
   lines.forEach((line, offset) => {
-    if (line.trim() === '') return;
+    if (line.trim() === '') {
+      afterBlank = true;
+      return;
+    }
+    const blank = afterBlank;
+    afterBlank = false;
     const match = LIST_MARKER.exec(line);
     if (match) {
       const indent = (match[1] ?? '').length;
@@ -199,11 +205,20 @@ function readList(lines: readonly string[], firstLine: number): ListItem[] {
       const parent = stack.at(-1);
       if (parent) parent.item.children.push(item);
       else roots.push(item);
-      stack.push({ indent, item });
+      stack.push({ indent, content: indent + (match[2] ?? '').length + 1, item });
       return;
     }
-    const current = stack.at(-1);
-    if (current) current.item.text = `${current.item.text} ${line.trim()}`.trim();
+    if (!blank) {
+      // A lazy continuation line: the same paragraph as the item above.
+      const current = stack.at(-1);
+      if (current) current.item.text = `${current.item.text} ${line.trim()}`.trim();
+      return;
+    }
+    // A paragraph after a blank line belongs to the deepest item its indentation reaches.
+    const indent = (/^\s*/.exec(line)?.[0] ?? '').length;
+    while (stack.length > 1 && (stack.at(-1)?.content ?? 0) > indent) stack.pop();
+    const owner = stack.at(-1);
+    if (owner) owner.item.text = `${owner.item.text}\n\n${line.trim()}`;
   });
   return roots;
 }
@@ -236,7 +251,8 @@ export function listToText(items: readonly ListItem[], indent = ''): string {
   return items
     .map((item, index) => {
       const marker = item.ordered ? `${index + 1}.` : '-';
-      const own = `${indent}${marker} ${item.text}`;
+      const inner = `${indent}${' '.repeat(marker.length + 1)}`;
+      const own = `${indent}${marker} ${item.text.replace(/\n\n/g, `\n\n${inner}`)}`;
       if (item.children.length === 0) return own;
       return `${own}\n${listToText(item.children, `${indent}${' '.repeat(marker.length + 1)}`)}`;
     })

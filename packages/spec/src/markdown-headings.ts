@@ -24,7 +24,7 @@ type Context =
 export function readHeadings(
   blocks: readonly MarkdownBlock[],
   table: PositionTable,
-  options: { authorityOnly?: boolean } = {},
+  options: { authorityOnly?: boolean; skipFraming?: boolean } = {},
 ): MarkdownBody {
   const body = emptyBody();
   const authorityOnly = options.authorityOnly === true;
@@ -80,7 +80,7 @@ export function readHeadings(
     }
     const principle = authorityOnly
       ? heading.anchor !== undefined && heading.attributes.authority !== undefined
-      : heading.anchor !== undefined && isPrinciple(blocks, index);
+      : heading.anchor !== undefined && isPrinciple(blocks, index, options.skipFraming === true);
     if (principle && heading.anchor) {
       const path = ['principles', body.principles.length];
       table.set(path, { line: heading.line, column: 1 });
@@ -157,14 +157,20 @@ export function singleTopHeading(blocks: readonly MarkdownBlock[]): number | und
   return top.length === 1 ? 1 : undefined;
 }
 
-function isPrinciple(blocks: readonly MarkdownBlock[], index: number): boolean {
+function isPrinciple(
+  blocks: readonly MarkdownBlock[],
+  index: number,
+  skipFraming: boolean,
+): boolean {
   const block = blocks[index];
   if (block?.type !== 'heading') return false;
   const { heading } = block;
   if (heading.attributes.authority !== undefined || heading.attributes.priority !== undefined) {
     return true;
   }
-  if (FRAMING_SECTION.test(heading.text)) return false;
+  // Without front matter (a published document) an anchored overview or glossary frames the spec;
+  // in a file with front matter (as renderMarkdown writes) every anchored leaf is a principle.
+  if (skipFraming && FRAMING_SECTION.test(heading.text)) return false;
   for (const next of blocks.slice(index + 1)) {
     if (next.type !== 'heading') continue;
     if (next.heading.level <= heading.level) return true;

@@ -51,7 +51,11 @@ interface Section {
  * with no headings whose body is mostly a numbered list. Framing and parent sections' own text go
  * to the preamble under their heading, so nothing is dropped.
  */
-export function readProse(blocks: readonly MarkdownBlock[], table: PositionTable): MarkdownBody {
+export function readProse(
+  markdownBlocks: readonly MarkdownBlock[],
+  table: PositionTable,
+): MarkdownBody {
+  const blocks = withBoldHeadings(markdownBlocks);
   const body = emptyBody();
   const titleLevel = singleTopHeading(blocks);
   let rest = blocks;
@@ -211,6 +215,24 @@ export function readProse(blocks: readonly MarkdownBlock[], table: PositionTable
       }
     }
   }
+}
+
+/**
+ * In a file with no headings below its title, a paragraph that is only a bold line (`**Honesty**`)
+ * is used as a heading, as plain-text specs often do.
+ */
+function withBoldHeadings(blocks: readonly MarkdownBlock[]): readonly MarkdownBlock[] {
+  const headings = blocks.filter((block) => block.type === 'heading');
+  if (headings.length > 1 || (headings.length === 1 && blocks[0]?.type !== 'heading')) {
+    return blocks;
+  }
+  return blocks.map((block) => {
+    const bold =
+      block.type === 'paragraph' ? /^\*\*([^*\n]{1,80}?):?\*\*:?$/.exec(block.text) : null;
+    if (!bold) return block;
+    const heading = { level: 2, text: (bold[1] ?? '').trim(), attributes: {}, line: block.line };
+    return { type: 'heading' as const, heading, line: block.line };
+  });
 }
 
 function readHeadingLabel(text: string): { id: string; title: string } | undefined {

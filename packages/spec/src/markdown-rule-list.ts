@@ -80,7 +80,10 @@ export function readRuleList(blocks: readonly MarkdownBlock[], table: PositionTa
         path,
         table,
       );
-      builder.add({ type: 'paragraph', text: match[2] ?? '', line: item.line });
+      // Paragraphs under the rule (an explanation, a `Rationale:` line) follow its statement.
+      for (const text of (match[2] ?? '').split('\n\n')) {
+        builder.add({ type: 'paragraph', text, line: item.line });
+      }
       for (const child of item.children) builder.addItem(child);
       body.principles.push(builder.finish());
       leadIn = /:\s*$/.test(match[2] ?? '') ? builder : undefined;

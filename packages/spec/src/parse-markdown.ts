@@ -67,7 +67,7 @@ export function parseMarkdownDocument(
     body = readHeadings(blocks, table, { authorityOnly: true });
   } else if (headings.some((heading) => heading.anchor !== undefined)) {
     dialect = 'headings';
-    body = readHeadings(blocks, table);
+    body = readHeadings(blocks, table, { skipFraming: !frontMatter });
   } else {
     dialect = 'rule-list';
     body = readRuleList(blocks, table);
@@ -121,7 +121,7 @@ function merge(
   file: string | undefined,
   authorityLevels: string[] | undefined,
 ): unknown {
-  const title = body.title ?? front.title ?? fileBase(file);
+  const title = body.title ?? front.title ?? fileBase(file) ?? 'Untitled spec';
   const preamble = { ...((front.preamble as Record<string, unknown> | undefined) ?? {}) };
   if (authorityLevels) preamble.authorityLevels = authorityLevels;
   if (body.preamble.length > 0) preamble.text = body.preamble.join('\n\n');

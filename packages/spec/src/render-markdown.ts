@@ -54,7 +54,7 @@ function renderPrinciple(principle: Principle): string[] {
   const out = [`### ${principle.title ?? principle.id} {${attributes.join(' ')}}`];
   if (principle.statement) out.push(principle.statement);
   if (principle.subRules.length > 0) {
-    out.push(principle.subRules.map((rule) => `- ${rule}`).join('\n'));
+    out.push(principle.subRules.map((rule) => `- ${rule.replace(/\n\n/g, '\n\n  ')}`).join('\n'));
   }
   const label = (field: keyof typeof LABEL_TEXT, text: string) =>
     `**${LABEL_TEXT[field]}:** ${text}`;
