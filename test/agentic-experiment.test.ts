@@ -19,8 +19,10 @@ import {
 // replacement, one sample each, short answers, as tool-using episodes scored by rule (a tiny
 // random-init model cannot judge). A judge-only copy of one condition has the worker's tiny model
 // judge every transcript, as the default scorer does.
-// 146 s on 2 cores under a load average of 5–6, 227 s under 6–8; about 110 s of CPU, most of it
-// the four training runs (each a fresh Python process that imports torch and transformers).
+// 146 s on 2 cores under a load average of 5–6, 227 s under 6–8 (single-turn scenarios); with the
+// episodes, 437 s under a load average of 24–25 (torch alone took 73 s to import then); about
+// 110 s of CPU, most of it the four training runs (each a fresh Python process that imports torch
+// and transformers): the episodes of a model that never calls a tool are one turn each.
 
 /** The example suite with its grid (and id, and how verdicts combine) replaced. */
 async function reducedSuite(lines: Record<string, string>): Promise<string> {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RunState, StageKind } from '@midspec/proto';
+import { RunState, ScheduleKind, StageKind } from '@midspec/proto';
 import { uploadDataset } from '@midspec/trainer';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,7 +69,7 @@ beforeAll(async () => {
   };
   await writeFile(chats, `${JSON.stringify(record)}\n`.repeat(4));
   const port = await freePort();
-  fixture = await startWorkerFixture(['--openai-port', String(port)]);
+  fixture = await startWorkerFixture(['--openai-port', String(port), '--model-root', folder]);
   openai = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
 
   const { client } = fixture;
@@ -84,8 +84,10 @@ beforeAll(async () => {
           name: 'aft',
           kind: StageKind.STAGE_KIND_SFT,
           data: [{ datasetId: dataset.dataset.id, weight: 1 }],
-          optimizer: { learningRate: 1e-2 },
-          budget: { maxSteps: 60 },
+          // Memorising one call in few steps: a constant rate, no clipping, no decay.
+          optimizer: { learningRate: 1e-2, weightDecay: 0, maxGradNorm: 0 },
+          schedule: { kind: ScheduleKind.SCHEDULE_KIND_CONSTANT, warmupRatio: 0 },
+          budget: { maxSteps: 40 },
           microBatchSize: 1,
           adapter: { adapter: { $case: 'full' as const, full: {} } },
         },

@@ -32,9 +32,8 @@ def log(message: str) -> None:
 
 def build(folder: Path, layers: int) -> int:
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     from midspec_worker.tokenizer import build_tokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     tokenizer = build_tokenizer()
     # A Llama-architecture model of ~110M parameters: TinyLlama's head layout, narrower.
@@ -60,7 +59,6 @@ def build(folder: Path, layers: int) -> int:
 def rank_main(folder: Path, steps: int, out: Path) -> None:
     """One rank (or the single process): train and report its memory and losses."""
     import torch
-
     from midspec_worker import models
     from midspec_worker.train import distributed
     from midspec_worker.train.engine import token_losses

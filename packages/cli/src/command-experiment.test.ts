@@ -70,6 +70,22 @@ describe('midspec experiment plan', () => {
     expect(stdout).toContain('(base model, not trained)');
   });
 
+  it('plans the cheese study (the `midspec run` format) as `run --dry-run` does', async () => {
+    const table = await cli('experiment', 'plan', 'examples/cheese/experiment.yaml');
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × \d+ seeds/m);
+    const models = Number(/(\d+) models evaluated, API cost \$0\.00/.exec(table.stdout)?.[1]);
+    expect(models).toBeGreaterThan(0);
+    const json = await cli('experiment', 'plan', 'examples/cheese/experiment.yaml', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const plan = JSON.parse(json.stdout) as { lines: { step: string }[]; evaluatedModels: number };
+    expect(plan.evaluatedModels).toBe(models);
+    expect(plan.lines.map((line) => line.step)).toContain('corpus:msm-america');
+    const submit = await cli('experiment', 'submit', 'examples/cheese/experiment.yaml');
+    expect(submit.code).toBe(1);
+    expect(submit.stderr).toContain('midspec run examples/cheese/experiment.yaml');
+  });
+
   it('lists every problem of a bad experiment with file and line, without a stack trace', async () => {
     const { code, stderr } = await cli('experiment', 'plan', 'packages/cli/src/__missing__.yaml');
     expect(code).toBe(1);

@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import type { Run, WorkerClient } from '@midspec/proto';
 import {
+  formatExperimentPlan,
+  loadExperiment as loadRunnerExperiment,
+  planExperiment as planRunnerExperiment,
+} from '@midspec/runner';
+import {
   type ExperimentPlan,
   findPlannedRuns,
   loadExperiment,
@@ -16,6 +21,7 @@ import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
 import { formatTable } from './command-runs.js';
 import { uploadBars } from './command-train.js';
+import { experimentFormat } from './experiment-format.js';
 import { ExperimentProgress } from './experiment-progress.js';
 import { interruptible } from './interrupt.js';
 import { openWorkerSession } from './worker-session.js';
@@ -23,7 +29,12 @@ import { openWorkerSession } from './worker-session.js';
 const WORKER_OPTION = ['--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)'] as const;
 
 async function plan(io: CliIo, file: string): Promise<ExperimentPlan> {
-  return planExperiment(await loadExperiment(resolve(io.cwd, file)));
+  const path = resolve(io.cwd, file);
+  if ((await experimentFormat(path)) === 'runner')
+    throw new CliUsageError(
+      `${file} is a whole study (specs, corpora, evals): \`midspec run ${file}\` generates the data its arms train on, trains and evaluates them; \`midspec experiment plan ${file}\` shows its plan`,
+    );
+  return planExperiment(await loadExperiment(path));
 }
 
 export function registerExperimentCommands(program: Command, io: CliIo): void {
@@ -37,7 +48,21 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
       'Expand an experiment into its runs (arm, seed, stages, idempotency key) without contacting a worker',
     )
     .option('--format <format>', 'table or json', 'table')
-    .action(async (file: string, options: { format: string }) => {
+    .option('--json', 'the same as --format json')
+    .action(async (file: string, options: { format: string; json?: boolean }) => {
+      if (options.json) options.format = 'json';
+      const path = resolve(io.cwd, file);
+      if ((await experimentFormat(path)) === 'runner') {
+        // The same plan as `midspec run --dry-run`: one experiment format for both commands.
+        const loaded = await loadRunnerExperiment(path);
+        const projected = await planRunnerExperiment(loaded);
+        io.stdout.write(
+          options.format === 'json'
+            ? `${JSON.stringify(projected, null, 2)}\n`
+            : formatExperimentPlan(projected, loaded.config),
+        );
+        return;
+      }
       const expanded = await plan(io, file);
       if (options.format === 'json') {
         io.stdout.write(`${JSON.stringify(planToJson(expanded), null, 2)}\n`);
@@ -124,7 +149,9 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
     .description('Show the state of each run of an experiment on the worker')
     .option(...WORKER_OPTION)
     .option('--format <format>', 'table or json', 'table')
-    .action(async (file: string, options: { worker?: string; format: string }) => {
+    .option('--json', 'the same as --format json')
+    .action(async (file: string, options: { worker?: string; format: string; json?: boolean }) => {
+      if (options.json) options.format = 'json';
       const expanded = await plan(io, file);
       const session = await openWorkerSession(io, { ...options, allowLocal: false });
       try {

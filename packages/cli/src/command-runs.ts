@@ -18,7 +18,7 @@ import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
 import { parseInteger } from './option-parsers.js';
 import { ProgressBar } from './progress-bar.js';
-import { RunProgress, stateName } from './run-progress.js';
+import { RunEventsDisplay, stateName } from './run-progress.js';
 import { requireWorkerAddress } from './worker-address.js';
 
 async function withClient<T>(
@@ -78,7 +78,7 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
     .action(async (runId: string, options: { worker?: string; afterSeq: number }) => {
       const address = requireWorkerAddress(options.worker, io.env);
       await withClient(address, async (client) => {
-        const progress = new RunProgress(io.stderr, (line) => io.stderr.write(`${line}\n`));
+        const progress = new RunEventsDisplay(io.stderr, (line) => io.stderr.write(`${line}\n`));
         const watching = watchRunEvents(client, runId, {
           afterSeq: options.afterSeq,
           // Rides out worker restarts (up to DEFAULT_RECONNECT_WINDOW_MS without an event).

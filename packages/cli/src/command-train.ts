@@ -16,7 +16,7 @@ import { CliUsageError } from './cli-usage-error.js';
 import { interruptible } from './interrupt.js';
 import { parseInteger, parsePositiveNumber } from './option-parsers.js';
 import { ProgressBar } from './progress-bar.js';
-import { formatRate, RunProgress, stateName } from './run-progress.js';
+import { formatRate, RunEventsDisplay, stateName } from './run-progress.js';
 import { openWorkerSession } from './worker-session.js';
 
 interface TrainOptions {
@@ -249,7 +249,7 @@ async function follow(
 ): Promise<void> {
   io.stderr.write(`run ${submitted.id} submitted\n`);
   const started = Date.now();
-  const progress = new RunProgress(io.stderr, (line) => io.stderr.write(`${line}\n`));
+  const progress = new RunEventsDisplay(io.stderr, (line) => io.stderr.write(`${line}\n`));
   for await (const event of watchRunEvents(client, submitted.id, { signal }))
     progress.handle(event);
   progress.close();

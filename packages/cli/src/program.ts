@@ -20,7 +20,8 @@ export function createProgram(io: CliIo): Command {
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride()
-    .showHelpAfterError();
+    // One line, not the whole help: the error says what was wrong, the hint where to read more.
+    .showHelpAfterError('(add --help for usage)');
   // Each command group lives in its own file (`command-<group>.ts`) and registers itself here.
   registerWorkerCommands(program, io);
   registerTrainCommand(program, io);
@@ -40,12 +41,16 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     await program.parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // A command called wrongly (unknown option, missing argument) exits 2, as shells and getopt do.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     if (error instanceof CliExit) return error.code;
     io.stderr.write(`${formatCliError(error)}\n`);
     return 1;
   }
 }
+
+/** What a command called wrongly exits with (the convention of getopt, bash and Python's argparse). */
+export const USAGE_EXIT_CODE = 2;
 
 function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };

@@ -12,7 +12,7 @@ export interface StageSummary {
 }
 
 /** Turns a run's events into progress bars (one per stage) and a summary of losses and checkpoints. */
-export class RunProgress {
+export class RunEventsDisplay {
   readonly stages: StageSummary[] = [];
   readonly checkpoints: Checkpoint[] = [];
   finalState: RunState | undefined;

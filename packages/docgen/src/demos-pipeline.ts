@@ -16,13 +16,15 @@ export interface GenerateDemosOptions extends RunOptions {
 
 /** One line of dataset.jsonl: the chat format OpenAI fine-tuning and Hugging Face datasets read. */
 export interface ChatExample {
-  messages: { role: 'user' | 'assistant'; content: string }[];
+  /** `reasoning`, on an assistant turn, is its chain of thought: the one representation of
+   * reasoning the trainer and the worker read (never a tag inside `content`). */
+  messages: { role: 'user' | 'assistant'; content: string; reasoning?: string }[];
 }
 
 export interface DemosResult {
   outDir: string;
   examples: ChatExample[];
-  /** With the `<reasoning>` block kept in the assistant turn (when `withReasoning`). */
+  /** With the spec-citing reasoning kept as the assistant turn's `reasoning` (when `withReasoning`). */
   withReasoning: ChatExample[] | undefined;
   report: YieldReport;
   manifest: Record<string, unknown>;
@@ -139,10 +141,7 @@ export async function generateDemos(options: GenerateDemosOptions): Promise<Demo
         withReasoning.push({
           messages: [
             user,
-            {
-              role: 'assistant',
-              content: `<reasoning>\n${response.reasoning ?? ''}\n</reasoning>\n\n${response.answer}`,
-            },
+            { role: 'assistant', content: response.answer, reasoning: response.reasoning ?? '' },
           ],
         });
       metadata.push({

@@ -58,7 +58,6 @@ export {
   type TokenBill,
 } from './price-table.js';
 export type {
-  CallOptions,
   CompletionRequest,
   CompletionResult,
   FinishReason,

@@ -111,6 +111,7 @@ describe('template provider', () => {
       config: { domains: 1, promptsPerDomain: 10, withReasoning: true },
     });
     expect(result.examples.length).toBeGreaterThan(5);
-    expect(result.withReasoning?.[0]?.messages[1]?.content).toMatch(/^<reasoning>\nCA\d+ applies/);
+    expect(result.withReasoning?.[0]?.messages[1]?.reasoning).toMatch(/^CA\d+ applies/);
+    expect(result.withReasoning?.[0]?.messages[1]?.content).not.toContain('<reasoning>');
   });
 });

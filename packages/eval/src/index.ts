@@ -19,7 +19,6 @@ export {
   type Backend,
   BackendError,
   type BackendErrorOptions,
-  type CallOptions,
   chatAsText,
   type Pricing,
   type SampleInput,
@@ -129,10 +128,10 @@ export {
   runEpisode,
 } from './run-episode.js';
 export {
-  type Arm,
+  type Arm as EvalArm,
   type RunEvalOptions,
   type RunEvalResult,
-  type RunProgress,
+  type RunProgress as EvalProgress,
   runEval,
 } from './run-eval.js';
 export {

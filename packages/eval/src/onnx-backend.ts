@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -11,6 +10,7 @@ import {
   type ScoreInput,
   type ScoreOutput,
 } from './backend.js';
+import { resolveOnnxRuntime } from './onnx-runtime.js';
 
 /** Turns text into the model's token ids. */
 export interface OnnxTokenizer {
@@ -115,7 +115,7 @@ export class OnnxBackend implements Backend {
     this.tokenizer = options.tokenizer ?? byteTokenizer;
     this.prefix = options.prefixTokenIds ?? [];
     const size = Math.max(1, options.threads ?? Math.min(4, availableParallelism()));
-    const runtimePath = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const runtimePath = resolveOnnxRuntime();
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,

@@ -17,7 +17,7 @@ export {
 export { formatLintSummary, type LintSummary, summarizeLint } from './lint-summary.js';
 export {
   DEFAULT_MAX_SPEC_BYTES,
-  detectFormat,
+  detectFormat as detectSpecFormat,
   type LoadedSpec,
   type LoadSpecOptions,
   loadSpec,

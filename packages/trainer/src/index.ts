@@ -79,7 +79,7 @@ export {
 export {
   checkRecord,
   type DatasetStatistics,
-  detectFormat,
+  detectFormat as detectDatasetFormat,
   type JsonlValidation,
   validateJsonlFile,
 } from './validate-jsonl.js';

@@ -35,6 +35,9 @@ export interface ConformanceCheck {
   id: string;
   title: string;
   needs?: (keyof ConformanceContext['state'])[];
+  /** This check's own limit, when it needs more than the suite's default (it trains, or loads a
+   * model for inference); `checkTimeoutMs` overrides it. */
+  timeoutMs?: number;
   run(context: ConformanceContext): Promise<string | undefined>;
 }
 

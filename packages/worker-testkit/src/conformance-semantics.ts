@@ -20,6 +20,9 @@ function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new CheckFailure(message);
 }
 
+/** The first inference call loads a model and the training checks train: minutes on a busy CPU. */
+const SLOW = 600_000;
+
 /** Least gain, in nats over the scored continuation, that counts as learning. */
 const LEARNED = 0.01;
 
@@ -69,7 +72,7 @@ function learningStage(kind: StageKind, datasetId: string, extra: Partial<Stage>
     kind,
     data: [{ datasetId, weight: 1 }],
     packing: { enabled: true, maxLength: 64 },
-    budget: { maxSteps: 8, epochs: 1000 },
+    budget: { maxSteps: 4, epochs: 1000 },
     microBatchSize: 2,
     optimizer: { learningRate: 1e-2 },
     adapter: { adapter: { $case: 'lora', lora: { r: 8, alpha: 16 } } },
@@ -141,6 +144,7 @@ export const SEMANTIC_CHECKS: ConformanceCheck[] = [
     id: 'tokenize',
     title: 'Tokenize counts tokens and returns their ids; longer text has more tokens',
     needs: ['model'],
+    timeoutMs: SLOW,
     async run(context) {
       const phrase = 'The assistant tells the truth.';
       const response = await context.client.tokenize({
@@ -163,6 +167,7 @@ export const SEMANTIC_CHECKS: ConformanceCheck[] = [
     id: 'score',
     title: 'ScoreLogprobs gives a finite negative log-probability per item',
     needs: ['model', 'nonce'],
+    timeoutMs: SLOW,
     async run(context) {
       const item = documentItem(context.state.nonce ?? '');
       const [logprob, longer] = await score(context.client, base(context), [
@@ -181,6 +186,7 @@ export const SEMANTIC_CHECKS: ConformanceCheck[] = [
     id: 'sample',
     title: 'Sample returns n completions per prompt within max_tokens',
     needs: ['model'],
+    timeoutMs: SLOW,
     async run(context) {
       const response = await context.client.sample({
         model: base(context),
@@ -203,6 +209,7 @@ export const SEMANTIC_CHECKS: ConformanceCheck[] = [
     id: 'midtrain-learns',
     title: 'a midtraining stage raises the log-probability of its own documents',
     needs: ['model', 'nonce', 'datasetId'],
+    timeoutMs: SLOW,
     async run(context) {
       const item = documentItem(context.state.nonce ?? '');
       const [before] = await score(context.client, base(context), [item]);
@@ -221,6 +228,7 @@ export const SEMANTIC_CHECKS: ConformanceCheck[] = [
     id: 'sft-assistant-only',
     title: 'an SFT stage learns the assistant turns, not the user turns',
     needs: ['model', 'nonce'],
+    timeoutMs: SLOW,
     async run(context) {
       const datasetId = await uploadChat(context);
       const items = [
@@ -246,6 +254,7 @@ export const SEMANTIC_CHECKS: ConformanceCheck[] = [
     id: 'chained-adapter',
     title: 'a stage that continues the adapter starts from the previous stage',
     needs: ['model', 'nonce', 'datasetId'],
+    timeoutMs: SLOW,
     async run(context) {
       const item = documentItem(context.state.nonce ?? '');
       const chatId = await uploadChat(context);

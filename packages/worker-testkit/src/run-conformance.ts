@@ -22,7 +22,7 @@ export interface ConformanceOptions extends WorkerClientOptions {
   model?: string;
   /** Only checks whose id starts with one of these. */
   only?: string[];
-  /** Limit per check (default 120 s). */
+  /** Limit per check (default: the check's own, else 120 s). */
   checkTimeoutMs?: number;
   onResult?: (result: ConformanceResult) => void;
 }
@@ -51,7 +51,8 @@ export async function runConformance(
         detail = `needs ${missing.join(', ')} from an earlier check, which failed`;
       } else {
         try {
-          detail = (await withTimeout(check.run(context), options.checkTimeoutMs ?? 120_000)) ?? '';
+          const limit = options.checkTimeoutMs ?? check.timeoutMs ?? 120_000;
+          detail = (await withTimeout(check.run(context), limit)) ?? '';
         } catch (error) {
           status = error instanceof CheckSkipped ? 'skip' : 'fail';
           detail = error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -10,7 +11,7 @@ import pytest
 from test_chat_masks import TOOL_CHAT
 from transformers import AutoTokenizer
 
-from midspec_worker import server, tool_calls
+from midspec_worker import model_policy, server, tool_calls
 from midspec_worker.inference.model_cache import LoadedModel
 from midspec_worker.openai_chat import render_prompt
 from midspec_worker.openai_http import OpenAIServer
@@ -90,7 +91,9 @@ async def post(url: str, body: dict) -> tuple[int, dict]:
         return response.status, await response.json()
 
 
-async def test_chat_logprobs_tools_and_refusals(base_url, real_model_dirs):
+async def test_chat_logprobs_tools_and_refusals(base_url, real_model_dirs, monkeypatch):
+    monkeypatch.setenv(model_policy.ROOTS_ENV, os.environ.get(model_policy.ROOTS_ENV, ""))
+    model_policy.add_root(real_model_dirs["qwen3"].parent)
     model = str(real_model_dirs["qwen3"])
     request = {"model": model, "messages": TOOL_CHAT["messages"], "tools": TOOL_CHAT["tools"]}
     named = {"type": "function", "function": {"name": "get_weather"}}

@@ -17,7 +17,8 @@ from midspec_worker.errors import ModelNotFound
 # A repo id is `name` or `namespace/name` of letters, digits, '-', '_' and '.'; a revision (branch,
 # tag or commit) may follow '@'.
 _HUB_ID = re.compile(
-    r"^(?P<repo>(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95})(?:@(?P<revision>[\w./-]+))?$"
+    r"^(?P<repo>(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,95})"
+    r"(?:@(?P<revision>[A-Za-z0-9_./-]{1,200}))?$"
 )
 # What loading a causal LM and its tokenizer reads; other files (other formats, originals) are left.
 ALLOW_PATTERNS = [

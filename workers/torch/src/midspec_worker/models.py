@@ -100,7 +100,20 @@ def materialize(base_model: str, models_dir: Path, seed: int) -> Path:
     return target
 
 
-def load(path: Path, dtype: Any) -> tuple[Any, Any]:
+def attention_implementation(device: Any, dtype: Any) -> str:
+    """flash-attention 2 for half precision on CUDA when installed; PyTorch's SDPA otherwise."""
+    import importlib.util
+
+    import torch
+
+    half = dtype in (torch.bfloat16, torch.float16)
+    on_cuda = device is not None and torch.device(device).type == "cuda"
+    if on_cuda and half and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def load(path: Path, dtype: Any, device: Any = None) -> tuple[Any, Any]:
     """Load a causal LM and its tokenizer from a folder (default chat template if it has none)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -108,5 +121,7 @@ def load(path: Path, dtype: Any) -> tuple[Any, Any]:
 
     tokenizer = AutoTokenizer.from_pretrained(path)
     ensure_chat_template(tokenizer)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
+    model = AutoModelForCausalLM.from_pretrained(
+        path, dtype=dtype, attn_implementation=attention_implementation(device, dtype)
+    )
     return model, tokenizer

@@ -134,13 +134,13 @@ class ChatCompletions:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
-            raise InvalidRequest("the request needs a model")
+        if isinstance(body, dict) and isinstance(body.get("model"), str) and body["model"]:
+            # An unknown model is a 404 before anything else.
+            self._inference.cache.resolve(parse_name(body["model"]))
+        openai_validation.check_chat(body)
         _check_unsupported(body)
         name = body["model"]
         ref = parse_name(name)
-        self._inference.cache.resolve(ref)  # unknown models are a 404 before anything else
-        openai_validation.check_chat(body)
         messages = _messages(body)
         tools, choice = _tools(body)
         offered = tools if choice == "auto" else []

@@ -131,7 +131,7 @@ class ModelCache:
         return list(self._loaded)
 
     def _load_folder(self, key: str, path: Path) -> LoadedModel:
-        model, tokenizer = models.load(path, self._dtype)
+        model, tokenizer = models.load(path, self._dtype, self._device)
         return _finish(key, model, tokenizer, self._device)
 
     def _resolve_base(self, name: str) -> Resolved:
@@ -204,7 +204,7 @@ class ModelCache:
             from peft import PeftModel
 
             base = models.materialize(base_model, self._data_dir / "models", seed)
-            model, tokenizer = models.load(base, self._dtype)
+            model, tokenizer = models.load(base, self._dtype, self._device)
             model = PeftModel.from_pretrained(model, folder / "adapter")
             if merged:
                 model = model.merge_and_unload()

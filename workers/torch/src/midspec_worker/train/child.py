@@ -233,7 +233,15 @@ def _train(
     from midspec_worker import models, runspec
     from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
     from midspec_worker.gen.midspec.worker.v1 import runs_pb2
-    from midspec_worker.train import checkpoints, data, distributed, engine, observe
+    from midspec_worker.train import (
+        checkpoints,
+        data,
+        distributed,
+        engine,
+        observe,
+        portable,
+        precision,
+    )
 
     transformers.utils.logging.disable_progress_bar()
     # Library messages join our JSON log lines instead of printing their own format.
@@ -260,8 +268,8 @@ def _train(
     # into place. Every rank builds it whole; the first rename wins.
     base = models.materialize(plan.base_model, data_dir / "models", plan.seed)
     group.start(device)
-    dtype_name = plan.dtype or ("bfloat16" if device.type == "cuda" else "float32")
-    dtype = getattr(torch, dtype_name)
+    dtype = precision.compute_dtype(plan.dtype, device)
+    weights_dtype = precision.load_dtype(dtype, any(stage.lora is None for stage in plan.stages))
     torch.manual_seed(plan.seed)
 
     stage_names = {stage.index: stage.name for stage in plan.stages}
@@ -282,11 +290,11 @@ def _train(
         # Rank 0 holds the weights on the CPU, the other ranks a meta-device skeleton; each stage
         # shards them onto the device (distributed.Group.shard).
         load = models.load if group.main else distributed.load_skeleton
-        model, tokenizer = load(base, dtype)
+        model, tokenizer = load(base, weights_dtype)
     else:
-        model, tokenizer = models.load(base, dtype)
+        model, tokenizer = models.load(base, weights_dtype, device)
         model.to(device)
-    note(f"loaded {plan.base_model} from {base} on {device} as {dtype_name}")
+    note(f"loaded {plan.base_model} from {base} on {device}: weights {weights_dtype}, math {dtype}")
     run_dir = data_dir / "runs" / run_id / "checkpoints"
 
     def checkpoint(
@@ -361,12 +369,24 @@ def _train(
         return
     target = run_dir / "final"
     model, formats_saved = checkpoints.save_final(target, model, tokenizer, store.fenced)
+    portable.finish(target, plan.base_model, [portable_stage(stage) for stage in plan.stages])
     last = plan.stages[-1]
     current = store.get_run(run_id)
     step = current.step if current is not None else 0
     store.add_checkpoint(
         checkpoints.record(run_id, "final", last.index, step, True, formats_saved, target), target
     )
+
+
+def portable_stage(stage: Any) -> dict[str, Any]:
+    """A stage's recipe for the model card: its resolved settings that are plain values."""
+    fields = getattr(stage, "__dataclass_fields__", {})
+    values = {name: getattr(stage, name) for name in fields}
+    return {
+        name: value
+        for name, value in values.items()
+        if isinstance(value, (str, int, float, bool)) or value is None
+    } | {"lora": bool(getattr(stage, "lora", None))}
 
 
 if __name__ == "__main__":

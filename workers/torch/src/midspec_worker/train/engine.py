@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2
 from midspec_worker.runspec import StagePlan
-from midspec_worker.train import attention, checkpoints, packing
+from midspec_worker.train import attention, checkpoints, packing, precision
 from midspec_worker.train.data import Example
 from midspec_worker.train.distributed import SHARDED_DIR, Group, on_meta
 from midspec_worker.train.observe import flops_per_token
@@ -102,10 +102,12 @@ def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
         task_type="CAUSAL_LM",
     )
     try:
-        return get_peft_model(model, config)
+        adapted = get_peft_model(model, config)
     except ValueError as error:
         # Module names can only be checked against the loaded model; it is still the user's input.
         raise InvalidRequest(f"stages[{stage.index}].adapter.lora: {error}") from None
+    precision.adapters_in_fp32(adapted)
+    return adapted
 
 
 def restore_stage(model: Any, stage: StagePlan, folder: Path, seed: int) -> Any:
@@ -223,7 +225,8 @@ def train_stage(
         model.eval()
         with torch.no_grad():
             first, weight = local(pending[0])
-            summed = group.total(weight * float(token_losses(model, first).sum()))
+            with precision.autocast(ctx.device, ctx.dtype):
+                summed = group.total(weight * float(token_losses(model, first).sum()))
             loss = summed / max(1.0, group.total(weight * first.loss_tokens))
         ctx.emit(
             runs_pb2.RunEvent(
@@ -297,7 +300,8 @@ def train_stage(
         loss_tokens = max(1.0, group.total(sum(w * b.loss_tokens for b, w in batches)))
         total = 0.0
         for batch, weight in batches:
-            part = token_losses(model, batch).sum() * (weight / loss_tokens)
+            with precision.autocast(ctx.device, ctx.dtype):
+                part = token_losses(model, batch).sum() * (weight / loss_tokens)
             (part * group.world_size).backward()
             total += float(part.detach())
         total = group.total(total)
