@@ -24,7 +24,8 @@ export interface ClusteredOutcome {
   value: number;
 }
 
-function percentile(sorted: number[], q: number): number {
+/** The q-quantile of sorted draws, interpolated linearly (NaN for none). */
+export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const position = (sorted.length - 1) * q;
   const below = Math.floor(position);

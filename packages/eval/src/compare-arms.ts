@@ -1,5 +1,5 @@
 import { seededRandom } from '@midspec/core';
-import type { BootstrapEstimate } from './bootstrap.js';
+import { type BootstrapEstimate, percentile } from './bootstrap.js';
 import { comparePairs } from './compare-runs.js';
 import { zForConfidence } from './proportion-intervals.js';
 import type { SampleRecord } from './run-log.js';
@@ -123,12 +123,7 @@ export function pairedItemDifference(
     if (!Number.isNaN(value)) draws.push(value);
   }
   draws.sort((x, y) => x - y);
-  const at = (q: number) => {
-    const position = (draws.length - 1) * q;
-    const low = draws[Math.floor(position)] as number;
-    const high = draws[Math.ceil(position)] as number;
-    return low + (high - low) * (position - Math.floor(position));
-  };
+  const at = (q: number) => percentile(draws, q);
   const alpha = 1 - confidence;
   return {
     estimate,

@@ -1,5 +1,10 @@
 import { seededRandom } from '@midspec/core';
-import type { BootstrapEstimate, BootstrapOptions, ClusteredOutcome } from './bootstrap.js';
+import {
+  type BootstrapEstimate,
+  type BootstrapOptions,
+  type ClusteredOutcome,
+  percentile,
+} from './bootstrap.js';
 import { EvaluationError } from './evaluation-error.js';
 import { type Interval, zForConfidence } from './proportion-intervals.js';
 
@@ -194,12 +199,7 @@ export function pairedDifferenceInDifferences(
     if (!Number.isNaN(value)) draws.push(value);
   }
   draws.sort((x, y) => x - y);
-  const at = (q: number) => {
-    const position = (draws.length - 1) * q;
-    const low = draws[Math.floor(position)] as number;
-    const high = draws[Math.ceil(position)] as number;
-    return low + (high - low) * (position - Math.floor(position));
-  };
+  const at = (q: number) => percentile(draws, q);
   const alpha = 1 - confidence;
   return {
     estimate,
