@@ -8,18 +8,11 @@ import {
 import { BackendError, type SampleInput, type SampleOutput } from './backend.js';
 import { EvaluationError } from './evaluation-error.js';
 import type { ChatTurn } from './expand-suite.js';
-import { nativeToolCall, type ToolCall } from './tool-calls.js';
-
-/** A turn with the shared tool-call fields (assistant `toolCalls`, tool `toolCallId`/`name`). */
-type TurnWithTools = ChatTurn & {
-  toolCalls?: (ToolCall & { id?: string })[];
-  toolCallId?: string;
-  name?: string;
-};
+import { nativeToolCall } from './tool-calls.js';
 
 /** Eval's chat turns as @midspec/models messages, tool calls and results included. */
 export function toChatMessages(turns: ChatTurn[]): ChatMessage[] {
-  return (turns as TurnWithTools[]).map((turn) => ({
+  return turns.map((turn) => ({
     role: turn.role,
     content: turn.content,
     ...(turn.toolCalls?.length
