@@ -14,6 +14,7 @@ import {
   renderYaml,
   specJsonSchema,
   summarizeLint,
+  unusedValues,
 } from '@midspec/spec';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliExit } from './cli-exit.js';
@@ -117,6 +118,11 @@ export function registerSpecCommands(program: Command, io: CliIo): void {
       ) => {
         const loaded = await loadValid(io, file, options.authorityLevels);
         const rendered = options.keepVariables ? loaded : renderSpec(loaded, options.var);
+        for (const name of options.keepVariables ? [] : unusedValues(loaded, options.var)) {
+          io.stderr.write(
+            `warning: --var ${name}: ${file} neither declares nor uses {${name}}; nothing replaced\n`,
+          );
+        }
         const render =
           options.format === 'json'
             ? renderJson

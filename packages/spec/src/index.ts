@@ -54,5 +54,10 @@ export {
   type Value,
   ValueSchema,
 } from './spec-schema.js';
-export { findPlaceholders, type PlaceholderUse, renderSpec } from './template-variables.js';
+export {
+  findPlaceholders,
+  type PlaceholderUse,
+  renderSpec,
+  unusedValues,
+} from './template-variables.js';
 export { findVagueGuidance, VAGUE_PHRASES, type VaguenessFinding } from './vague-guidance.js';

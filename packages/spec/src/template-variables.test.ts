@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SpecError } from './spec-error.js';
 import { SpecSchema } from './spec-schema.js';
-import { findPlaceholders, renderSpec } from './template-variables.js';
+import { findPlaceholders, renderSpec, unusedValues } from './template-variables.js';
 
 const spec = SpecSchema.parse({
   id: 's',
@@ -51,7 +51,7 @@ describe('template variables', () => {
     ]);
   });
 
-  it('fills an undeclared placeholder the text uses, leaves one with no value, names an unknown value', () => {
+  it('fills an undeclared placeholder the text uses, leaves one with no value, ignores and names an unknown value', () => {
     const undeclared = SpecSchema.parse({
       ...spec,
       principles: [{ id: 'P1', statement: 'Use {tool} with {other}.' }],
@@ -59,10 +59,11 @@ describe('template variables', () => {
     expect(renderSpec(undeclared, { model_name: 'M', tool: 'grep' }).principles[0]?.statement).toBe(
       'Use grep with {other}.',
     );
-    const error = renderError({ model_name: 'M', colour: 'red' }, undeclared);
-    expect(error.issues.map((issue) => issue.message)).toEqual([
-      'a value was given for {colour}, which the spec neither declares nor uses (its variables: model_name, provider_name, tool, other)',
-    ]);
+    const values = { model_name: 'M', colour: 'red' };
+    expect(renderSpec(undeclared, values).principles[0]?.statement).toBe(
+      'Use {tool} with {other}.',
+    );
+    expect(unusedValues(undeclared, values)).toEqual(['colour']);
   });
 
   it('never takes braces in code, math, LaTeX or transcripts for placeholders', () => {

@@ -24,24 +24,14 @@ export function findPlaceholders(spec: Spec): PlaceholderUse[] {
 /**
  * Substitutes template variables: a value given here wins, then the variable's default. A spec need
  * not declare its placeholders (published specs write `{model_name}` with no declaration): a value
- * may be given for any placeholder the text uses. Errors, each naming the variable: a declared
- * variable that is used but has neither value nor default, and a value for a name the spec neither
- * declares nor uses. An undeclared placeholder with no value is left as written.
+ * may be given for any placeholder the text uses, and a value for a name the spec neither declares
+ * nor uses changes nothing (one set of values can serve several specs; `unusedValues` names them).
+ * An error, naming the variable: a declared variable that is used but has neither value nor
+ * default. An undeclared placeholder with no value is left as written.
  */
 export function renderSpec(spec: Spec, values: Readonly<Record<string, string>> = {}): Spec {
   const issues: SpecIssue[] = [];
-  const declared = Object.keys(spec.variables);
   const uses = findPlaceholders(spec);
-  const used = new Set(uses.map((use) => use.name));
-  for (const name of Object.keys(values)) {
-    if (!(name in spec.variables) && !used.has(name)) {
-      const known = [...new Set([...declared, ...used])];
-      issues.push({
-        path: ['variables', name],
-        message: `a value was given for {${name}}, which the spec neither declares nor uses (its variables: ${known.join(', ') || 'none'})`,
-      });
-    }
-  }
   const reported = new Set<string>();
   for (const use of uses) {
     if (reported.has(use.name)) continue;
@@ -64,6 +54,12 @@ export function renderSpec(spec: Spec, values: Readonly<Record<string, string>> 
   return walkStrings(spec, [], (text) =>
     replacePlaceholders(text, (name) => values[name] ?? spec.variables[name]?.default),
   ) as Spec;
+}
+
+/** The names among `values` that the spec neither declares nor uses (for a warning: likely typos). */
+export function unusedValues(spec: Spec, values: Readonly<Record<string, string>>): string[] {
+  const used = new Set(findPlaceholders(spec).map((use) => use.name));
+  return Object.keys(values).filter((name) => !(name in spec.variables) && !used.has(name));
 }
 
 function walkStrings(
