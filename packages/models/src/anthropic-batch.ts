@@ -14,8 +14,7 @@ import type {
 } from './batch-client.js';
 import { intentTag } from './batch-client.js';
 import type { CallOptions } from './chat.js';
-import { ModelError } from './model-error.js';
-import { fromSdkError, requestOptions } from './sdk-error.js';
+import { batchCall, requestOptions } from './sdk-error.js';
 
 /** Anthropic's documented Message Batches limits: 100,000 requests or 256 MB per batch. */
 export const ANTHROPIC_BATCH_LIMITS: BatchLimits = {
@@ -41,24 +40,7 @@ export function createAnthropicBatchClient(options: AnthropicBatchOptions): Batc
     custom_id: item.customId,
     params: messageParams(options.model, item.request, cache),
   });
-  const call = async <T>(what: string, run: () => Promise<T>, callOptions?: CallOptions) => {
-    try {
-      return await run();
-    } catch (error) {
-      const mapped = fromSdkError(error, id, callOptions?.signal);
-      if (ModelError.isInstance(mapped))
-        throw new ModelError({
-          code: 'models/batch',
-          provider: id,
-          message: `${what}: ${mapped.message.replace(`${id}: `, '')}`,
-          retryable: mapped.retryable,
-          status: mapped.status,
-          retryAfterMs: mapped.retryAfterMs,
-          cause: error,
-        });
-      throw mapped;
-    }
-  };
+  const call = batchCall(id);
   const results = async (batchId: string, callOptions?: CallOptions) => {
     const out = new Map<string, BatchItemResult>();
     await call(

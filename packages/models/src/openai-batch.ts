@@ -10,14 +10,13 @@ import type {
 } from './batch-client.js';
 import { intentTag } from './batch-client.js';
 import type { CallOptions } from './chat.js';
-import { ModelError } from './model-error.js';
 import {
   chatCompletionBody,
   createOpenAIClient,
   fromChatCompletion,
   type OpenAIClientOptions,
 } from './openai-client.js';
-import { fromSdkError, requestOptions } from './sdk-error.js';
+import { batchCall, requestOptions } from './sdk-error.js';
 
 /** OpenAI's documented Batch limits: 50,000 requests and a 200 MB input file per batch. */
 export const OPENAI_BATCH_LIMITS: BatchLimits = {
@@ -49,24 +48,7 @@ export function createOpenAIBatchClient(options: OpenAIBatchOptions): BatchClien
       url: '/v1/chat/completions',
       body: chatCompletionBody(options.model, item.request),
     });
-  const call = async <T>(what: string, run: () => Promise<T>, options?: CallOptions) => {
-    try {
-      return await run();
-    } catch (error) {
-      const mapped = fromSdkError(error, id, options?.signal);
-      if (ModelError.isInstance(mapped))
-        throw new ModelError({
-          code: 'models/batch',
-          provider: id,
-          message: `${what}: ${mapped.message.replace(`${id}: `, '')}`,
-          retryable: mapped.retryable,
-          status: mapped.status,
-          retryAfterMs: mapped.retryAfterMs,
-          cause: error,
-        });
-      throw mapped;
-    }
-  };
+  const call = batchCall(id);
   return {
     provider: 'openai',
     model: options.model,

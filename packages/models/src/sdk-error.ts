@@ -53,3 +53,28 @@ export function requestOptions(
     ...(maxRetries !== undefined ? { maxRetries } : {}),
   };
 }
+
+/**
+ * Runs one SDK call of a batch client, its errors classified by fromSdkError and named by what was
+ * being done (`create batch`, `poll batch_…`) under the `models/batch` code.
+ */
+export function batchCall(id: string) {
+  return async <T>(what: string, run: () => Promise<T>, options?: { signal?: AbortSignal }) => {
+    try {
+      return await run();
+    } catch (error) {
+      const mapped = fromSdkError(error, id, options?.signal);
+      if (ModelError.isInstance(mapped))
+        throw new ModelError({
+          code: 'models/batch',
+          provider: id,
+          message: `${what}: ${mapped.message.replace(`${id}: `, '')}`,
+          retryable: mapped.retryable,
+          status: mapped.status,
+          retryAfterMs: mapped.retryAfterMs,
+          cause: error,
+        });
+      throw mapped;
+    }
+  };
+}
