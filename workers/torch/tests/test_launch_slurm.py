@@ -108,7 +108,8 @@ async def test_a_cancelled_run_ends_cancelled_and_its_job_leaves_the_queue(stub,
 
 
 async def test_a_run_resumes_as_a_new_job_after_scancel(stub):
-    run_id = await _submit(stub, 6, checkpoint_every_steps=2)
+    # Enough steps that the scancel lands while the job still trains (6 could all finish first).
+    run_id = await _submit(stub, 60, checkpoint_every_steps=2)
     seen = []
     request = runs_pb2.WatchRunRequest(run_id=run_id)
     async for event in stub.WatchRun(request, timeout=240):
@@ -126,7 +127,7 @@ async def test_a_run_resumes_as_a_new_job_after_scancel(stub):
     assert any(f"slurm job {job_id} ended: CANCELLED" in m for m in messages), messages
     assert any("resuming from checkpoint stage-0-step-" in m for m in messages), messages
     steps = {e.metrics.step for e in log if e.HasField("metrics")}
-    assert steps == set(range(1, 7))
+    assert steps == set(range(1, 61))
 
 
 def test_the_script_spans_nodes_with_one_torchrun_per_node(tmp_path):
