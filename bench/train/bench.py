@@ -42,7 +42,9 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "workers" / "torch" / "src"))
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[2] / "workers" / "torch" / "src")
+)
 
 from midspec_worker import models, runspec  # noqa: E402
 from midspec_worker.gen.midspec.worker.v1 import runs_pb2  # noqa: E402
@@ -74,7 +76,9 @@ def _words(rng: random.Random, mu: float, cap: int) -> str:
 def text_documents(count: int, tokenizer: Any, seed: int = 0) -> list[Example]:
     """Spec-document-like lengths: mostly short, a long tail up to the row length."""
     rng = random.Random(seed)
-    return [text_example(tokenizer, _words(rng, 4.3, 400), MAX_LENGTH) for _ in range(count)]
+    return [
+        text_example(tokenizer, _words(rng, 4.3, 400), MAX_LENGTH) for _ in range(count)
+    ]
 
 
 def chat_documents(count: int, tokenizer: Any, seed: int = 0) -> list[Example]:
@@ -86,7 +90,9 @@ def chat_documents(count: int, tokenizer: Any, seed: int = 0) -> list[Example]:
         for _turn in range(rng.choice((1, 1, 2))):
             messages.append({"role": "user", "content": _words(rng, 3.2, 120)})
             messages.append({"role": "assistant", "content": _words(rng, 3.8, 250)})
-        for ids, mask in chat_masks.chat_token_examples(tokenizer, {"messages": messages}, True):
+        for ids, mask in chat_masks.chat_token_examples(
+            tokenizer, {"messages": messages}, True
+        ):
             examples.append(Example(ids=ids[:MAX_LENGTH], mask=mask[:MAX_LENGTH]))
     return examples
 
@@ -134,7 +140,9 @@ def mean_loss(model: Any, examples: list[Example], pad_id: int) -> float:
     return total / count
 
 
-def ours(workload: Workload, profile: Callable[[], Any] | None = None) -> dict[str, Any]:
+def ours(
+    workload: Workload, profile: Callable[[], Any] | None = None
+) -> dict[str, Any]:
     stage = stage_plan(workload)
     events: list[runs_pb2.RunEvent] = []
     ctx = engine.StageContext(
@@ -173,14 +181,18 @@ class _nothing:
         return None
 
 
-def optimizer_and_schedule(model: Any, stage: runspec.StagePlan, steps: int) -> tuple[Any, Any]:
-    """The worker's AdamW and learning-rate schedule, built the way engine.train_stage builds them."""
+def optimizer_and_schedule(
+    model: Any, stage: runspec.StagePlan, steps: int
+) -> tuple[Any, Any]:
+    """The worker's AdamW and learning-rate schedule, built the way engine.train_stage builds them
+    on the CPU (fused AdamW: also what transformers' Trainer and TRL pick by default)."""
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
         lr=stage.learning_rate,
         betas=stage.betas,
         eps=stage.epsilon,
         weight_decay=stage.weight_decay,
+        fused=True,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
@@ -304,12 +316,16 @@ def profiler(name: str, steps: int, folder: Path) -> Callable[[], Any]:
 
     class Profile:
         def __enter__(self) -> None:
-            self.inner = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+            self.inner = torch.profiler.profile(
+                activities=[torch.profiler.ProfilerActivity.CPU]
+            )
             self.inner.__enter__()
 
         def __exit__(self, *exc: object) -> None:
             self.inner.__exit__(*exc)
-            table = self.inner.key_averages().table(sort_by="self_cpu_time_total", row_limit=20)
+            table = self.inner.key_averages().table(
+                sort_by="self_cpu_time_total", row_limit=20
+            )
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.txt").write_text(f"{name}: {steps} steps\n{table}\n")
             progress(f"  profile written to {folder / f'{name}.txt'}")
@@ -326,10 +342,16 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--stages", default="text,chat")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "2")))
-    parser.add_argument("--no-padded", action="store_true", help="skip the padded Trainer row")
     parser.add_argument(
-        "--profile", type=Path, help="profile one run of each side; tables go to this folder"
+        "--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "2"))
+    )
+    parser.add_argument(
+        "--no-padded", action="store_true", help="skip the padded Trainer row"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile one run of each side; tables go to this folder",
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -350,7 +372,9 @@ def main() -> None:
             _, tokenizer = models.load(path, torch.float32)
             make = chat_documents if name == "chat" else text_documents
             examples = make(args.documents, tokenizer)
-            workloads.append(Workload(name, base, path, tokenizer, examples, name == "chat"))
+            workloads.append(
+                Workload(name, base, path, tokenizer, examples, name == "chat")
+            )
         for workload in workloads:
             tokens = workload.tokens
             trained = sum(sum(e.mask[1:]) for e in workload.examples)
@@ -372,14 +396,19 @@ def main() -> None:
                         sides["ours"] = ours(workload)
                     else:
                         steps = sides["ours"]["steps"] if "ours" in sides else None
-                        if steps is None:  # TRL first: the step count is the worker's plan
+                        if (
+                            steps is None
+                        ):  # TRL first: the step count is the worker's plan
                             stage = stage_plan(workload)
                             rows = packing.pack(workload.examples, MAX_LENGTH)
                             steps = engine.plan_steps(
                                 stage, math.ceil(len(rows) / ROWS_PER_STEP), tokens
                             )
                         sides["trl"] = trl(workload, steps)
-                ratio = sides["ours"]["tokens_per_second"] / sides["trl"]["tokens_per_second"]
+                ratio = (
+                    sides["ours"]["tokens_per_second"]
+                    / sides["trl"]["tokens_per_second"]
+                )
                 progress(
                     f"  repeat {repeat + 1}: ours {sides['ours']['tokens_per_second']:.0f} tokens/s"
                     f" (final loss {sides['ours']['final_loss']:.4f}), TRL "
@@ -387,8 +416,12 @@ def main() -> None:
                     f"{sides['trl']['final_loss']:.4f}), {ratio:.2f}x, load {load():.1f}"
                 )
                 runs.append({**sides, "ratio": ratio})
+            initial, _ = models.load(workload.path, torch.float32)
             entry: dict[str, Any] = {
                 "model": workload.base_model,
+                "initial_loss": mean_loss(
+                    initial, workload.examples, workload.tokenizer.pad_token_id
+                ),
                 "documents": len(workload.examples),
                 "tokens": tokens,
                 "trained_tokens": trained,
@@ -403,7 +436,11 @@ def main() -> None:
             if args.profile:
                 progress("  profiling one run of each side…")
                 ours(workload, profiler(f"{workload.name}-ours", steps, args.profile))
-                trl(workload, steps, profiler(f"{workload.name}-trl", steps, args.profile))
+                trl(
+                    workload,
+                    steps,
+                    profiler(f"{workload.name}-trl", steps, args.profile),
+                )
             results[workload.name] = entry
     print(
         json.dumps(

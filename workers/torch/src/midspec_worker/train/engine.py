@@ -56,12 +56,12 @@ class Resume:
     state: dict[str, Any]
 
 
-def token_losses(model: Any, batch: Batch) -> torch.Tensor:
-    """Per-position cross-entropy (0 where there is no target), shape (rows, length).
+def _kept_logits(model: Any, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Logits and targets at the positions where some row has a target, and those positions.
 
-    Only positions where some row has a target go through the output layer: with assistant-only
-    masks most positions are prompt, and a real vocabulary (150k) makes the output layer the
-    largest cost of a small model's step.
+    Only they go through the output layer: with assistant-only masks most positions are prompt,
+    and a real vocabulary (150k) makes the output layer the largest cost of a small model's step.
+    On a padding-free batch (one row, see `padding_free`) they are exactly the trained tokens.
     """
     keep = (batch.targets != IGNORE).any(0).nonzero().squeeze(-1)
     logits = model(
@@ -71,13 +71,40 @@ def token_losses(model: Any, batch: Batch) -> torch.Tensor:
         logits_to_keep=keep,
         **attention.model_inputs(model, batch),
     ).logits
-    targets = batch.targets[:, keep]
+    return logits.float(), batch.targets[:, keep], keep
+
+
+def token_losses(model: Any, batch: Batch) -> torch.Tensor:
+    """Per-position cross-entropy (0 where there is no target), shape (rows, length)."""
+    logits, targets, keep = _kept_logits(model, batch)
     kept = F.cross_entropy(
-        logits.float().flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="none"
+        logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="none"
     )
     losses = torch.zeros(batch.targets.shape, dtype=kept.dtype, device=kept.device)
     losses[:, keep] = kept.view_as(targets)
     return losses
+
+
+def loss_sum(model: Any, batch: Batch) -> torch.Tensor:
+    """Summed cross-entropy over the batch's targets: what a training step differentiates (no
+    per-position tensor to build, scatter into and sum again)."""
+    logits, targets, _ = _kept_logits(model, batch)
+    return F.cross_entropy(
+        logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum"
+    )
+
+
+def padding_free(rows: list[list[Example]], implementation: str) -> list[list[Example]]:
+    """The micro-batch's documents as one row when attention is per document anyway.
+
+    Under varlen attention (ours or flash's) a row boundary means nothing to the model: documents
+    never see each other. One row of every document computes no padding at all, and the output
+    layer sees only trained tokens (with several rows it sees every column where any row trains,
+    most of a chat's prompts). The dense-mask path keeps its rows: one row would square its mask.
+    """
+    if not attention.per_document(implementation):
+        return rows
+    return [[example for row in rows for example in row]]
 
 
 def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
@@ -196,6 +223,10 @@ def train_stage(
         betas=stage.betas,
         eps=stage.epsilon,
         weight_decay=stage.weight_decay,
+        # One fused kernel per step on the CPU instead of a dozen small ops per parameter (the
+        # default there); transformers' Trainer and TRL default to it too. Sharded (DTensor)
+        # parameters keep the default implementation.
+        fused=True if ctx.device.type == "cpu" and not group.active else None,
     )
     from midspec_worker.train.schedule import lr_factor
 
@@ -213,7 +244,8 @@ def train_stage(
         size = stage.micro_batch_size
         mine = rows_[group.rank * size : (group.rank + 1) * size]
         # An empty slice (a short last batch) still joins the collectives, with weight 0.
-        batch = packing.collate(mine or rows_[:1], pad_id).to(ctx.device, ctx.dtype)
+        batch = packing.collate(padding_free(mine or rows_[:1], implementation), pad_id)
+        batch = batch.to(ctx.device, ctx.dtype)
         return batch, 1.0 if mine else 0.0
 
     tokens_seen = 0
@@ -226,7 +258,7 @@ def train_stage(
         with torch.no_grad():
             first, weight = local(pending[0])
             with precision.autocast(ctx.device, ctx.dtype):
-                summed = group.total(weight * float(token_losses(model, first).sum()))
+                summed = group.total(weight * float(loss_sum(model, first)))
             loss = summed / max(1.0, group.total(weight * first.loss_tokens))
         ctx.emit(
             runs_pb2.RunEvent(
@@ -301,7 +333,7 @@ def train_stage(
         total = 0.0
         for batch, weight in batches:
             with precision.autocast(ctx.device, ctx.dtype):
-                part = token_losses(model, batch).sum() * (weight / loss_tokens)
+                part = loss_sum(model, batch) * (weight / loss_tokens)
             (part * group.world_size).backward()
             total += float(part.detach())
         total = group.total(total)
