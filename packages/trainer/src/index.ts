@@ -46,7 +46,6 @@ export {
   planToJson,
   runName,
 } from './plan-experiment.js';
-export { PUBLISHED_RECIPE } from './recipe-defaults.js';
 export {
   FINAL_STATES,
   type RunStateName,
