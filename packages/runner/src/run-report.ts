@@ -12,8 +12,8 @@ import {
   wilsonInterval,
   writeReport,
 } from '@midspec/eval';
+import type { EvaluatedModel, PipelineProbes, PipelineResult } from './pipeline-state.js';
 import type { RunConfig } from './run-config.js';
-import type { EvaluatedModel, PipelineProbes, PipelineResult } from './run-pipeline.js';
 
 export interface Estimate {
   rate: number;
