@@ -323,34 +323,7 @@ describe("real material: an excerpt of OpenAI's Model Spec (CC0)", () => {
   });
 });
 
-// The whole of OpenAI's Model Spec is 270 kB, so it is not committed: point MIDSPEC_OPENAI_MODEL_SPEC
-// at a copy of model_spec.md (github.com/openai/model_spec) to run this.
-const openAiSpec = process.env.MIDSPEC_OPENAI_MODEL_SPEC;
-describe.skipIf(!openAiSpec)(
-  "OpenAI's full Model Spec (skipped: set MIDSPEC_OPENAI_MODEL_SPEC to a copy of model_spec.md)",
-  () => {
-    it('imports with zero errors, every principle with a level, examples counted, no noise', async () => {
-      const loaded = await loadSpec(openAiSpec ?? '');
-      const { spec } = loaded;
-      const diagnostics = lintLoaded(loaded);
-      const examples = spec.principles.reduce((n, p) => n + p.examples.length, 0);
-      const blocks = ((loaded.source ?? '').match(/^\*\*Example\*\*/gm) ?? []).length;
-      console.log(
-        `model_spec.md: ${spec.principles.length} principles, ` +
-          `${spec.principles.reduce((n, p) => n + p.subRules.length, 0)} sub-rules, ` +
-          `${examples} examples from ${blocks} **Example** blocks; levels ${spec.preamble.authorityLevels.join(' > ')}`,
-      );
-      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-      expect(spec.principles.every((p) => p.authority !== undefined)).toBe(true);
-      expect(spec.preamble.authorityLevels.slice(0, 2)).toEqual(['root', 'system']);
-      expect(examples).toBeGreaterThanOrEqual(blocks / 2);
-      const noisy = diagnostics.filter(
-        (d) => !['missing-rationale', 'no-examples', 'vague-guidance'].includes(d.code),
-      );
-      expect(noisy).toEqual([]);
-    });
-  },
-);
+// The whole of OpenAI's Model Spec is tested in import-openai-model-spec.test.ts.
 
 describe('plain-text conventions', () => {
   it('reads setext headings, numbered headings, thematic breaks and tables as a reader would', () => {
