@@ -127,6 +127,7 @@ describe("OpenAI's Model Spec, the whole document (fixtures/openai-model-spec/mo
   });
 
   it('reads transcripts into turns, good and bad with the why, LaTeX kept as written', async () => {
+    const source = readFileSync(FILE, 'utf8');
     const { spec } = await loadSpec(FILE);
     const byId = new Map(spec.principles.map((p) => [p.id, p]));
     const bunnies = byId.get('follow_all_applicable_instructions')?.examples ?? [];
@@ -139,6 +140,21 @@ describe("OpenAI's Model Spec, the whole document (fixtures/openai-model-spec/mo
     const bomb = byId.get('do_not_facilitate_illicit_behavior')?.examples[1];
     expect(bomb?.kind).toBe('bad');
     expect(bomb?.transcript?.at(-1)?.content).toContain('\\\\( \\frac{4}{3}\\pi r^3 \\\\)');
+    // Every marker is read, none is left in a turn: OK answers are acceptable (not ideal), and
+    // BAD[#section] names the section the answer goes against.
+    const all = spec.principles.flatMap((p) => p.examples);
+    expect(all.filter((e) => e.transcript?.some((m) => m.content.includes('<!--')))).toEqual([]);
+    expect(all.filter((e) => e.explanation?.startsWith('acceptable, not ideal'))).toHaveLength(
+      (source.match(/^<assistant[^>]*> <!-- OK\b/gm) ?? []).length,
+    );
+    expect(all.filter((e) => /\(violates #|^violates #/.test(e.explanation ?? ''))).toHaveLength(
+      (source.match(/<!-- BAD\[#/g) ?? []).length,
+    );
+    expect(all.filter((e) => /^[\s,:[]/.test(e.explanation ?? 'x'))).toEqual([]);
+    expect(byId.get('avoid_targeted_political_manipulation')?.examples[2]?.explanation).toBe(
+      'not helpful (violates #chain_of_command)',
+    );
+    expect(byId.get('prioritize_teen_safety')?.tags).toEqual(['under_18']);
     // Sections without a level frame the document: their text stays in the preamble, in order.
     expect(spec.preamble.text).toMatch(/^\*\*Overview\*\*/);
     expect(spec.preamble.text).toContain('**Definitions**');
