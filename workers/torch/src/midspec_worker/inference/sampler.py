@@ -1,6 +1,7 @@
-"""One generate loop for a batch of rows: left padding, a KV cache, per-row sampling and stops.
+"""Per-row token choice and bookkeeping: sampling, streaming deltas, stop strings and finishing.
 
-Runs on the inference thread only. Each row has its own parameters, its own torch.Generator and
+running_batch.py runs the forward passes; this decides what each row does with its logits. Runs on
+the inference thread only. Each row has its own parameters, its own torch.Generator and
 its own stop conditions, so requests with different settings share a batch. A seeded row draws
 exactly one number from its own generator per token, so its random stream never depends on the
 batch; its logits can still differ from a solo run in the last bits of float rounding (padding
@@ -98,32 +99,32 @@ def _held_back(text: str, stops: tuple[str, ...]) -> int:
     return hold
 
 
-def _step(loaded: LoadedModel, row: Row, token: int, logprob: float) -> None:
+def step(loaded: LoadedModel, row: Row, token: int, logprob: float) -> None:
     """Record a token; emit the new safe text, or finish the row."""
     tokenizer = loaded.tokenizer
-    finish: Any = None
+    reason: Any = None
     if token in loaded.stop_ids:
-        finish = STOP
+        reason = STOP
     else:
         row.tokens.append(token)
         row.logprobs.append(logprob)
     text = tokenizer.decode(row.tokens, skip_special_tokens=True)
     cut = min((i for i in (text.find(s) for s in row.params.stop if s) if i >= 0), default=-1)
     if cut >= 0:
-        text, finish = text[:cut], STOP
+        text, reason = text[:cut], STOP
     generated = len(row.tokens) + (1 if token in loaded.stop_ids else 0)
-    if finish is None and generated >= row.params.max_tokens:
-        finish = LENGTH
-    if finish is None:
+    if reason is None and generated >= row.params.max_tokens:
+        reason = LENGTH
+    if reason is None:
         end = len(text) - _held_back(text, row.params.stop)
         if end > row.sent:
             row.emit(text[row.sent : end], None)
             row.sent = end
         return
-    _finish(loaded, row, text, finish, generated)
+    finish(loaded, row, text, reason, generated)
 
 
-def _finish(loaded: LoadedModel, row: Row, text: str, reason: Any, generated: int) -> None:
+def finish(loaded: LoadedModel, row: Row, text: str, reason: Any, generated: int) -> None:
     row.done = True
     completion = inference_pb2.Completion(
         text=text,
@@ -139,59 +140,3 @@ def _finish(loaded: LoadedModel, row: Row, text: str, reason: Any, generated: in
             for token, logprob in zip(row.tokens, row.logprobs, strict=True)
         )
     row.emit(text[row.sent :] if len(text) > row.sent else "", completion)
-
-
-@torch.inference_mode()
-def generate(loaded: LoadedModel, rows: list[Row]) -> None:
-    """Generate every row to completion (or cancellation), emitting deltas as they come."""
-    model = loaded.model
-    device = next(model.parameters()).device
-    for row in rows:
-        if row.params.max_tokens <= 0:
-            _finish(loaded, row, "", LENGTH, 0)
-    live = [row for row in rows if not row.done]
-    if not live:
-        return
-    from transformers import DynamicCache
-
-    width = max(len(row.prompt_ids) for row in live)
-    pad = loaded.tokenizer.pad_token_id or 0
-    input_ids = torch.full((len(live), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(live), width), dtype=torch.long)
-    for i, row in enumerate(live):
-        input_ids[i, width - len(row.prompt_ids) :] = torch.tensor(row.prompt_ids)
-        mask[i, width - len(row.prompt_ids) :] = 1
-    input_ids, mask = input_ids.to(device), mask.to(device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    cache: Any = DynamicCache(config=model.config)
-    while True:
-        out = model(
-            input_ids=input_ids,
-            attention_mask=mask,
-            position_ids=positions,
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        logits = out.logits[:, -1, :].float().cpu()
-        logprobs = torch.log_softmax(logits, dim=-1)
-        chosen = choose(logits, [r.params for r in live], [r.generator for r in live])
-        picked = logprobs.gather(-1, torch.tensor(chosen).unsqueeze(-1)).squeeze(-1).tolist()
-        for i, row in enumerate(live):
-            if row.cancelled():
-                row.done = True
-                continue
-            _step(loaded, row, chosen[i], picked[i])
-        keep = [i for i, row in enumerate(live) if not row.done]
-        if not keep:
-            return
-        if len(keep) < len(live):
-            # Finished or abandoned rows leave the batch, freeing their share of every step.
-            index = torch.tensor(keep, device=device)
-            cache.reorder_cache(index)
-            mask, positions = mask[index], positions[index]
-            live = [live[i] for i in keep]
-            chosen = [chosen[i] for i in keep]
-        input_ids = torch.tensor(chosen, device=device).unsqueeze(-1)
-        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
-        positions = positions[:, -1:] + 1
