@@ -139,7 +139,9 @@ class RunningBatch:
             return
         width = max(self._mask.shape[1], mask.shape[1])
         for mine, theirs in zip(self._cache.layers, cache.layers, strict=True):
-            mine.keys = torch.cat([_pad_left(mine.keys, width, -2), _pad_left(theirs.keys, width, -2)])
+            mine.keys = torch.cat(
+                [_pad_left(mine.keys, width, -2), _pad_left(theirs.keys, width, -2)]
+            )
             mine.values = torch.cat(
                 [_pad_left(mine.values, width, -2), _pad_left(theirs.values, width, -2)]
             )

@@ -3,9 +3,9 @@
 running_batch.py runs the forward passes; this decides what each row does with its logits. Runs on
 the inference thread only. Each row has its own parameters, its own torch.Generator and
 its own stop conditions, so requests with different settings share a batch. A seeded row draws
-exactly one number from its own generator per token, so its random stream never depends on the
-batch; its logits can still differ from a solo run in the last bits of float rounding (padding
-changes reduction shapes), which in rare near-ties can change a sampled token.
+one vocabulary's worth of numbers from its own generator per token, so its random stream never
+depends on the batch; its logits can differ from a solo run in the last bits of float rounding
+(padding changes reduction shapes), which the exponential race (see choose) does not amplify.
 """
 
 from __future__ import annotations
@@ -53,8 +53,11 @@ def choose(
 ) -> list[int]:
     """Pick each row's next token from logits (float32, [rows, vocab]), vectorised over rows.
 
-    Sampling is an inverse-CDF draw over the row's tokens (sorted by score when top-k or top-p
-    applies), with one uniform number from the row's own generator per token.
+    Sampling is an exponential race (as vLLM samples seeded requests): the token with the largest
+    p / q, q drawn from Exponential(1) per token from the row's own generator, which picks each
+    token with probability p. Unlike an inverse-CDF draw, whose cumulative sum moves with the last
+    bits of every logit, a pick only changes when two tokens' p / q agree to float rounding, so a
+    seeded row samples the same tokens alone and in any batch.
     """
     greedy = torch.argmax(logits, dim=-1).tolist()
     sampled = [i for i, p in enumerate(params) if p.temperature > 0]
@@ -66,23 +69,23 @@ def choose(
     scores = logits[index] / temperature.unsqueeze(-1)
     vocabulary = scores.shape[-1]
     if any(0 < p.top_k < vocabulary or 0 < p.top_p < 1 for p in rows):
-        scores, order = torch.sort(scores, dim=-1, descending=True)
-    else:  # plain sampling needs no order: skip the sort, the costliest step
-        order = torch.arange(vocabulary).expand_as(scores)
-    top_k = torch.tensor([p.top_k if 0 < p.top_k < vocabulary else vocabulary for p in rows])
-    ranks = torch.arange(vocabulary).unsqueeze(0)
-    scores = scores.masked_fill(ranks >= top_k.unsqueeze(-1), float("-inf"))
+        # Only top-k and top-p need the order (the sort is the costliest step).
+        ordered, order = torch.sort(scores, dim=-1, descending=True)
+        top_k = torch.tensor([p.top_k if 0 < p.top_k < vocabulary else vocabulary for p in rows])
+        ranks = torch.arange(vocabulary).unsqueeze(0)
+        ordered = ordered.masked_fill(ranks >= top_k.unsqueeze(-1), float("-inf"))
+        probs = torch.softmax(ordered, dim=-1)
+        top_p = torch.tensor([p.top_p if 0 < p.top_p < 1 else 2.0 for p in rows])
+        # Keep the smallest prefix whose mass reaches top_p (the first token always stays).
+        drop = torch.cumsum(probs, dim=-1) - probs >= top_p.unsqueeze(-1)
+        ordered = ordered.masked_fill(drop, float("-inf"))
+        scores = torch.full_like(scores, float("-inf")).scatter(-1, order, ordered)
     probs = torch.softmax(scores, dim=-1)
-    top_p = torch.tensor([p.top_p if 0 < p.top_p < 1 else 2.0 for p in rows])
-    # Keep the smallest prefix whose mass reaches top_p (the first token always stays).
-    drop = torch.cumsum(probs, dim=-1) - probs >= top_p.unsqueeze(-1)
-    probs = probs.masked_fill(drop, 0.0)
-    cumulative = torch.cumsum(probs, dim=-1)
-    draws = torch.cat([torch.rand(1, generator=generators[i]) for i in sampled])
-    picks = torch.searchsorted(cumulative, (draws * cumulative[:, -1]).unsqueeze(-1)).squeeze(-1)
-    kept = (probs > 0).sum(-1) - 1
-    picks = torch.minimum(picks, kept)
-    chosen = order.gather(-1, picks.unsqueeze(-1)).squeeze(-1).tolist()
+    # -log(uniform) is Exponential(1); torch.rand is cheaper than Tensor.exponential_.
+    races = -torch.log(
+        torch.stack([torch.rand(vocabulary, generator=generators[i]) for i in sampled])
+    )
+    chosen = torch.argmax(probs / races, dim=-1).tolist()
     for row, token in zip(sampled, chosen, strict=True):
         greedy[row] = token
     return greedy
