@@ -14,6 +14,7 @@ import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
 import { interruptible } from './interrupt.js';
+import { printResult, withJsonOption } from './json-output.js';
 import { parseInteger, parsePositiveNumber } from './option-parsers.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatRate, RunEventsDisplay, stateName } from './run-progress.js';
@@ -36,11 +37,11 @@ interface TrainOptions {
   dataDir: string;
   python?: string;
   detach?: boolean;
+  json?: boolean;
 }
 
 export function registerTrainCommand(program: Command, io: CliIo): void {
-  program
-    .command('train [curriculum]')
+  withJsonOption(program.command('train [curriculum]'))
     .description(
       'Train a model: the stages of a CURRICULUM.yaml, or a midtrain stage on --text documents then an sft ' +
         'stage on --chat conversations. Without --worker (or MIDSPEC_WORKER) a local worker is started for ' +
@@ -119,10 +120,10 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
             run = await submitFlags(session.client, options, io, signal);
           }
           if (options.detach) {
-            io.stdout.write(`${run.id}\n`);
+            printResult(io, options, { runId: run.id }, () => `${run.id}\n`);
             return;
           }
-          await follow(session.client, run, io, signal);
+          await follow(session.client, run, io, signal, options);
         } finally {
           await session.close();
         }
@@ -248,6 +249,7 @@ async function follow(
   submitted: Run,
   io: CliIo,
   signal: AbortSignal,
+  options: { json?: boolean },
 ): Promise<void> {
   io.stderr.write(`run ${submitted.id} submitted\n`);
   const started = Date.now();
@@ -256,17 +258,35 @@ async function follow(
     progress.handle(event);
   progress.close();
   const final = await client.getRun({ runId: submitted.id }, { signal });
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  io.stdout.write(`run ${final.id} ${stateName(final.state)} in ${seconds}s\n`);
-  for (const stage of progress.stages.filter(Boolean)) {
-    io.stdout.write(
-      `  ${stage.name.padEnd(10)} loss ${stage.initialLoss?.toFixed(4) ?? '?'} -> ${stage.finalLoss?.toFixed(4) ?? '?'}` +
-        `  (${stage.steps} steps, ${formatRate(stage.tokensPerSecond ?? 0)} tok/s)\n`,
-    );
-  }
+  const seconds = (Date.now() - started) / 1000;
   const checkpoints = (await client.listCheckpoints({ runId: final.id }, { signal })).checkpoints;
   const last = checkpoints.find((checkpoint) => checkpoint.final) ?? checkpoints.at(-1);
-  if (last) io.stdout.write(`checkpoint: ${last.localPath || `${final.id}/${last.id}`}\n`);
+  const stages = progress.stages.filter(Boolean);
+  printResult(
+    io,
+    options,
+    {
+      runId: final.id,
+      state: stateName(final.state),
+      seconds,
+      stages: stages.map((stage) => ({
+        name: stage.name,
+        steps: stage.steps,
+        initialLoss: stage.initialLoss,
+        finalLoss: stage.finalLoss,
+        tokensPerSecond: stage.tokensPerSecond,
+      })),
+      checkpoint: last ? last.localPath || `${final.id}/${last.id}` : null,
+    },
+    () =>
+      `run ${final.id} ${stateName(final.state)} in ${seconds.toFixed(1)}s\n${stages
+        .map(
+          (stage) =>
+            `  ${stage.name.padEnd(10)} loss ${stage.initialLoss?.toFixed(4) ?? '?'} -> ${stage.finalLoss?.toFixed(4) ?? '?'}` +
+            `  (${stage.steps} steps, ${formatRate(stage.tokensPerSecond ?? 0)} tok/s)\n`,
+        )
+        .join('')}${last ? `checkpoint: ${last.localPath || `${final.id}/${last.id}`}\n` : ''}`,
+  );
   if (final.state !== RunState.RUN_STATE_SUCCEEDED) {
     io.stderr.write(
       `error: run ${final.id} ${stateName(final.state)}: ${final.error?.message ?? progress.errorMessage ?? 'no reason given'}\n`,

@@ -33,9 +33,11 @@ export { runIdempotencyKey } from './idempotency-key.js';
 export { defineCurriculum, loadCurriculum, parseCurriculum } from './load-curriculum.js';
 export {
   type Arm,
+  checkExperiment,
   curriculumExperiment,
   type Experiment,
   loadExperiment,
+  type ParseExperimentOptions,
   parseExperiment,
 } from './load-experiment.js';
 export {

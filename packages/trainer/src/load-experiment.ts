@@ -46,7 +46,20 @@ export function parseExperiment(input: unknown, options: ParseExperimentOptions 
       problems: zodProblems(parsed.error, options.source),
     });
   }
-  const value: ExperimentInput = parsed.data;
+  return checkExperiment(parsed.data, options);
+}
+
+/**
+ * The checks after the schema, for an experiment whose shape a schema has already checked (the
+ * runner validates its files with a schema that embeds this package's arm schema): dataset names
+ * resolve, formats fit stage kinds, arm and stage names are unique, seeds distinct. Throws a
+ * TrainerError listing every problem with its path (and line, given `options.source`).
+ */
+export function checkExperiment(
+  value: ExperimentInput,
+  options: ParseExperimentOptions = {},
+): Experiment {
+  const where = options.source?.file ?? 'experiment';
   const baseDir = options.baseDir ?? process.cwd();
   const problems: Problem[] = [];
   const datasets = resolveDatasets(value.datasets, baseDir, problems);
