@@ -16,7 +16,12 @@ function apiIndex(index: string): string {
   for (const match of index.matchAll(
     /export\s+(type\s+)?(?:\{([^}]*)\}|\*)\s+from\s+'([^']+)';/g,
   )) {
-    const [, allTypes, list, from] = match as unknown as [string, string | undefined, string | undefined, string];
+    const [, allTypes, list, from] = match as unknown as [
+      string,
+      string | undefined,
+      string | undefined,
+      string,
+    ];
     // A module of the package by its file name; another package's re-export by its name.
     const module = from.replace(/^\.\//, '').replace(/\.js$/, '');
     if (list === undefined) {
