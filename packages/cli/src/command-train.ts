@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Run, type RunSpec, RunState, StageKind, type WorkerClient } from '@midspec/proto';
+import { type Run, RunSpec, RunState, StageKind, type WorkerClient } from '@midspec/proto';
 import {
   curriculumExperiment,
   loadCurriculum,
@@ -27,7 +27,7 @@ interface TrainOptions {
   model: string;
   name?: string;
   seed?: number;
-  adapter: 'lora' | 'full';
+  adapter?: 'lora' | 'full';
   loraR?: number;
   lr?: number;
   epochs?: number;
@@ -57,13 +57,13 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     )
     .option('--name <name>', 'a name for the run')
     .option('--seed <n>', 'seed (default 0, or the curriculum seed)', parseInteger)
-    .option('--adapter <kind>', 'lora or full', parseAdapter, 'lora')
-    .option('--lora-r <n>', 'LoRA rank (worker default: 64)', parseInteger)
-    .option('--lr <rate>', 'peak learning rate (worker default: 1e-4)', parsePositiveNumber)
-    .option('--epochs <n>', 'epochs per stage (default 1)', parsePositiveNumber)
+    .option('--adapter <kind>', "lora or full (default: the worker's)", parseAdapter)
+    .option('--lora-r <n>', "LoRA rank (default: the worker's)", parseInteger)
+    .option('--lr <rate>', "peak learning rate (default: the worker's)", parsePositiveNumber)
+    .option('--epochs <n>', "epochs per stage (default: the worker's)", parsePositiveNumber)
     .option('--max-steps <n>', 'cap each stage at this many optimizer steps', parseInteger)
-    .option('--max-length <n>', 'tokens per packed row', parseInteger)
-    .option('--batch-size <n>', 'rows per micro-batch', parseInteger)
+    .option('--max-length <n>', "tokens per packed row (default: the worker's)", parseInteger)
+    .option('--batch-size <n>', "rows per micro-batch (default: the worker's)", parseInteger)
     .option(
       '--data-dir <dir>',
       'data folder of the local worker (when no --worker)',
@@ -178,42 +178,44 @@ async function upload(
   return dataset.id;
 }
 
+/**
+ * The RunSpec of --text/--chat: only what the flags set. The worker applies the training defaults
+ * runs.proto documents (the same a curriculum or `midspec run` gets), so the flags and a curriculum
+ * that says the same train the same.
+ */
 function buildSpec(options: TrainOptions, datasets: { text?: string; chat?: string }): RunSpec {
-  const stageCommon = {
-    optimizer: { learningRate: options.lr ?? 0 },
-    budget: { epochs: options.epochs ?? 0, maxSteps: options.maxSteps ?? 0 },
-    packing: { enabled: true, maxLength: options.maxLength ?? 0 },
-    microBatchSize: options.batchSize ?? 0,
-    adapter:
-      options.adapter === 'full'
-        ? { adapter: { $case: 'full' as const, full: {} } }
-        : { adapter: { $case: 'lora' as const, lora: { r: options.loraR ?? 0 } } },
+  const lora = options.loraR === undefined ? {} : { r: options.loraR };
+  const stage = {
+    ...(options.lr !== undefined && { optimizer: { learningRate: options.lr } }),
+    ...((options.epochs !== undefined || options.maxSteps !== undefined) && {
+      budget: {
+        ...(options.epochs !== undefined && { epochs: options.epochs }),
+        ...(options.maxSteps !== undefined && { maxSteps: options.maxSteps }),
+      },
+    }),
+    ...(options.maxLength !== undefined && { packing: { maxLength: options.maxLength } }),
+    ...(options.batchSize !== undefined && { microBatchSize: options.batchSize }),
+    ...(options.adapter === 'full'
+      ? { adapter: { adapter: { $case: 'full' as const, full: {} } } }
+      : (options.adapter === 'lora' || options.loraR !== undefined) && {
+          adapter: { adapter: { $case: 'lora' as const, lora } },
+        }),
   };
   const stages = [];
-  if (datasets.text) {
+  if (datasets.text)
     stages.push({
-      ...stageCommon,
-      name: 'midtrain',
+      ...stage,
       kind: StageKind.STAGE_KIND_MIDTRAIN,
-      data: [{ datasetId: datasets.text, weight: 1 }],
+      data: [{ datasetId: datasets.text }],
     });
-  }
-  if (datasets.chat) {
-    stages.push({
-      ...stageCommon,
-      name: 'sft',
-      kind: StageKind.STAGE_KIND_SFT,
-      data: [{ datasetId: datasets.chat, weight: 1 }],
-      // The published recipe: fine-tuning keeps training the midtraining adapter.
-      continueAdapter: Boolean(datasets.text) && options.adapter === 'lora',
-    });
-  }
-  return {
+  if (datasets.chat)
+    stages.push({ ...stage, kind: StageKind.STAGE_KIND_SFT, data: [{ datasetId: datasets.chat }] });
+  return RunSpec.fromPartial({
     name: options.name ?? 'midspec-train',
     baseModel: options.model,
     seed: options.seed ?? 0,
     stages,
-  } as unknown as RunSpec;
+  });
 }
 
 async function submitFlags(

@@ -48,7 +48,6 @@ export {
   planToJson,
   runName,
 } from './plan-experiment.js';
-export { PUBLISHED_RECIPE } from './recipe-defaults.js';
 export {
   FINAL_STATES,
   type RunStateName,

@@ -90,11 +90,9 @@ export function checkExperiment(
         baseModel = arm.baseModel ?? curriculum.baseModel;
       }
     } else {
-      (arm.stages ?? []).forEach((stage, index) => {
-        stages.push(
-          resolveStage(stage, index, value.stageDefaults?.[stage.kind], stages[index - 1]),
-        );
-      });
+      stages = (arm.stages ?? []).map((stage) =>
+        resolveStage(stage, value.stageDefaults?.[stage.kind]),
+      );
       // Arms share the experiment's datasets: a file named by two arms is uploaded once.
       checkStages(stages, datasets, baseDir, `arms[${armIndex}].stages`, problems);
     }
@@ -105,9 +103,11 @@ export function checkExperiment(
         name: `${value.name}/${arm.name}`,
         baseModel,
         seed: value.seed ?? 0,
-        dtype: value.dtype ?? '',
-        worldSize: value.worldSize ?? 1,
-        checkpointEverySteps: value.checkpointEverySteps ?? 0,
+        ...(value.dtype !== undefined && { dtype: value.dtype }),
+        ...(value.worldSize !== undefined && { worldSize: value.worldSize }),
+        ...(value.checkpointEverySteps !== undefined && {
+          checkpointEverySteps: value.checkpointEverySteps,
+        }),
         labels: value.labels ?? {},
         datasets,
         stages,
