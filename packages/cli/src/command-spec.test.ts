@@ -275,6 +275,28 @@ describe('midspec spec on published specs', () => {
     ).toEqual([0, 0, 1]);
   });
 
+  it("lint on the whole of OpenAI's Model Spec and Anthropic's constitution: zero errors, counts, no noise", async () => {
+    const files = ['openai-model-spec/model_spec.md', 'anthropic-constitution/constitution.md'];
+    const text = await midspec(['lint', ...files.map(fixture)], repoRoot);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/openai-model-spec/model_spec.md: 59 principles, 65 sub-rules, 397 examples;',
+    );
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/anthropic-constitution/constitution.md: 23 principles, 136 sub-rules, 0 examples;',
+    );
+    const json = JSON.parse(
+      (await midspec(['lint', '--format', 'json', ...files.map(fixture)], repoRoot)).stdout,
+    );
+    expect(json.errors).toBe(0);
+    const codes = new Set(
+      json.files.flatMap((file: { diagnostics: { code: string }[] }) =>
+        file.diagnostics.map((d) => d.code),
+      ),
+    );
+    expect([...codes].sort()).toEqual(['missing-rationale', 'no-examples']);
+  });
+
   it('lint on an OpenAI-style spec: no errors, no LaTeX or annotation noise; --authority-levels', async () => {
     const result = await midspec(
       ['lint', '--format', 'json', fixture('openai-style.md')],
