@@ -284,7 +284,7 @@ describe('midspec spec on published specs', () => {
       'packages/spec/fixtures/anthropic-constitution/constitution.md: 23 principles, 136 sub-rules, 0 examples;',
     );
     const json = JSON.parse(
-      (await midspec(['lint', '--format', 'json', ...files.map(fixture)], repoRoot)).stdout,
+      (await midspec(['lint', '--json', ...files.map(fixture)], repoRoot)).stdout,
     );
     expect(json.errors).toBe(0);
     const codes = new Set(
