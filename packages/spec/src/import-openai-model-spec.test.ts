@@ -37,7 +37,10 @@ function scanOpenAiSpec(text: string): { sections: ScannedSection[]; allBlocks: 
   let allBlocks = 0;
   // A reader sees `[?](#id)` as the title of section `id`.
   const titles = new Map(
-    [...text.matchAll(/^#+ (.*?) \{#([^\s}]+)[^}\n]*\}[ \t]*$/gm)].map((m) => [m[2] ?? '', m[1] ?? '']),
+    [...text.matchAll(/^#+ (.*?) \{#([^\s}]+)[^}\n]*\}[ \t]*$/gm)].map((m) => [
+      m[2] ?? '',
+      m[1] ?? '',
+    ]),
   );
   const titled = (line: string) =>
     line.replace(/\[\?\]\(#([\w.-]+)\)/g, (link, id: string) =>
