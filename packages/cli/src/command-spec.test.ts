@@ -246,6 +246,16 @@ describe('midspec spec on published specs', () => {
     expect(result.stdout).toContain(
       '- SP1: Do not undermine legitimate human oversight of AI. This includes:\n    - Not undermining',
     );
+    expect(result.stderr).not.toContain('reads back as');
+    // OpenAI's spec has ids without a digit and sections of prose: a rule list cannot carry it.
+    const openai = await midspec(
+      ['show', '--format', 'rule-list', fixture('openai-model-spec/model_spec.md')],
+      repoRoot,
+    );
+    expect(openai.code, openai.stderr).toBe(0);
+    expect(openai.stderr).toMatch(
+      /^warning: packages\/spec\/fixtures\/openai-model-spec\/model_spec.md: this rule list reads back as \d+ principles, not the 59 principles written .*use --format markdown/,
+    );
     const unknown = await midspec(
       ['show', '--var', 'colour=red', fixture('rules-only.txt')],
       repoRoot,
