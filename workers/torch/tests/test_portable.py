@@ -52,6 +52,7 @@ def test_an_adapter_on_merged_stages_names_no_base_it_does_not_fit(tmp_path):
     assert written["base_model_name_or_path"].startswith("Qwen/Qwen3-8B with earlier")
     assert "revision" not in written
     card = (tmp_path / "README.md").read_text()
+    assert (tmp_path / "adapter" / "README.md").read_text() == card
     assert "at its step 4" in card and "load a merged folder of this run" in card
 
 

@@ -93,5 +93,9 @@ def finish(
     """Make a checkpoint folder portable; stages are those trained up to it, step is set for a
     stage (non-final) checkpoint."""
     rename_base(folder, base_model, adapter_on_base(stages))
-    (folder / "README.md").write_text(model_card(base_model, stages, step), "utf-8")
+    card = model_card(base_model, stages, step)
+    # Downloads send the adapter/ or model/ folder alone: each carries the card too.
+    for target in (folder, folder / "adapter", folder / "model"):
+        if target.is_dir():
+            (target / "README.md").write_text(card, "utf-8")
     share(folder)
