@@ -62,3 +62,16 @@ def test_only_adapters_chained_from_the_first_stage_sit_on_the_base():
     assert portable.adapter_on_base([lora, chained, chained])
     assert not portable.adapter_on_base([lora, lora])
     assert not portable.adapter_on_base([{"lora": False}, chained])
+
+
+def test_the_model_cache_serves_a_default_lora_stage_unmerged():
+    from midspec_worker.gen.midspec.worker.v1 import runs_pb2
+    from midspec_worker.inference.model_cache import _adapter_on_base
+
+    default = runs_pb2.Stage()  # no adapter set: runspec trains LoRA
+    full = runs_pb2.Stage(adapter=runs_pb2.Adapter(full=runs_pb2.FullFinetune()))
+    chained = runs_pb2.Stage(continue_adapter=True)
+    assert _adapter_on_base([default], 0)
+    assert _adapter_on_base([default, chained], 1)
+    assert not _adapter_on_base([full, chained], 1)
+    assert not _adapter_on_base([default, default], 1)
