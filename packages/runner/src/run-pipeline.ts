@@ -12,7 +12,7 @@ import {
 } from '@midspec/eval';
 import type { WorkerClient } from '@midspec/proto';
 import { loadSpec, type Spec } from '@midspec/spec';
-import type { DatasetInput, ExperimentInput } from '@midspec/trainer';
+import { type DatasetInput, type ExperimentInput, listCheckpoints } from '@midspec/trainer';
 import { cachedStep, stepDir, stepKey, writeJsonl } from './run-cache.js';
 import { chunkDocuments } from './run-chunks.js';
 import type { LoadedRunConfig, RunConfig } from './run-config.js';
@@ -23,6 +23,7 @@ import {
   readabilityProbes,
   scoreProbe,
 } from './run-probes.js';
+import { sharedStagePrefixes, stageEndCheckpoint } from './run-shared-stages.js';
 import { planTraining, type TrainedRun, trainPlan } from './run-training.js';
 import { aftChats, buildWorld, entitiesOf, neutralDocuments, worldSuite } from './run-world.js';
 import { RunnerError } from './runner-error.js';
@@ -339,19 +340,23 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   }
 
   events.step('arms');
+  // Arms whose stages open a longer arm's (MSM-only vs MSM+AFT) are read from its runs.
+  const shared = sharedStagePrefixes(config.arms);
+  const trainedArms = config.arms.filter((arm) => arm.stages.length > 0 && !shared.has(arm.name));
   const experiment: ExperimentInput = {
     name: config.name,
     baseModel,
     seeds: config.seeds,
     datasets,
     ...(config.stageDefaults && { stageDefaults: config.stageDefaults }),
-    arms: config.arms,
+    arms: trainedArms,
   };
-  const plan = await planTraining(experiment, baseDir, { signal });
-  const runs = await trainPlan(client, plan, events, { signal });
+  const plan =
+    trainedArms.length > 0 ? await planTraining(experiment, baseDir, { signal }) : undefined;
+  const runs = plan ? await trainPlan(client, plan, events, { signal }) : [];
   const reused = runs.filter((run) => run.alreadyExisted).length;
   events.done(
-    `${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)`,
+    `${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)${shared.size > 0 ? `; ${[...shared.keys()].join(', ')} read from the shared stages' checkpoints` : ''}`,
     runs.length > 0 && reused === runs.length,
   );
 
@@ -366,15 +371,26 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       });
       continue;
     }
+    const from = shared.get(arm.name);
     for (const seed of config.seeds) {
-      const run = runs.find((candidate) => candidate.arm === arm.name && candidate.seed === seed);
-      if (run)
-        models.push({
-          name: `${arm.name}/seed-${seed}`,
-          arm: arm.name,
-          seed,
-          model: `run:${run.runId}`,
-        });
+      const run = runs.find(
+        (candidate) => candidate.arm === (from?.source ?? arm.name) && candidate.seed === seed,
+      );
+      if (!run) continue;
+      let model = `run:${run.runId}`;
+      if (from) {
+        const checkpoint = stageEndCheckpoint(
+          await listCheckpoints(client, run.runId, { signal }),
+          from.stages - 1,
+        );
+        if (!checkpoint)
+          throw new RunnerError({
+            code: 'runner/run-failed',
+            message: `arm ${arm.name} is read from run ${run.runId} (${from.source}, seed ${seed}) at the end of its stage ${from.stages - 1}, but that run has no checkpoint of that stage`,
+          });
+        model = `run:${run.runId}/${checkpoint.id}`;
+      }
+      models.push({ name: `${arm.name}/seed-${seed}`, arm: arm.name, seed, model });
     }
   }
 
