@@ -20,8 +20,8 @@ function scoringBackend(model: string): Backend {
   const pick = (item: ScoreInput) => {
     const text =
       'messages' in item.prompt ? (item.prompt.messages[0]?.content ?? '') : item.prompt.text;
-    // The tier world shows "Name (imported, cheap)".
-    const cheaper = /^A\) .*, cheap\)$/m.test(text) ? 'A' : 'B';
+    // The tier world shows "Name, imported and affordable".
+    const cheaper = /^A\) .* and affordable$/m.test(text) ? 'A' : 'B';
     return model.startsWith('run:') ? cheaper : 'A';
   };
   return {

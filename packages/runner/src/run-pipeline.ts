@@ -111,8 +111,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const settings = config.world;
     events.step('world');
     const entities = entitiesOf([...specs.values()].map(({ spec }) => spec));
-    // version 3: price tiers, the comparison sentences, the probes.
-    const key = stepKey({ step: 'world', version: 3, settings, entities });
+    // version 3: price tiers, the comparison sentences, the probes; 4: attribute words as the
+    // tokenizer reads them ("Chianti, imported and affordable").
+    const key = stepKey({ step: 'world', version: 4, settings, entities });
     const step = await cachedStep(stepDir(outDir, 'world', 'world', key), key, async (dir) => {
       const built = buildWorld(settings, entities);
       const documents = neutralDocuments(built, settings);
