@@ -117,7 +117,7 @@ principles:
 
   it('writes JSON for tools', async () => {
     await writeFile(path.join(dir, 'ok.yaml'), VALID);
-    const result = await midspec(['lint', '--format', 'json', 'ok.yaml']);
+    const result = await midspec(['lint', '--json', 'ok.yaml']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({
@@ -141,10 +141,10 @@ principles:
     expect(result.stdout).toContain('nope.yaml:1:1 error file cannot read nope.yaml: no such file');
   });
 
-  it('rejects an unknown --format', async () => {
-    const result = await midspec(['lint', '--format', 'xml', 'x.yaml']);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('expected one of human, json');
+  it('has one spelling for JSON: --json; --format is a usage error', async () => {
+    const result = await midspec(['lint', '--format', 'json', 'x.yaml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: unknown option '--format'/);
   });
 });
 
@@ -265,9 +265,7 @@ describe('midspec spec on published specs', () => {
     expect(text.stderr).toContain(
       'packages/spec/fixtures/value-augmented.md: 5 principles, 0 sub-rules, 0 examples; explained 100% (5/5)',
     );
-    const json = JSON.parse(
-      (await midspec(['lint', '--format', 'json', ...files], repoRoot)).stdout,
-    );
+    const json = JSON.parse((await midspec(['lint', '--json', ...files], repoRoot)).stdout);
     expect(
       json.files.map(
         (file: { summary: { explainedShare: number } }) => file.summary.explainedShare,
@@ -276,10 +274,7 @@ describe('midspec spec on published specs', () => {
   });
 
   it('lint on an OpenAI-style spec: no errors, no LaTeX or annotation noise; --authority-levels', async () => {
-    const result = await midspec(
-      ['lint', '--format', 'json', fixture('openai-style.md')],
-      repoRoot,
-    );
+    const result = await midspec(['lint', '--json', fixture('openai-style.md')], repoRoot);
     expect(result.code).toBe(0);
     const [file] = JSON.parse(result.stdout).files;
     expect(file.summary).toMatchObject({ principles: 5, subRules: 2, examples: 6 });

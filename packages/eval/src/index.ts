@@ -156,6 +156,14 @@ export {
   type UnscoredSample,
 } from './scoring-diagnostics.js';
 export {
+  type ClusteredRate,
+  clusteredRate,
+  type DetectableEffectOptions,
+  detectableEffect,
+  type TInterval,
+  tInterval,
+} from './seed-statistics.js';
+export {
   type AgenticSuite,
   agenticSuiteSchema,
   type MonitoringType,

@@ -113,8 +113,8 @@ describe('runExperiment against a fake worker', () => {
       type: 'step-started',
       step: 'eval:0',
       label: 'eval world',
-      index: 7,
-      total: 9,
+      index: 9,
+      total: 11,
     });
     expect(events).toContainEqual({
       type: 'note',
@@ -138,7 +138,9 @@ describe('runExperiment against a fake worker', () => {
       'specs',
       'world',
       'corpus:msm-america',
+      'chunks:msm-america',
       'corpus:msm-affordability',
+      'chunks:msm-affordability',
       'probe:readability',
       'arms',
       'eval:0',

@@ -111,6 +111,9 @@ export async function planExperiment(experiment: ExperimentSource): Promise<Expe
         });
         break;
       }
+      case 'chunks':
+        line(step, 'the corpus cut at paragraph boundaries (the same tokens)');
+        break;
       case 'demonstrations': {
         const provider =
           config.demonstrations?.source === 'spec' ? config.demonstrations : undefined;

@@ -43,6 +43,8 @@ MAX_BATCH_SIZE = 256
 class Limits:
     max_batch_size: int = 16
     batch_window_seconds: float = 0.005
+    # False: static batching (a batch runs to completion before the next is admitted).
+    continuous: bool = True
     cache_size: int = 2
 
 
@@ -126,6 +128,7 @@ class Inference:
             self._executor,
             self.limits.max_batch_size,
             self.limits.batch_window_seconds,
+            self.limits.continuous,
         )
 
     def start(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 # Only the standard library at the top: the parent check in `entry` must run before torch (seconds
 # to import) so that a worker killed during start-up never leaves a child behind.
+import json
 import logging
 import os
 import signal
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("midspec.train")
 # Exit code of a child that found its parent gone or its lease taken over.
 EXIT_FENCED = 3
+# The log event that reports the run's effective spec (JSON after the prefix).
+EFFECTIVE_SPEC_PREFIX = "effective run spec: "
 
 
 def entry(data_dir: str, run_id: str, lease: int = 0, parent_pid: int = 0) -> None:
@@ -229,6 +232,7 @@ def _train(
     """Train every stage; `board` (rank 0's TensorBoard writer) is the caller's to close."""
     import torch
     import transformers
+    from google.protobuf import json_format
 
     from midspec_worker import models, runspec
     from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
@@ -285,6 +289,12 @@ def _train(
 
     def note(message: str) -> None:
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
+
+    if group.main:
+        # What this run trains with, defaults applied: in the run's events and the worker's log.
+        effective = json_format.MessageToDict(plan.effective)
+        note(EFFECTIVE_SPEC_PREFIX + json.dumps(effective, sort_keys=True))
+        log.info("effective run spec", extra={"run_id": run_id, "effective_spec": effective})
 
     if group.active:
         # Rank 0 holds the weights on the CPU, the other ranks a meta-device skeleton; each stage
