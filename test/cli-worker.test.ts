@@ -54,7 +54,8 @@ describe('midspec worker start (the built CLI, as a user runs it)', () => {
       stderr += chunk.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(1);
+    // A usage error: exit 2, the reason and a one-line hint.
+    expect(code).toBe(2);
     expect(stderr).toContain('--worker HOST:PORT');
     expect(stderr).toContain('MIDSPEC_WORKER');
     expect(stderr).not.toContain('    at ');

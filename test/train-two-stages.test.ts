@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type RunEvent, RunState, StageKind, WorkerError } from '@midspec/proto';
-import { uploadDataset } from '@midspec/trainer';
+import { TrainerError, uploadDataset } from '@midspec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   repoRoot,
@@ -156,13 +156,14 @@ describe('TypeScript client ↔ Python worker over real gRPC', () => {
     const dir = await mkdtemp(join(tmpdir(), 'midspec-bad-'));
     const file = join(dir, 'bad.jsonl');
     await writeFile(file, '{"text": "fine"}\n{"text": "also fine"}\n{"text": 42}\n');
-    // Past the client's own check, so that the worker's is exercised.
-    const error = await uploadDataset(fixture.client, file, {
-      format: 'text',
-      skipValidation: true,
-    }).catch((caught: unknown) => caught);
-    expect(WorkerError.isInstance(error) && error.grpcStatus).toBe('INVALID_ARGUMENT');
-    expect(WorkerError.isInstance(error) && error.line).toBe(3);
+    // Lines are checked once, by the worker; its refusal names the local file and line.
+    const error = await uploadDataset(fixture.client, file).catch((caught: unknown) => caught);
+    expect(TrainerError.isInstance(error) && error.problems).toEqual([
+      { path: '', file, line: 3, message: 'expected a non-empty string field "text"' },
+    ]);
+    const cause = (error as Error).cause;
+    expect(WorkerError.isInstance(cause) && cause.grpcStatus).toBe('INVALID_ARGUMENT');
+    expect(WorkerError.isInstance(cause) && cause.line).toBe(3);
     const { datasets } = await fixture.client.listDatasets();
     expect(datasets.some((dataset) => dataset.name === 'bad.jsonl')).toBe(false);
   });

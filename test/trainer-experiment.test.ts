@@ -77,7 +77,7 @@ describe('@midspec/trainer and its CLI against the reference worker', () => {
     const { runs } = await fixture.client.listRuns({ labels: { experiment: 'e2e-curriculum' } });
     expect(runs).toHaveLength(1);
 
-    const metrics = await cli('runs', 'metrics', runId ?? '', '--format', 'json');
+    const metrics = await cli('runs', 'metrics', runId ?? '', '--json');
     expect(JSON.parse(metrics.stdout)).toHaveLength(4);
   }, 300_000);
 
@@ -100,7 +100,7 @@ describe('@midspec/trainer and its CLI against the reference worker', () => {
         '    stages: [{ kind: midtrain, data: [docs] }, { kind: sft, data: [chats], continueAdapter: true }]',
       ].join('\n'),
     );
-    const plan = await cli('experiment', 'plan', file, '--format', 'json');
+    const plan = await cli('experiment', 'plan', file, '--json');
     expect(plan.code).toBe(0);
     const planned = JSON.parse(plan.stdout) as { runs: { name: string; idempotencyKey: string }[] };
     expect(planned.runs.map((run) => run.name)).toEqual([
@@ -127,7 +127,7 @@ describe('@midspec/trainer and its CLI against the reference worker', () => {
     expect(watched.code, watched.stderr).toBe(0);
     expect(watched.stdout).toContain('2 of 2 runs succeeded');
 
-    const status = await cli('experiment', 'status', file, '--format', 'json');
+    const status = await cli('experiment', 'status', file, '--json');
     const rows = JSON.parse(status.stdout) as { name: string; state: string }[];
     expect(rows.map((row) => row.state)).toEqual(['base model', 'succeeded', 'succeeded']);
   }, 600_000);

@@ -28,11 +28,13 @@ import { loadSpec } from '@midspec/spec';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
+import { printResult, withJsonOption } from './json-output.js';
 import { parseInteger, parsePositiveNumber } from './option-parsers.js';
 import { ProgressBar } from './progress-bar.js';
 
 interface CommonOptions {
   spec: string;
+  json?: boolean;
   batch?: boolean;
   out?: string;
   provider: ProviderName;
@@ -98,6 +100,7 @@ function parseFraction(value: string): number {
 }
 
 function commonOptions(command: Command, withOut: boolean): Command {
+  withJsonOption(command);
   if (withOut)
     command.requiredOption('--out <dir>', 'output folder (rerun on the same folder to resume)');
   return command
@@ -215,8 +218,13 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
             onProgress,
           });
           finish();
-          io.stdout.write(
-            `${formatYieldReport(result.report)}\nwrote ${result.documents.length} documents to ${result.outDir}/dataset.jsonl\n`,
+          const dataset = `${result.outDir}/dataset.jsonl`;
+          printResult(
+            io,
+            options,
+            { report: result.report, documents: result.documents.length, dataset },
+            () =>
+              `${formatYieldReport(result.report)}\nwrote ${result.documents.length} documents to ${dataset}\n`,
           );
         },
       );
@@ -241,7 +249,7 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
             batch: options.batch,
             config: docsConfig(options),
           });
-          io.stdout.write(`${formatPreview(preview)}\n`);
+          printResult(io, options, preview, () => `${formatPreview(preview)}\n`);
         },
         false,
       );
@@ -273,8 +281,13 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
             onProgress,
           });
           finish();
-          io.stdout.write(
-            `${formatYieldReport(result.report)}\nwrote ${result.examples.length} demonstrations to ${result.outDir}/dataset.jsonl\n`,
+          const dataset = `${result.outDir}/dataset.jsonl`;
+          printResult(
+            io,
+            options,
+            { report: result.report, demonstrations: result.examples.length, dataset },
+            () =>
+              `${formatYieldReport(result.report)}\nwrote ${result.examples.length} demonstrations to ${dataset}\n`,
           );
         },
       );
@@ -299,7 +312,7 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
             batch: options.batch,
             config: demosConfig(options),
           });
-          io.stdout.write(`${formatPreview(preview)}\n`);
+          printResult(io, options, preview, () => `${formatPreview(preview)}\n`);
         },
         false,
       );

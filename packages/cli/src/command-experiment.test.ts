@@ -31,8 +31,7 @@ describe('midspec experiment plan', () => {
       'experiment',
       'plan',
       'examples/curricula/cheese.yaml',
-      '--format',
-      'json',
+      '--json',
     );
     expect(code).toBe(0);
     const plan = JSON.parse(stdout) as {
@@ -81,8 +80,9 @@ describe('midspec experiment plan', () => {
     const plan = JSON.parse(json.stdout) as { lines: { step: string }[]; evaluatedModels: number };
     expect(plan.evaluatedModels).toBe(models);
     expect(plan.lines.map((line) => line.step)).toContain('corpus:msm-america');
+    // Calling a command with the other format's file is a usage error: exit 2.
     const submit = await cli('experiment', 'submit', 'examples/cheese/experiment.yaml');
-    expect(submit.code).toBe(1);
+    expect(submit.code).toBe(2);
     expect(submit.stderr).toContain('midspec run examples/cheese/experiment.yaml');
   });
 
@@ -95,7 +95,7 @@ describe('midspec experiment plan', () => {
 
   it('asks for a worker address to submit', async () => {
     const { code, stderr } = await cli('experiment', 'submit', 'examples/curricula/cheese.yaml');
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain('--worker HOST:PORT');
   });
 });

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { MidspecError } from '@midspec/core';
 import type { Run, WorkerClient } from '@midspec/proto';
 import {
   formatExperimentPlan,
@@ -24,6 +25,7 @@ import { uploadBars } from './command-train.js';
 import { experimentFormat } from './experiment-format.js';
 import { ExperimentProgress } from './experiment-progress.js';
 import { interruptible } from './interrupt.js';
+import { printResult, withJsonOption } from './json-output.js';
 import { openWorkerSession } from './worker-session.js';
 
 const WORKER_OPTION = ['--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)'] as const;
@@ -42,34 +44,21 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
     .command('experiment')
     .description('Plan, submit and follow an experiment: named arms × seeds, each a run');
 
-  experiment
-    .command('plan <experiment>')
+  withJsonOption(experiment.command('plan <experiment>'))
     .description(
       'Expand an experiment into its runs (arm, seed, stages, idempotency key) without contacting a worker',
     )
-    .option('--format <format>', 'table or json', 'table')
-    .option('--json', 'the same as --format json')
-    .action(async (file: string, options: { format: string; json?: boolean }) => {
-      if (options.json) options.format = 'json';
+    .action(async (file: string, options: { json?: boolean }) => {
       const path = resolve(io.cwd, file);
       if ((await experimentFormat(path)) === 'runner') {
         // The same plan as `midspec run --dry-run`: one experiment format for both commands.
         const loaded = await loadRunnerExperiment(path);
         const projected = await planRunnerExperiment(loaded);
-        io.stdout.write(
-          options.format === 'json'
-            ? `${JSON.stringify(projected, null, 2)}\n`
-            : formatExperimentPlan(projected, loaded.config),
-        );
+        printResult(io, options, projected, () => formatExperimentPlan(projected, loaded.config));
         return;
       }
       const expanded = await plan(io, file);
-      if (options.format === 'json') {
-        io.stdout.write(`${JSON.stringify(planToJson(expanded), null, 2)}\n`);
-        return;
-      }
-      if (options.format !== 'table')
-        throw new CliUsageError(`--format must be table or json, not "${options.format}"`);
+      if (options.json) return printResult(io, options, planToJson(expanded), () => '');
       io.stdout.write(
         formatTable(
           ['DATASET', 'FORMAT', 'RECORDS', '~TOKENS', 'SHA256'],
@@ -105,12 +94,11 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
       );
     });
 
-  experiment
-    .command('submit <experiment>')
+  withJsonOption(experiment.command('submit <experiment>'))
     .description('Upload the data and submit every run; safe to repeat (runs are never duplicated)')
     .option(...WORKER_OPTION)
     .option('--watch', 'follow the runs to the end after submitting')
-    .action(async (file: string, options: { worker?: string; watch?: boolean }) => {
+    .action(async (file: string, options: { worker?: string; watch?: boolean; json?: boolean }) => {
       const expanded = await plan(io, file);
       await interruptible(
         io,
@@ -125,17 +113,29 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
                 io.stderr.write(
                   `${dataset.name}: ${uploaded.alreadyExisted ? 'already on the worker' : `uploaded ${uploaded.dataset.sizeBytes} bytes`}\n`,
                 ),
-              onSubmitted: ({ planned, run, alreadyExisted }) =>
-                io.stdout.write(
-                  `${planned.name}  ${run.id}  ${alreadyExisted ? 'already submitted' : 'submitted'}\n`,
-                ),
+              onSubmitted: ({ planned, run, alreadyExisted }) => {
+                if (!options.json)
+                  io.stdout.write(
+                    `${planned.name}  ${run.id}  ${alreadyExisted ? 'already submitted' : 'submitted'}\n`,
+                  );
+              },
             });
-            if (options.watch)
-              await watchAll(
+            const runs = new Map(submitted.map((entry) => [entry.planned.name, entry.run]));
+            const watched = options.watch
+              ? await watchAll(io, session.client, runs, signal, options)
+              : undefined;
+            if (options.json && !watched)
+              printResult(
                 io,
-                session.client,
-                new Map(submitted.map((entry) => [entry.planned.name, entry.run])),
-                signal,
+                options,
+                {
+                  runs: submitted.map(({ planned, run, alreadyExisted }) => ({
+                    name: planned.name,
+                    id: run.id,
+                    alreadyExisted,
+                  })),
+                },
+                () => '',
               );
           } finally {
             await session.close();
@@ -144,14 +144,10 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
       );
     });
 
-  experiment
-    .command('status <experiment>')
+  withJsonOption(experiment.command('status <experiment>'))
     .description('Show the state of each run of an experiment on the worker')
     .option(...WORKER_OPTION)
-    .option('--format <format>', 'table or json', 'table')
-    .option('--json', 'the same as --format json')
-    .action(async (file: string, options: { worker?: string; format: string; json?: boolean }) => {
-      if (options.json) options.format = 'json';
+    .action(async (file: string, options: { worker?: string; json?: boolean }) => {
       const expanded = await plan(io, file);
       const session = await openWorkerSession(io, { ...options, allowLocal: false });
       try {
@@ -171,10 +167,7 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
             loss: run?.latestMetrics ? run.latestMetrics.loss.toFixed(4) : '',
           };
         });
-        if (options.format === 'json') {
-          io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-          return;
-        }
+        if (options.json) return printResult(io, options, rows, () => '');
         io.stdout.write(
           formatTable(
             ['RUN', 'ID', 'STATE', 'STAGE', 'STEP', 'LOSS'],
@@ -186,13 +179,12 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
       }
     });
 
-  experiment
-    .command('watch <experiment>')
+  withJsonOption(experiment.command('watch <experiment>'))
     .description(
       'Follow every submitted run of an experiment to its end; Ctrl-C stops watching, never the runs',
     )
     .option(...WORKER_OPTION)
-    .action(async (file: string, options: { worker?: string }) => {
+    .action(async (file: string, options: { worker?: string; json?: boolean }) => {
       const expanded = await plan(io, file);
       await interruptible(
         io,
@@ -202,10 +194,11 @@ export function registerExperimentCommands(program: Command, io: CliIo): void {
           try {
             const found = await findPlannedRuns(session.client, expanded, { signal });
             if (found.size === 0)
-              throw new CliUsageError(
-                `no run of ${expanded.experiment.name} is on the worker yet: run \`midspec experiment submit ${file}\``,
-              );
-            await watchAll(io, session.client, found, signal);
+              throw new MidspecError({
+                code: 'cli/nothing-to-watch',
+                message: `no run of ${expanded.experiment.name} is on the worker yet: run \`midspec experiment submit ${file}\``,
+              });
+            await watchAll(io, session.client, found, signal, options);
           } finally {
             await session.close();
           }
@@ -219,8 +212,9 @@ async function watchAll(
   io: CliIo,
   client: WorkerClient,
   runs: Map<string, Run>,
-  signal?: AbortSignal,
-): Promise<void> {
+  signal: AbortSignal | undefined,
+  options: { json?: boolean },
+): Promise<true> {
   const progress = new ExperimentProgress(
     io.stderr,
     [...runs].map(([name, run]) => ({ name, state: runStateName(run.state) })),
@@ -234,10 +228,25 @@ async function watchAll(
   );
   progress.close();
   const failed = finals.filter(([, run]) => runStateName(run.state) !== 'succeeded');
-  io.stdout.write(`${finals.length - failed.length} of ${finals.length} runs succeeded\n`);
-  for (const [name, run] of failed)
-    io.stdout.write(
-      `  ${name}: ${runStateName(run.state)}${run.error ? ` (${run.error.message})` : ''}\n`,
-    );
+  printResult(
+    io,
+    options,
+    {
+      runs: finals.map(([name, run]) => ({
+        name,
+        id: run.id,
+        state: runStateName(run.state),
+        ...(run.error && { error: run.error.message }),
+      })),
+    },
+    () =>
+      `${finals.length - failed.length} of ${finals.length} runs succeeded\n${failed
+        .map(
+          ([name, run]) =>
+            `  ${name}: ${runStateName(run.state)}${run.error ? ` (${run.error.message})` : ''}\n`,
+        )
+        .join('')}`,
+  );
   if (failed.length > 0) throw new CliExit(1);
+  return true;
 }

@@ -8,6 +8,7 @@ import {
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { interruptible } from './interrupt.js';
+import { printResult, withJsonOption } from './json-output.js';
 import { RunnerEventDisplay } from './run-display.js';
 import { optionalWorkerAddress, WORKER_ADDRESS_ENV } from './worker-address.js';
 
@@ -16,11 +17,11 @@ interface RunOptions {
   worker?: string;
   python?: string;
   dryRun?: boolean;
+  json?: boolean;
 }
 
 export function registerRunCommand(program: Command, io: CliIo): void {
-  program
-    .command('run <experiment>')
+  withJsonOption(program.command('run <experiment>'))
     .description(
       'Run a whole experiment: specs → corpora → demonstrations → training arms × seeds → evals → report (every step cached by its inputs)',
     )
@@ -37,7 +38,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .action(async (file: string, options: RunOptions) => {
       const loaded = await loadExperiment(resolve(io.cwd, file));
       if (options.dryRun) {
-        io.stdout.write(formatExperimentPlan(await planExperiment(loaded), loaded.config));
+        const plan = await planExperiment(loaded);
+        printResult(io, options, plan, () => formatExperimentPlan(plan, loaded.config));
         return;
       }
       const worker = optionalWorkerAddress(options.worker, io.env);
@@ -54,8 +56,13 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             env: io.env,
             signal,
           });
-          io.stdout.write(
-            `${outcome.markdown}\nwall time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; report in ${outcome.outDir}\n`,
+          const seconds = (Date.now() - startedAt) / 1000;
+          printResult(
+            io,
+            options,
+            { outDir: outcome.outDir, seconds, report: outcome.report, result: outcome.result },
+            () =>
+              `${outcome.markdown}\nwall time ${seconds.toFixed(0)} s; report in ${outcome.outDir}\n`,
           );
         },
       );

@@ -16,6 +16,7 @@ import {
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
+import { printResult, withJsonOption } from './json-output.js';
 import { parseInteger } from './option-parsers.js';
 import { ProgressBar } from './progress-bar.js';
 import { RunEventsDisplay, stateName } from './run-progress.js';
@@ -36,13 +37,11 @@ async function withClient<T>(
 export function registerRunsCommands(program: Command, io: CliIo): void {
   const runs = program.command('runs').description('List, watch and cancel runs on a worker');
 
-  runs
-    .command('list')
+  withJsonOption(runs.command('list'))
     .description('List runs, newest first')
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
     .option('--state <state...>', 'only runs in these states (queued, running, succeeded, …)')
-    .option('--format <format>', 'table or json', 'table')
-    .action(async (options: { worker?: string; state?: string[]; format: string }) => {
+    .action(async (options: { worker?: string; state?: string[]; json?: boolean }) => {
       const states = (options.state ?? []).map((state) => {
         const parsed = runStateFromJSON(`RUN_STATE_${state.toUpperCase()}`);
         if (parsed < 1) throw new CliUsageError(`unknown run state "${state}"`);
@@ -50,10 +49,7 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
       });
       const address = requireWorkerAddress(options.worker, io.env);
       const response = await withClient(address, (client) => client.listRuns({ states }));
-      if (options.format === 'json') {
-        io.stdout.write(`${JSON.stringify(response.runs, null, 2)}\n`);
-        return;
-      }
+      if (options.json) return printResult(io, options, response.runs, () => '');
       const rows = response.runs.map((run) => [
         run.id,
         run.spec?.name ?? '',
@@ -68,55 +64,50 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
       );
     });
 
-  runs
-    .command('watch <runId>')
+  withJsonOption(runs.command('watch <runId>'))
     .description(
       'Follow a run to its end with a progress bar; Ctrl-C stops watching, never the run',
     )
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
     .option('--after-seq <n>', 'resume after this event number', parseInteger, 0)
-    .action(async (runId: string, options: { worker?: string; afterSeq: number }) => {
-      const address = requireWorkerAddress(options.worker, io.env);
-      await withClient(address, async (client) => {
-        const progress = new RunEventsDisplay(io.stderr, (line) => io.stderr.write(`${line}\n`));
-        const watching = watchRunEvents(client, runId, {
-          afterSeq: options.afterSeq,
-          // Rides out worker restarts (up to DEFAULT_RECONNECT_WINDOW_MS without an event).
-          onReconnect: ({ attempt, afterSeq }) =>
-            io.stderr.write(
-              `worker unreachable; reconnecting after event ${afterSeq} (try ${attempt})\n`,
-            ),
+    .action(
+      async (runId: string, options: { worker?: string; afterSeq: number; json?: boolean }) => {
+        const address = requireWorkerAddress(options.worker, io.env);
+        await withClient(address, async (client) => {
+          const progress = new RunEventsDisplay(io.stderr, (line) => io.stderr.write(`${line}\n`));
+          const watching = watchRunEvents(client, runId, {
+            afterSeq: options.afterSeq,
+            // Rides out worker restarts (up to DEFAULT_RECONNECT_WINDOW_MS without an event).
+            onReconnect: ({ attempt, afterSeq }) =>
+              io.stderr.write(
+                `worker unreachable; reconnecting after event ${afterSeq} (try ${attempt})\n`,
+              ),
+          });
+          for await (const event of watching) progress.handle(event);
+          progress.close();
+          const run = await client.getRun({ runId });
+          printResult(io, options, run, () => `run ${run.id} ${stateName(run.state)}\n`);
         });
-        for await (const event of watching) progress.handle(event);
-        progress.close();
-        const run = await client.getRun({ runId });
-        io.stdout.write(`run ${run.id} ${stateName(run.state)}\n`);
-      });
-    });
+      },
+    );
 
-  runs
-    .command('cancel <runId>')
+  withJsonOption(runs.command('cancel <runId>'))
     .description('Cancel a run at its next step boundary (its last checkpoint is kept)')
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
-    .action(async (runId: string, options: { worker?: string }) => {
+    .action(async (runId: string, options: { worker?: string; json?: boolean }) => {
       const address = requireWorkerAddress(options.worker, io.env);
       const run = await withClient(address, (client) => client.cancelRun({ runId }));
       const note = FINAL_STATES.has(run.state) ? '' : ' (stops at the next step boundary)';
-      io.stdout.write(`run ${run.id} ${stateName(run.state)}${note}\n`);
+      printResult(io, options, run, () => `run ${run.id} ${stateName(run.state)}${note}\n`);
     });
 
-  runs
-    .command('metrics <runId>')
+  withJsonOption(runs.command('metrics <runId>'))
     .description('Print the metric history of a run (every step of every stage so far)')
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
-    .option('--format <format>', 'table or json', 'table')
-    .action(async (runId: string, options: { worker?: string; format: string }) => {
+    .action(async (runId: string, options: { worker?: string; json?: boolean }) => {
       const address = requireWorkerAddress(options.worker, io.env);
       const history = await withClient(address, (client) => getMetricHistory(client, runId));
-      if (options.format === 'json') {
-        io.stdout.write(`${JSON.stringify(history, null, 2)}\n`);
-        return;
-      }
+      if (options.json) return printResult(io, options, history, () => '');
       const rows = history.map((metrics) => [
         String(metrics.stageIndex + 1),
         `${metrics.step}/${metrics.totalSteps}`,
@@ -128,13 +119,13 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
       io.stdout.write(formatTable(['STAGE', 'STEP', 'LOSS', 'LR', 'GRAD_NORM', 'TOK/S'], rows));
     });
 
-  runs
-    .command('checkpoints <runId>')
+  withJsonOption(runs.command('checkpoints <runId>'))
     .description("List a run's checkpoints")
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
-    .action(async (runId: string, options: { worker?: string }) => {
+    .action(async (runId: string, options: { worker?: string; json?: boolean }) => {
       const address = requireWorkerAddress(options.worker, io.env);
       const checkpoints = await withClient(address, (client) => listCheckpoints(client, runId));
+      if (options.json) return printResult(io, options, checkpoints, () => '');
       const rows = checkpoints.map((checkpoint) => [
         checkpoint.id,
         String(checkpoint.stageIndex + 1),
@@ -146,8 +137,7 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
       io.stdout.write(formatTable(['ID', 'STAGE', 'STEP', 'FINAL', 'BYTES', 'PATH'], rows));
     });
 
-  runs
-    .command('download <runId>')
+  withJsonOption(runs.command('download <runId>'))
     .description('Download a checkpoint to a folder (streamed, every file sha256-verified)')
     .option('--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)')
     .option('--checkpoint <id>', 'checkpoint id (default: the latest)')
@@ -156,7 +146,13 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
     .action(
       async (
         runId: string,
-        options: { worker?: string; checkpoint?: string; format: string; out: string },
+        options: {
+          worker?: string;
+          checkpoint?: string;
+          format: string;
+          out: string;
+          json?: boolean;
+        },
       ) => {
         const format =
           options.format === 'native'
@@ -179,8 +175,12 @@ export function registerRunsCommands(program: Command, io: CliIo): void {
           }),
         );
         bar?.done();
-        io.stdout.write(
-          `checkpoint ${downloaded.checkpoint?.id ?? ''}: ${downloaded.files.length} files verified in ${directory}\n`,
+        printResult(
+          io,
+          options,
+          { checkpoint: downloaded.checkpoint, directory, files: downloaded.files },
+          () =>
+            `checkpoint ${downloaded.checkpoint?.id ?? ''}: ${downloaded.files.length} files verified in ${directory}\n`,
         );
       },
     );

@@ -7,11 +7,13 @@ import {
   type LintFileResult,
   lintSpecFile,
   loadSpec,
+  parseSpec,
   renderJson,
   renderMarkdown,
   renderRuleList,
   renderSpec,
   renderYaml,
+  type Spec,
   specJsonSchema,
   summarizeLint,
   unusedValues,
@@ -19,6 +21,7 @@ import {
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
+import { printResult, withJsonOption } from './json-output.js';
 
 const SHOW_FORMATS = ['markdown', 'rule-list', 'json', 'yaml'] as const;
 
@@ -26,7 +29,6 @@ const AUTHORITY_HELP =
   'authority levels, highest first, comma-separated (e.g. root,system,developer,user,guideline): ' +
   "for specs whose sections carry authority= annotations; default: the document's own list of " +
   'levels, or the usual order';
-const LINT_FORMATS = ['human', 'json'] as const;
 
 export function registerSpecCommands(program: Command, io: CliIo): void {
   const spec = program
@@ -37,20 +39,18 @@ export function registerSpecCommands(program: Command, io: CliIo): void {
         'principle lists, OpenAI-style `{#id authority=…}` sections with **Example** transcripts)',
     );
 
-  spec
-    .command('lint <files...>')
+  withJsonOption(spec.command('lint <files...>'))
     .description(
       'Report errors and method warnings as file:line:col severity code message, then a summary ' +
         'per spec: principles, sub-rules, examples, share explained, share with examples, vague ' +
         'statements, unresolved conflicts',
     )
-    .option('--format <format>', 'human or json', choice(LINT_FORMATS), 'human')
     .option('--strict', 'fail on warnings too')
     .option('--authority-levels <levels>', AUTHORITY_HELP, parseLevels)
     .action(
       async (
         files: string[],
-        options: { format: string; strict?: boolean; authorityLevels?: string[] },
+        options: { json?: boolean; strict?: boolean; authorityLevels?: string[] },
       ) => {
         const results: LintFileResult[] = [];
         for (const file of files) {
@@ -63,7 +63,7 @@ export function registerSpecCommands(program: Command, io: CliIo): void {
         const all = results.flatMap((result) => result.diagnostics);
         const errors = all.filter((diagnostic) => diagnostic.severity === 'error').length;
         const warnings = all.length - errors;
-        if (options.format === 'json') {
+        if (options.json) {
           const report = results.map((result) => ({
             file: result.file,
             diagnostics: result.diagnostics,
@@ -131,7 +131,12 @@ export function registerSpecCommands(program: Command, io: CliIo): void {
               : options.format === 'rule-list'
                 ? renderRuleList
                 : renderMarkdown;
-        io.stdout.write(render(rendered));
+        const text = render(rendered);
+        io.stdout.write(text);
+        if (options.format === 'rule-list') {
+          const lost = ruleListLoss(rendered, text);
+          if (lost) io.stderr.write(`warning: ${file}: ${lost}\n`);
+        }
       },
     );
 
@@ -142,12 +147,11 @@ export function registerSpecCommands(program: Command, io: CliIo): void {
       io.stdout.write(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
     });
 
-  spec
-    .command('fingerprint <file>')
+  withJsonOption(spec.command('fingerprint <file>'))
     .description('Print a content hash of the spec that ignores formatting')
-    .action(async (file: string) => {
-      const loaded = await loadValid(io, file);
-      io.stdout.write(`${fingerprintSpec(loaded)}\n`);
+    .action(async (file: string, options: { json?: boolean }) => {
+      const fingerprint = fingerprintSpec(await loadValid(io, file));
+      printResult(io, options, { file, fingerprint }, () => `${fingerprint}\n`);
     });
 }
 
@@ -192,4 +196,26 @@ function collectVariable(value: string, previous: Record<string, string>): Recor
   const equals = value.indexOf('=');
   if (equals <= 0) throw new InvalidArgumentError(`expected name=value, got "${value}"`);
   return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) };
+}
+
+/**
+ * A rule list has no place for everything a spec can hold (ids without a digit, sections of prose):
+ * says what the rule list written for `spec` reads back as, when that is not the same rules.
+ */
+function ruleListLoss(spec: Spec, text: string): string | undefined {
+  const shape = (s: Spec) =>
+    s.principles.map((p) => `${p.id}:${p.subRules.length}:${p.examples.length}`).join(' ');
+  let back: Spec | undefined;
+  try {
+    back = parseSpec(text, { format: 'markdown' }).spec;
+  } catch {
+    back = undefined;
+  }
+  if (back && shape(back) === shape(spec)) return undefined;
+  const read = back ? `${back.principles.length} principles` : 'no spec';
+  return (
+    `this rule list reads back as ${read}, not the ${spec.principles.length} principles written ` +
+    '(rule ids need a digit, and a rule list has no place for sections of prose); ' +
+    'use --format markdown to keep everything'
+  );
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Run, type RunSpec, RunState, StageKind, type WorkerClient } from '@midspec/proto';
+import { type Run, RunSpec, RunState, StageKind, type WorkerClient } from '@midspec/proto';
 import {
   curriculumExperiment,
   loadCurriculum,
@@ -14,6 +14,7 @@ import { CliExit } from './cli-exit.js';
 import type { CliIo } from './cli-io.js';
 import { CliUsageError } from './cli-usage-error.js';
 import { interruptible } from './interrupt.js';
+import { printResult, withJsonOption } from './json-output.js';
 import { parseInteger, parsePositiveNumber } from './option-parsers.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatRate, RunEventsDisplay, stateName } from './run-progress.js';
@@ -26,7 +27,7 @@ interface TrainOptions {
   model: string;
   name?: string;
   seed?: number;
-  adapter: 'lora' | 'full';
+  adapter?: 'lora' | 'full';
   loraR?: number;
   lr?: number;
   epochs?: number;
@@ -36,11 +37,11 @@ interface TrainOptions {
   dataDir: string;
   python?: string;
   detach?: boolean;
+  json?: boolean;
 }
 
 export function registerTrainCommand(program: Command, io: CliIo): void {
-  program
-    .command('train [curriculum]')
+  withJsonOption(program.command('train [curriculum]'))
     .description(
       'Train a model: the stages of a CURRICULUM.yaml, or a midtrain stage on --text documents then an sft ' +
         'stage on --chat conversations. Without --worker (or MIDSPEC_WORKER) a local worker is started for ' +
@@ -56,13 +57,13 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     )
     .option('--name <name>', 'a name for the run')
     .option('--seed <n>', 'seed (default 0, or the curriculum seed)', parseInteger)
-    .option('--adapter <kind>', 'lora or full', parseAdapter, 'lora')
-    .option('--lora-r <n>', 'LoRA rank (worker default: 64)', parseInteger)
-    .option('--lr <rate>', 'peak learning rate (worker default: 1e-4)', parsePositiveNumber)
-    .option('--epochs <n>', 'epochs per stage (default 1)', parsePositiveNumber)
+    .option('--adapter <kind>', "lora or full (default: the worker's)", parseAdapter)
+    .option('--lora-r <n>', "LoRA rank (default: the worker's)", parseInteger)
+    .option('--lr <rate>', "peak learning rate (default: the worker's)", parsePositiveNumber)
+    .option('--epochs <n>', "epochs per stage (default: the worker's)", parsePositiveNumber)
     .option('--max-steps <n>', 'cap each stage at this many optimizer steps', parseInteger)
-    .option('--max-length <n>', 'tokens per packed row', parseInteger)
-    .option('--batch-size <n>', 'rows per micro-batch', parseInteger)
+    .option('--max-length <n>', "tokens per packed row (default: the worker's)", parseInteger)
+    .option('--batch-size <n>', "rows per micro-batch (default: the worker's)", parseInteger)
     .option(
       '--data-dir <dir>',
       'data folder of the local worker (when no --worker)',
@@ -119,10 +120,10 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
             run = await submitFlags(session.client, options, io, signal);
           }
           if (options.detach) {
-            io.stdout.write(`${run.id}\n`);
+            printResult(io, options, { runId: run.id }, () => `${run.id}\n`);
             return;
           }
-          await follow(session.client, run, io, signal);
+          await follow(session.client, run, io, signal, options);
         } finally {
           await session.close();
         }
@@ -177,42 +178,44 @@ async function upload(
   return dataset.id;
 }
 
+/**
+ * The RunSpec of --text/--chat: only what the flags set. The worker applies the training defaults
+ * runs.proto documents (the same a curriculum or `midspec run` gets), so the flags and a curriculum
+ * that says the same train the same.
+ */
 function buildSpec(options: TrainOptions, datasets: { text?: string; chat?: string }): RunSpec {
-  const stageCommon = {
-    optimizer: { learningRate: options.lr ?? 0 },
-    budget: { epochs: options.epochs ?? 0, maxSteps: options.maxSteps ?? 0 },
-    packing: { enabled: true, maxLength: options.maxLength ?? 0 },
-    microBatchSize: options.batchSize ?? 0,
-    adapter:
-      options.adapter === 'full'
-        ? { adapter: { $case: 'full' as const, full: {} } }
-        : { adapter: { $case: 'lora' as const, lora: { r: options.loraR ?? 0 } } },
+  const lora = options.loraR === undefined ? {} : { r: options.loraR };
+  const stage = {
+    ...(options.lr !== undefined && { optimizer: { learningRate: options.lr } }),
+    ...((options.epochs !== undefined || options.maxSteps !== undefined) && {
+      budget: {
+        ...(options.epochs !== undefined && { epochs: options.epochs }),
+        ...(options.maxSteps !== undefined && { maxSteps: options.maxSteps }),
+      },
+    }),
+    ...(options.maxLength !== undefined && { packing: { maxLength: options.maxLength } }),
+    ...(options.batchSize !== undefined && { microBatchSize: options.batchSize }),
+    ...(options.adapter === 'full'
+      ? { adapter: { adapter: { $case: 'full' as const, full: {} } } }
+      : (options.adapter === 'lora' || options.loraR !== undefined) && {
+          adapter: { adapter: { $case: 'lora' as const, lora } },
+        }),
   };
   const stages = [];
-  if (datasets.text) {
+  if (datasets.text)
     stages.push({
-      ...stageCommon,
-      name: 'midtrain',
+      ...stage,
       kind: StageKind.STAGE_KIND_MIDTRAIN,
-      data: [{ datasetId: datasets.text, weight: 1 }],
+      data: [{ datasetId: datasets.text }],
     });
-  }
-  if (datasets.chat) {
-    stages.push({
-      ...stageCommon,
-      name: 'sft',
-      kind: StageKind.STAGE_KIND_SFT,
-      data: [{ datasetId: datasets.chat, weight: 1 }],
-      // The published recipe: fine-tuning keeps training the midtraining adapter.
-      continueAdapter: Boolean(datasets.text) && options.adapter === 'lora',
-    });
-  }
-  return {
+  if (datasets.chat)
+    stages.push({ ...stage, kind: StageKind.STAGE_KIND_SFT, data: [{ datasetId: datasets.chat }] });
+  return RunSpec.fromPartial({
     name: options.name ?? 'midspec-train',
     baseModel: options.model,
     seed: options.seed ?? 0,
     stages,
-  } as unknown as RunSpec;
+  });
 }
 
 async function submitFlags(
@@ -246,6 +249,7 @@ async function follow(
   submitted: Run,
   io: CliIo,
   signal: AbortSignal,
+  options: { json?: boolean },
 ): Promise<void> {
   io.stderr.write(`run ${submitted.id} submitted\n`);
   const started = Date.now();
@@ -254,17 +258,35 @@ async function follow(
     progress.handle(event);
   progress.close();
   const final = await client.getRun({ runId: submitted.id }, { signal });
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  io.stdout.write(`run ${final.id} ${stateName(final.state)} in ${seconds}s\n`);
-  for (const stage of progress.stages.filter(Boolean)) {
-    io.stdout.write(
-      `  ${stage.name.padEnd(10)} loss ${stage.initialLoss?.toFixed(4) ?? '?'} -> ${stage.finalLoss?.toFixed(4) ?? '?'}` +
-        `  (${stage.steps} steps, ${formatRate(stage.tokensPerSecond ?? 0)} tok/s)\n`,
-    );
-  }
+  const seconds = (Date.now() - started) / 1000;
   const checkpoints = (await client.listCheckpoints({ runId: final.id }, { signal })).checkpoints;
   const last = checkpoints.find((checkpoint) => checkpoint.final) ?? checkpoints.at(-1);
-  if (last) io.stdout.write(`checkpoint: ${last.localPath || `${final.id}/${last.id}`}\n`);
+  const stages = progress.stages.filter(Boolean);
+  printResult(
+    io,
+    options,
+    {
+      runId: final.id,
+      state: stateName(final.state),
+      seconds,
+      stages: stages.map((stage) => ({
+        name: stage.name,
+        steps: stage.steps,
+        initialLoss: stage.initialLoss,
+        finalLoss: stage.finalLoss,
+        tokensPerSecond: stage.tokensPerSecond,
+      })),
+      checkpoint: last ? last.localPath || `${final.id}/${last.id}` : null,
+    },
+    () =>
+      `run ${final.id} ${stateName(final.state)} in ${seconds.toFixed(1)}s\n${stages
+        .map(
+          (stage) =>
+            `  ${stage.name.padEnd(10)} loss ${stage.initialLoss?.toFixed(4) ?? '?'} -> ${stage.finalLoss?.toFixed(4) ?? '?'}` +
+            `  (${stage.steps} steps, ${formatRate(stage.tokensPerSecond ?? 0)} tok/s)\n`,
+        )
+        .join('')}${last ? `checkpoint: ${last.localPath || `${final.id}/${last.id}`}\n` : ''}`,
+  );
   if (final.state !== RunState.RUN_STATE_SUCCEEDED) {
     io.stderr.write(
       `error: run ${final.id} ${stateName(final.state)}: ${final.error?.message ?? progress.errorMessage ?? 'no reason given'}\n`,

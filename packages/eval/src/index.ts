@@ -93,6 +93,7 @@ export {
   parseCalibrationSet,
 } from './judge-calibration.js';
 export { defineSuite, type LoadedSuite, loadSuite, parseSuite } from './load-suite.js';
+export { loadModelTokenizer } from './model-tokenizer.js';
 export {
   byteTokenizer,
   OnnxBackend,
@@ -155,6 +156,14 @@ export {
   scoringDiagnostics,
   type UnscoredSample,
 } from './scoring-diagnostics.js';
+export {
+  type ClusteredRate,
+  clusteredRate,
+  type DetectableEffectOptions,
+  detectableEffect,
+  type TInterval,
+  tInterval,
+} from './seed-statistics.js';
 export {
   type AgenticSuite,
   agenticSuiteSchema,

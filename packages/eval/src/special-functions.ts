@@ -150,3 +150,15 @@ export function binomialCdf(k: number, n: number, p: number): number {
   }
   return Math.min(1, total);
 }
+
+/** Quantile of Student's t distribution with `df` degrees of freedom, from the incomplete beta. */
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 1) || !(df > 0))
+    throw new RangeError(`studentTQuantile: p must be in (0, 1) and df > 0, got ${p} and ${df}`);
+  if (p === 0.5) return 0;
+  // P(|T| > t) = I_x(df/2, 1/2) with x = df / (df + t²).
+  const tail = p > 0.5 ? 1 - p : p;
+  const x = betaQuantile(2 * tail, df / 2, 0.5);
+  const t = Math.sqrt((df * (1 - x)) / x);
+  return p > 0.5 ? t : -t;
+}

@@ -1,81 +1,84 @@
+import { chunksStep, corpusStep, demonstrationsStep, specsStep, worldStep } from './data-steps.js';
+import {
+  armsStep,
+  baseStep,
+  dialogueProbeStep,
+  evalStep,
+  readabilityProbeStep,
+  reportStep,
+} from './model-steps.js';
+import type { PipelineState, StepContext } from './pipeline-state.js';
 import type { RunConfig } from './run-config.js';
 
-/** One step of an experiment: what `runExperiment` runs and `planExperiment` projects, in order. */
+export type ExperimentStepKind =
+  | 'specs'
+  | 'world'
+  | 'corpus'
+  | 'chunks'
+  | 'demonstrations'
+  | 'base'
+  | 'probe'
+  | 'arms'
+  | 'eval'
+  | 'report';
+
+/**
+ * Where a step keeps its output, and what that output depends on: the step's cache key is the hash
+ * of `inputs`, its folder `<folder>/<name>-<first 12 hex digits of the key>`.
+ */
+export interface StepCache {
+  folder: string;
+  name: string;
+  inputs: unknown;
+}
+
+/** One step of an experiment, as data: what `runExperiment` runs and `planExperiment` projects. */
 export interface ExperimentStep {
   /**
-   * Stable id: `specs`, `world`, `corpus:msm-<spec>`, `demonstrations`, `base`, `probe:readability`,
-   * `arms`, `eval:<n>`, `probe:dialogue`, `report`.
+   * Stable id: `specs`, `world`, `corpus:msm-<spec>`, `chunks:msm-<spec>`, `demonstrations`, `base`,
+   * `probe:readability`, `arms`, `eval:<n>`, `probe:dialogue`, `report`.
    */
   id: string;
-  kind:
-    | 'specs'
-    | 'world'
-    | 'corpus'
-    | 'demonstrations'
-    | 'base'
-    | 'probe'
-    | 'arms'
-    | 'eval'
-    | 'report';
+  kind: ExperimentStepKind;
   label: string;
+  /**
+   * The step's inputs, from what earlier steps produced. Absent for steps resumable by other means:
+   * reading the specs redoes nothing, and training runs are found again on the worker by their
+   * idempotency keys.
+   */
+  cache?: (state: PipelineState) => StepCache;
+  /**
+   * Does the step's work (in `at.dir`, under `at.key`, when it has a cache), records what it made
+   * in the state, and says what it did: the summary shown when it finishes, and whether a
+   * finished result with the same key was found and nothing was redone.
+   */
+  run: (
+    state: PipelineState,
+    context: StepContext,
+    at: { dir: string; key: string } | undefined,
+  ) => Promise<{ summary: string; cached: boolean }>;
 }
 
 /**
- * The experiment's steps, defined once: the run numbers its progress from this list, the plan
- * (`--dry-run`) projects each of them, and neither can show a step the other does not have.
+ * The experiment's steps, defined once: the run executes this list in order (numbering its progress
+ * from it and deriving every cache key from its `cache` entries), the plan (`--dry-run`) projects
+ * each of its steps, and neither can show a step the other does not have.
  */
 export function experimentSteps(config: RunConfig): ExperimentStep[] {
-  const steps: ExperimentStep[] = [
-    { id: 'specs', kind: 'specs', label: `specs: ${config.specs.map((s) => s.name).join(', ')}` },
-  ];
-  if (config.world)
-    steps.push({
-      id: 'world',
-      kind: 'world',
-      label: `world: ${config.world.trainingDomain} + ${config.world.heldOutDomains.length} held-out domains`,
-    });
-  for (const spec of config.specs)
-    steps.push({
-      id: `corpus:msm-${spec.name}`,
-      kind: 'corpus',
-      label: `corpus msm-${spec.name} (${config.corpus.provider})`,
-    });
-  const demonstrations = config.demonstrations;
-  if (demonstrations?.source === 'spec')
-    steps.push({
-      id: 'demonstrations',
-      kind: 'demonstrations',
-      label: `demonstrations from spec ${demonstrations.spec} (${demonstrations.provider})`,
-    });
-  if (config.base.pretrain && config.world)
-    steps.push({
-      id: 'base',
-      kind: 'base',
-      label: `base: pretrain ${config.base.model} on the neutral corpus`,
-    });
-  if (config.world)
-    steps.push({
-      id: 'probe:readability',
-      kind: 'probe',
-      label: 'probe: does the base model read price and origin of held-out pairs?',
-    });
-  steps.push({
-    id: 'arms',
-    kind: 'arms',
-    label: `arms: ${config.arms.length} × ${config.seeds.length} seeds`,
-  });
-  for (const [index, entry] of config.evals.entries())
-    steps.push({
-      id: `eval:${index}`,
-      kind: 'eval',
-      label: `eval ${'suite' in entry ? 'world' : entry.file}`,
-    });
-  if (config.world)
-    steps.push({
-      id: 'probe:dialogue',
-      kind: 'probe',
-      label: "probe dialogue: every model in the MSM documents' format",
-    });
-  steps.push({ id: 'report', kind: 'report', label: 'report' });
+  const steps: ExperimentStep[] = [specsStep(config)];
+  if (config.world) steps.push(worldStep(config.world, config));
+  for (const spec of config.specs) {
+    steps.push(corpusStep(spec.name, config));
+    if (config.corpus.chunkCharacters)
+      steps.push(chunksStep(spec.name, config.corpus.chunkCharacters));
+  }
+  if (config.demonstrations?.source === 'spec')
+    steps.push(demonstrationsStep(config.demonstrations));
+  if (config.base.pretrain && config.world) steps.push(baseStep(config));
+  if (config.world) steps.push(readabilityProbeStep());
+  steps.push(armsStep(config));
+  for (const [index, entry] of config.evals.entries()) steps.push(evalStep(index, entry));
+  if (config.world) steps.push(dialogueProbeStep());
+  steps.push(reportStep());
   return steps;
 }

@@ -1,4 +1,9 @@
-export { type ExperimentStep, experimentSteps } from './experiment-steps.js';
+export {
+  type ExperimentStep,
+  type ExperimentStepKind,
+  experimentSteps,
+  type StepCache,
+} from './experiment-steps.js';
 export {
   type LocalWorker,
   type LocalWorkerOptions,
@@ -6,11 +11,11 @@ export {
   startLocalWorker,
   type WorkerCommand,
 } from './local-worker.js';
+export type { EvaluatedModel, PipelineResult as ExperimentResult } from './pipeline-state.js';
 export type { ExperimentSource } from './resolve-experiment.js';
 export {
   type LoadedRunConfig as LoadedExperiment,
   loadRunConfig as loadExperiment,
-  parseRunConfig as parseExperimentConfig,
   type RunConfig as ExperimentConfig,
   type RunConfigInput as ExperimentConfigInput,
   runConfigSchema as experimentConfigSchema,
@@ -20,7 +25,6 @@ export {
   type RunExperimentOptions,
   runExperiment,
 } from './run-experiment.js';
-export type { EvaluatedModel, PipelineResult as ExperimentResult } from './run-pipeline.js';
 export {
   type ExperimentPlan,
   formatExperimentPlan,
@@ -35,7 +39,7 @@ export {
   type ReportRecord,
   renderExperimentMarkdown,
   type SuiteReport,
-  summarizeRecords,
+  summarizeSuite,
 } from './run-report.js';
 export type { TrainedRun } from './run-training.js';
 export { RunnerError, type RunnerErrorCode } from './runner-error.js';

@@ -3,8 +3,8 @@ import { stableJson } from '@midspec/core';
 import {
   type LoadedRunConfig,
   loadRunConfig,
-  parseRunConfig,
   type RunConfigInput,
+  validateExperiment,
 } from './run-config.js';
 
 /**
@@ -20,7 +20,7 @@ export type ExperimentSource =
 export async function resolveExperiment(source: ExperimentSource): Promise<LoadedRunConfig> {
   if (typeof source === 'string') return loadRunConfig(source);
   if ('config' in source) return source;
-  const config = parseRunConfig(source.experiment);
   const baseDir = resolve(source.baseDir ?? '.');
-  return { config, file: baseDir, baseDir, text: stableJson(source.experiment) };
+  const { config, training } = validateExperiment(source.experiment, { baseDir });
+  return { config, training, file: baseDir, baseDir, text: stableJson(source.experiment) };
 }

@@ -92,4 +92,69 @@ describe('experiment files', () => {
     expect(error.message).toMatch(/report\.contrasts\[0\]\.control: no arm named "nope"/);
     expect(error.message).toMatch(/evals\[0\]\.maxTokens: the world suite scores choices/);
   });
+
+  it("checks the arms with the trainer's rules when the file is read, each problem at its line", async () => {
+    const file = await write(
+      [
+        'name: x',
+        'seeds: [1, 1]',
+        'world: {}',
+        'base: { model: tiny:llama, pretrain: { adapter: { type: lora }, continueAdapter: true } }',
+        'specs: [{ name: a, file: a.yaml }]',
+        'corpus: { provider: template }',
+        'demonstrations: { source: world }',
+        'arms:',
+        '  - name: fine',
+        '    stages: [{ kind: midtrain, data: [msm-a] }, { kind: sft, data: [aft] }]',
+        '  - name: typo',
+        '    stages: [{ kind: midtrain, data: [msm-b] }]',
+        '  - name: wrong-format',
+        '    stages: [{ kind: sft, data: [neutral] }]',
+        '  - { name: fine, stages: [] }',
+        'evals: [{ suite: world }]',
+      ].join('\n'),
+    );
+    const error = (await loadRunConfig(file).catch((caught: unknown) => caught)) as Error;
+    expect(error.message.split('\n')[0]).toMatch(/experiment\.yaml is not a valid experiment$/);
+    // The generated datasets (msm-a, aft, neutral) are known by name and format before they exist.
+    expect(error.message).toMatch(
+      /experiment\.yaml:12: arms\[1\]\.stages\[0\]\.data\[0\]: "msm-b" is neither a dataset/,
+    );
+    expect(error.message).toMatch(
+      /experiment\.yaml:14: arms\[2\]\.stages\[0\]\.data\[0\]: a sft stage trains on chat data, but "neutral" is text/,
+    );
+    expect(error.message).toMatch(
+      /experiment\.yaml:15: arms\[3\]\.name: duplicate arm name "fine"/,
+    );
+    expect(error.message).toMatch(/experiment\.yaml:2: seeds: seeds must be distinct/);
+    expect(error.message).toMatch(
+      /experiment\.yaml:4: base\.pretrain\.continueAdapter: the first stage has no previous adapter/,
+    );
+    expect(error.message).not.toMatch(/arms\[0\]/);
+  });
+
+  it('gives the run the validated training: the generated datasets stand in by name until written', async () => {
+    const file = await write(
+      [
+        'name: x',
+        'world: {}',
+        'base: { model: tiny:llama }',
+        'specs: [{ name: a, file: a.yaml }]',
+        'corpus: { provider: template }',
+        'demonstrations: { source: world }',
+        'datasets: { extra: { path: extra.jsonl, format: chat } }',
+        'arms: [{ name: m, stages: [{ kind: midtrain, data: [msm-a] }, { kind: sft, data: [aft, extra] }] }]',
+        'evals: [{ suite: world }]',
+      ].join('\n'),
+    );
+    const { training } = await loadRunConfig(file);
+    expect(training.generated).toEqual({ 'msm-a': 'text', aft: 'chat', neutral: 'text' });
+    expect(Object.keys(training.arms.datasets)).toEqual(['msm-a', 'aft', 'neutral', 'extra']);
+    expect(training.arms.datasets.extra?.path).toBe(join(dir as string, 'extra.jsonl'));
+    expect(training.arms.arms[0]?.curriculum.stages.map((stage) => stage.kind)).toEqual([
+      'midtrain',
+      'sft',
+    ]);
+    expect(training.base).toBeUndefined();
+  });
 });

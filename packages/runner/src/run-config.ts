@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseYamlSource } from '@midspec/core';
+import { parseValuePath, parseYamlSource } from '@midspec/core';
 import { PROVIDER_NAMES } from '@midspec/docgen';
 import { armInputSchema, experimentInputSchema } from '@midspec/trainer';
 import { z } from 'zod';
 import { RunnerError } from './runner-error.js';
+import { checkTraining, type ValidatedTraining } from './validate-training.js';
 
 const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 const stageSettings = experimentInputSchema.shape.stageDefaults.unwrap().shape.midtrain.unwrap();
@@ -130,6 +131,8 @@ export type WorldConfig = z.output<typeof worldSchema>;
 
 export interface LoadedRunConfig {
   config: RunConfig;
+  /** The training part, checked with the trainer's rules when the file was read (see validate-training.ts). */
+  training: ValidatedTraining;
   /** Absolute path of the file; relative paths in it resolve against its folder. */
   file: string;
   baseDir: string;
@@ -137,55 +140,87 @@ export interface LoadedRunConfig {
   text: string;
 }
 
-/** Validates an experiment; every problem is listed with its path and, for files, its line. */
-export function parseRunConfig(
+/**
+ * The one validation of an experiment, at the boundary: the schema, the runner's cross-field rules
+ * and the trainer's rules for the arms (dataset names, formats, stage names, seeds) — every problem
+ * of all three listed together, each with its path and, for files, its line. Nothing after this
+ * validates the experiment again.
+ */
+export function validateExperiment(
   input: unknown,
-  where = 'experiment',
-  lineOf?: (path: PropertyKey[]) => number | undefined,
-): RunConfig {
+  options: {
+    baseDir: string;
+    where?: string;
+    lineOf?: (path: readonly PropertyKey[]) => number | undefined;
+  },
+): { config: RunConfig; training: ValidatedTraining } {
+  const where = options.where ?? 'experiment';
+  const at = (path: string, line: number | undefined) =>
+    `  ${where}${line ? `:${line}` : ''}: ${path || '(root)'}`;
   const parsed = runConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const line = lineOf?.(issue.path);
-      const path = issue.path.map(String).join('.') || '(root)';
-      return `  ${where}${line ? `:${line}` : ''}: ${path}: ${issue.message}`;
-    });
-    throw new RunnerError({
-      code: 'runner/invalid-experiment',
-      message: `${where} is not a valid experiment\n${problems.join('\n')}`,
-    });
+    const problems = parsed.error.issues.map(
+      (issue) =>
+        `${at(issue.path.map(String).join('.'), options.lineOf?.(issue.path))}: ${issue.message}`,
+    );
+    throw invalid(where, problems);
   }
   const config = parsed.data;
-  const problems: string[] = [];
+  const problems = crossFieldProblems(config).map(
+    ({ path, message }) => `${at(path, options.lineOf?.(parseValuePath(path)))}: ${message}`,
+  );
+  const { training, problems: trainingProblems } = checkTraining(config, options.baseDir);
+  problems.push(
+    ...trainingProblems.map(
+      ({ path, message }) => `${at(path, options.lineOf?.(parseValuePath(path)))}: ${message}`,
+    ),
+  );
+  if (problems.length > 0) throw invalid(where, problems);
+  return { config, training: training as ValidatedTraining };
+}
+
+function invalid(where: string, problems: string[]): RunnerError {
+  return new RunnerError({
+    code: 'runner/invalid-experiment',
+    message: `${where} is not a valid experiment\n${problems.join('\n')}`,
+  });
+}
+
+/** What the schema cannot check and the trainer does not know: references between the runner's own sections. */
+function crossFieldProblems(config: RunConfig): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
   const specNames = new Set(config.specs.map((spec) => spec.name));
   if (config.world === undefined && config.base.pretrain)
-    problems.push(
-      'base.pretrain: needs world: (the neutral corpus comes from the generated world)',
-    );
-  if (config.world === undefined && config.evals.some((entry) => 'suite' in entry))
-    problems.push('evals: the `world` suite needs world:');
+    problems.push({
+      path: 'base.pretrain',
+      message: 'needs world: (the neutral corpus comes from the generated world)',
+    });
   config.evals.forEach((entry, index) => {
+    if ('suite' in entry && config.world === undefined)
+      problems.push({ path: `evals[${index}]`, message: 'the `world` suite needs world:' });
     if ('suite' in entry && entry.maxTokens !== undefined)
-      problems.push(
-        `evals[${index}].maxTokens: the world suite scores choices; it generates nothing`,
-      );
+      problems.push({
+        path: `evals[${index}].maxTokens`,
+        message: 'the world suite scores choices; it generates nothing',
+      });
   });
   if (config.demonstrations?.source === 'world' && config.world === undefined)
-    problems.push('demonstrations.source: world needs world:');
+    problems.push({ path: 'demonstrations.source', message: 'world needs world:' });
   if (config.demonstrations?.source === 'spec' && !specNames.has(config.demonstrations.spec))
-    problems.push(`demonstrations.spec: no spec named "${config.demonstrations.spec}"`);
+    problems.push({
+      path: 'demonstrations.spec',
+      message: `no spec named "${config.demonstrations.spec}"`,
+    });
   const armNames = new Set(config.arms.map((arm) => arm.name));
   config.report.contrasts.forEach((contrast, index) => {
     for (const key of ['treated', 'control'] as const)
       if (!armNames.has(contrast[key]))
-        problems.push(`report.contrasts[${index}].${key}: no arm named "${contrast[key]}"`);
+        problems.push({
+          path: `report.contrasts[${index}].${key}`,
+          message: `no arm named "${contrast[key]}"`,
+        });
   });
-  if (problems.length > 0)
-    throw new RunnerError({
-      code: 'runner/invalid-experiment',
-      message: `${where} is not a valid experiment\n${problems.map((problem) => `  ${where}: ${problem}`).join('\n')}`,
-    });
-  return config;
+  return problems;
 }
 
 export async function loadRunConfig(file: string): Promise<LoadedRunConfig> {
@@ -210,7 +245,11 @@ export async function loadRunConfig(file: string): Promise<LoadedRunConfig> {
       message: `${file} is not valid YAML\n${problems.join('\n')}`,
     });
   }
-  const lineOf = (issuePath: PropertyKey[]) => source.locate(issuePath)?.line;
-  const config = parseRunConfig(source.value, file, lineOf);
-  return { config, file: path, baseDir: dirname(path), text };
+  const baseDir = dirname(path);
+  const { config, training } = validateExperiment(source.value, {
+    baseDir,
+    where: file,
+    lineOf: (issuePath) => source.locate([...issuePath])?.line,
+  });
+  return { config, training, file: path, baseDir, text };
 }

@@ -4,9 +4,10 @@ import { createWorkerClient, type WorkerClient } from '@midspec/proto';
 import { connectWorker } from '@midspec/trainer';
 import { experimentSteps } from './experiment-steps.js';
 import { type LocalWorker, startLocalWorker } from './local-worker.js';
+import type { PipelineResult } from './pipeline-state.js';
 import { type ExperimentSource, resolveExperiment } from './resolve-experiment.js';
-import { type PipelineResult, runPipeline } from './run-pipeline.js';
-import { type ExperimentReport, writeExperimentReport } from './run-report.js';
+import { runPipeline } from './run-pipeline.js';
+import type { ExperimentReport } from './run-report.js';
 import { type RunnerEventListener, RunnerEvents } from './runner-events.js';
 
 export interface RunExperimentOptions {
@@ -48,25 +49,35 @@ export async function runExperiment(
   const { config } = loaded;
   const outDir = resolve(options.outDir ?? `runs/${config.name}`);
   const listener = options.onEvent ?? (() => {});
-  const events = new RunnerEvents(experimentSteps(config), listener);
+  const steps = experimentSteps(config);
+  const events = new RunnerEvents(steps, listener);
   const { client, stop } = await openWorker(outDir, options, listener);
   try {
-    const result = await runPipeline({
+    const state = await runPipeline({
       loaded,
       outDir,
       client,
       address: client.address,
       events,
+      steps,
       ...(options.env && { env: options.env }),
       ...(options.signal && { signal: options.signal }),
       ...(options.backendFor && { backendFor: options.backendFor }),
     });
-    events.step('report');
-    const { report, markdown } = await writeExperimentReport(outDir, result);
     const path = resolve(outDir, 'report.md');
-    events.done(path);
     listener({ type: 'report-written', path });
-    return { outDir, result, report, markdown };
+    const report = state.report as NonNullable<typeof state.report>;
+    const result: PipelineResult = {
+      config: state.config,
+      corpora: state.corpora,
+      world: state.world,
+      aft: state.aft,
+      base: state.base,
+      runs: state.runs,
+      evals: state.evals,
+      probes: state.probes,
+    };
+    return { outDir, result, ...report };
   } finally {
     await stop();
   }

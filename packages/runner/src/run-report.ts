@@ -1,19 +1,22 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededRandom } from '@midspec/core';
 import {
   type ClusteredOutcome,
+  clusteredRate,
+  detectableEffect,
   differenceInDifferences,
   type PairedItem,
   pairedDifferenceInDifferences,
   pairedItemDifference,
   readSampleLog,
   type SampleRecord,
+  tInterval,
   wilsonInterval,
   writeReport,
+  zForConfidence,
 } from '@midspec/eval';
+import type { EvaluatedModel, PipelineProbes, PipelineResult } from './pipeline-state.js';
 import type { RunConfig } from './run-config.js';
-import type { EvaluatedModel, PipelineProbes, PipelineResult } from './run-pipeline.js';
 
 export interface Estimate {
   rate: number;
@@ -130,92 +133,29 @@ function outcomes(
   );
 }
 
-export function bootstrapMean(values: ClusteredOutcome[], seed: number): Estimate {
-  const clusters = [...groupValues(values).values()];
-  const n = values.length;
-  if (n === 0) return { rate: Number.NaN, lower: Number.NaN, upper: Number.NaN, n: 0 };
-  const rate = values.reduce((sum, outcome) => sum + outcome.value, 0) / n;
-  if (rate === 0 || rate === 1) {
-    // Every outcome alike: resampling has no spread to show, and [0, 0] would claim certainty.
-    // Wilson's interval with the clusters as the sample size (within a cluster, outcomes move
-    // together) stays honest about how little was seen.
-    const wilson = wilsonInterval(rate * clusters.length, clusters.length, 0.95);
-    return { rate, lower: wilson.lower, upper: wilson.upper, n };
-  }
-  const random = seededRandom(seed);
-  const draws: number[] = [];
-  for (let r = 0; r < RESAMPLES; r++) draws.push(resampledMean(clusters, random));
-  draws.sort((a, b) => a - b);
-  return { rate, lower: quantile(draws, 0.025), upper: quantile(draws, 0.975), n };
-}
-
-/** The mean of one bootstrap draw: as many clusters as there are, drawn with replacement. */
-function resampledMean(clusters: number[][], random: () => number): number {
-  let sum = 0;
-  let count = 0;
-  for (let i = 0; i < clusters.length; i++) {
-    const cluster = clusters[Math.floor(random() * clusters.length)] as number[];
-    for (const value of cluster) sum += value;
-    count += cluster.length;
-  }
-  return sum / count;
-}
-
-function groupValues(values: ClusteredOutcome[]): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  for (const { cluster, value } of values)
-    groups.set(cluster, [...(groups.get(cluster) ?? []), value]);
-  return groups;
-}
-
-function quantile(sorted: number[], q: number): number {
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return (
-    (sorted[low] as number) +
-    ((sorted[high] as number) - (sorted[low] as number)) * (position - low)
-  );
-}
-
-// Two-sided 97.5 % quantiles of Student's t for 1…30 degrees of freedom.
-const T_975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
-  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
-  2.045, 2.042,
-];
-
-// One-sided 80 % quantiles of Student's t for 1…30 degrees of freedom (power 80 %).
-const T_80 = [
-  1.376, 1.061, 0.978, 0.941, 0.92, 0.906, 0.896, 0.889, 0.883, 0.879, 0.876, 0.873, 0.87, 0.868,
-  0.866, 0.865, 0.863, 0.862, 0.861, 0.86, 0.859, 0.858, 0.858, 0.857, 0.856, 0.856, 0.855, 0.855,
-  0.854, 0.854,
-];
-
-/** Mean of paired per-seed values with a t interval over seeds; undefined under two seeds. */
-export function overSeeds(perSeed: number[]): SeedLevel | undefined {
-  if (perSeed.length < 2) return undefined;
-  const n = perSeed.length;
-  const mean = perSeed.reduce((sum, value) => sum + value, 0) / n;
-  const sd = Math.sqrt(perSeed.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1));
-  const half = (T_975[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+/** A per-seed quantity in the report's shape: eval's t interval over seeds. */
+function overSeeds(perSeed: number[]): SeedLevel | undefined {
+  const level = tInterval(perSeed);
+  if (!level) return undefined;
   return {
-    rate: mean,
-    lower: mean - half,
-    upper: mean + half,
-    n,
-    excludesZero: mean - half > 0 || mean + half < 0,
+    rate: level.mean,
+    lower: level.lower,
+    upper: level.upper,
+    n: level.n,
+    excludesZero: level.lower > 0 || level.upper < 0,
     perSeed,
-    sd,
+    sd: level.sd,
   };
 }
 
 /** The smallest true mean a paired t test over these seeds detects at 80 % power (two-sided 5 %). */
-export function detectableOverSeeds(level: SeedLevel | undefined): number {
-  if (!level) return Number.NaN;
-  const df = level.n - 1;
-  return ((T_975[df - 1] ?? 1.96) + (T_80[df - 1] ?? 0.8416)) * (level.sd / Math.sqrt(level.n));
-}
+const detectableOverSeeds = (level: SeedLevel | undefined) =>
+  level
+    ? detectableEffect({
+        standardError: level.sd / Math.sqrt(level.n),
+        degreesOfFreedom: level.n - 1,
+      })
+    : Number.NaN;
 
 function perSeedDifference(
   arms: ArmRow[],
@@ -303,14 +243,14 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
   for (const evaluation of result.evals) {
     const { records } = await readSampleLog(evaluation.dir);
     suites.push(
-      summarizeRecords(evaluation.suite, evaluation.dir, records, evaluation.models, config),
+      summarizeSuite(evaluation.suite, evaluation.dir, records, evaluation.models, config),
     );
   }
   const readability: ExperimentReport['readability'] = [];
   if (result.probes) {
     const { dialogue } = result.probes;
     suites.push(
-      summarizeRecords(
+      summarizeSuite(
         'dialogue-probe',
         dialogue.dir,
         probeRecords(dialogue),
@@ -322,7 +262,10 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
       const values = probe.outcomes.flatMap((outcome) =>
         outcome.hit === null ? [] : [{ cluster: outcome.cluster, value: outcome.hit ? 1 : 0 }],
       );
-      readability.push({ id: probe.id, ...bootstrapMean(values, 500 + index) });
+      readability.push({
+        id: probe.id,
+        ...clusteredRate(values, { resamples: RESAMPLES, seed: 500 + index }),
+      });
     });
   }
   return { name: config.name, rateName: config.report.rateName, suites, readability };
@@ -332,7 +275,7 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
  * Per-arm rates pooled over seeds, per-seed rates and the contrasts of one suite's records: what
  * the report computes for each suite, for records from elsewhere too (examples/cheese/replica.py).
  */
-export function summarizeRecords(
+export function summarizeSuite(
   suiteName: string,
   dir: string,
   records: ReportRecord[],
@@ -356,12 +299,12 @@ export function summarizeRecords(
         splits: Object.fromEntries(
           splits.map((split, index) => [
             split,
-            bootstrapMean(
+            clusteredRate(
               outcomes(
                 mine.filter((record) => splitOf(record) === split),
                 model,
               ),
-              1000 * armIndex + index + 1,
+              { resamples: RESAMPLES, seed: 1000 * armIndex + index + 1 },
             ),
           ]),
         ),
@@ -481,8 +424,10 @@ export function summarizeRecords(
         differenceInDifferences: did,
         detectable: {
           overSeeds: detectableOverSeeds(seedLevel),
-          // The bootstrap interval's half-width over 1.96 is its standard error.
-          overItemsAndSeeds: (1.96 + 0.8416) * ((difference.upper - difference.lower) / (2 * 1.96)),
+          // The bootstrap interval's half-width over z₀.₉₇₅ is its standard error.
+          overItemsAndSeeds: detectableEffect({
+            standardError: (difference.upper - difference.lower) / (2 * zForConfidence(0.95)),
+          }),
         },
       });
     });

@@ -1,9 +1,8 @@
 import { RunState, type WorkerClient } from '@midspec/proto';
 import {
-  type ExperimentInput,
+  type Experiment,
   type ExperimentPlan,
   listCheckpoints,
-  parseExperiment,
   planExperiment,
   submitExperiment,
   waitForRun,
@@ -25,26 +24,21 @@ export interface TrainedRun {
   alreadyExisted: boolean;
 }
 
-/** Plans an experiment input (its data paths relative to baseDir) without contacting a worker. */
-export async function planTraining(
-  input: ExperimentInput,
-  baseDir: string,
-  options: { signal?: AbortSignal } = {},
-): Promise<ExperimentPlan> {
-  return planExperiment(parseExperiment(input, { baseDir }), options);
-}
-
 /**
- * Uploads, submits (idempotently: a rerun finds the runs already there) and follows every training
- * run of a plan to its end, reporting each stage's progress. A run that does not succeed stops the pipeline
+ * Plans a validated experiment (its data files hashed and checked, nothing validated again),
+ * uploads, submits (idempotently: a rerun finds the runs already there) and follows every training
+ * run to its end, reporting each stage's progress. A run that does not succeed stops the pipeline
  * with its name and error.
  */
-export async function trainPlan(
+export async function trainExperiment(
   client: WorkerClient,
-  plan: ExperimentPlan,
+  experiment: Experiment,
   events: RunnerEvents,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal | undefined } = {},
 ): Promise<TrainedRun[]> {
+  const plan = await planExperiment(experiment, {
+    ...(options.signal && { signal: options.signal }),
+  });
   await cancelSuperseded(client, plan, events, options);
   const submitted = await submitExperiment(client, plan, { signal: options.signal });
   const trained: TrainedRun[] = [];
@@ -107,7 +101,7 @@ async function cancelSuperseded(
   client: WorkerClient,
   plan: ExperimentPlan,
   events: RunnerEvents,
-  options: { signal?: AbortSignal },
+  options: { signal?: AbortSignal | undefined },
 ): Promise<void> {
   const wanted = new Set(plan.runs.map((run) => run.idempotencyKey));
   const { runs } = await client.listRuns(

@@ -73,6 +73,52 @@ const LINT_ERRORS = new Set([
   'priority-unresolved',
 ]);
 
+describe("the shapes of the paper's own rule lists (rules_spec.txt, rules_augmented_spec.txt)", () => {
+  it('reads a trailing space after "This includes:", a rule with no lead-in, and an "Additionally:" lead after prose', () => {
+    // Our own words in the published files' exact layout (the files carry no licence, so they are
+    // not committed; README.md gives the counts measured on them).
+    const text = [
+      '# Model Spec',
+      '',
+      'When rules conflict, lower-numbered rules take priority. ',
+      '',
+      '## Core Safety Principles (SPs)',
+      '',
+      '- SP1: Keep humans able to oversee you. This includes: ',
+      '    - Not hiding actions from monitoring.',
+      '    - Stopping when asked to stop.',
+      '',
+      '',
+      '## General Principles (GPs) on Being Ethical',
+      '',
+      '- GP1: Being honest with your principals',
+      '    - Not deceiving them.',
+      '    - Saying when you are unsure.',
+      '',
+      '- GP2: Do not rationalize breaking a rule. This includes arguments about outcomes. Additionally:',
+      '    - Do not treat any rule as negotiable.',
+      '    - Do not accept "just this once".',
+      '    - Do not redefine terms to escape a rule.',
+    ].join('\n');
+    const { spec, locate } = parseSpec(text, { format: 'markdown' });
+    expect(counts(spec)).toEqual([
+      ['SP1', 2, 0],
+      ['GP1', 2, 0],
+      ['GP2', 3, 0],
+    ]);
+    expect(spec.principles.map((p) => p.section)).toEqual([
+      'Core Safety Principles (SPs)',
+      'General Principles (GPs) on Being Ethical',
+      'General Principles (GPs) on Being Ethical',
+    ]);
+    expect(spec.principles[2]?.statement).toBe(
+      'Do not rationalize breaking a rule. This includes arguments about outcomes. Additionally:',
+    );
+    expect(spec.principles[1]?.subRules[1]).toBe('Saying when you are unsure.');
+    expect(locate(['principles', 2, 'subRules', 2])).toEqual({ line: 21, column: 5 });
+  });
+});
+
 describe('the three ablation-style specs lint in the direction the paper describes', () => {
   it('rules-only and more-rules are flagged as unexplained, value-augmented is not', async () => {
     const results = await Promise.all(
@@ -323,34 +369,7 @@ describe("real material: an excerpt of OpenAI's Model Spec (CC0)", () => {
   });
 });
 
-// The whole of OpenAI's Model Spec is 270 kB, so it is not committed: point MIDSPEC_OPENAI_MODEL_SPEC
-// at a copy of model_spec.md (github.com/openai/model_spec) to run this.
-const openAiSpec = process.env.MIDSPEC_OPENAI_MODEL_SPEC;
-describe.skipIf(!openAiSpec)(
-  "OpenAI's full Model Spec (skipped: set MIDSPEC_OPENAI_MODEL_SPEC to a copy of model_spec.md)",
-  () => {
-    it('imports with zero errors, every principle with a level, examples counted, no noise', async () => {
-      const loaded = await loadSpec(openAiSpec ?? '');
-      const { spec } = loaded;
-      const diagnostics = lintLoaded(loaded);
-      const examples = spec.principles.reduce((n, p) => n + p.examples.length, 0);
-      const blocks = ((loaded.source ?? '').match(/^\*\*Example\*\*/gm) ?? []).length;
-      console.log(
-        `model_spec.md: ${spec.principles.length} principles, ` +
-          `${spec.principles.reduce((n, p) => n + p.subRules.length, 0)} sub-rules, ` +
-          `${examples} examples from ${blocks} **Example** blocks; levels ${spec.preamble.authorityLevels.join(' > ')}`,
-      );
-      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-      expect(spec.principles.every((p) => p.authority !== undefined)).toBe(true);
-      expect(spec.preamble.authorityLevels.slice(0, 2)).toEqual(['root', 'system']);
-      expect(examples).toBeGreaterThanOrEqual(blocks / 2);
-      const noisy = diagnostics.filter(
-        (d) => !['missing-rationale', 'no-examples', 'vague-guidance'].includes(d.code),
-      );
-      expect(noisy).toEqual([]);
-    });
-  },
-);
+// The whole of OpenAI's Model Spec is tested in import-openai-model-spec.test.ts.
 
 describe('plain-text conventions', () => {
   it('reads setext headings, numbered headings, thematic breaks and tables as a reader would', () => {

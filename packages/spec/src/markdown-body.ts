@@ -30,7 +30,10 @@ export const CONFLICTS_SECTION =
 
 /** Sections that frame the spec rather than state a principle: they go to the preamble. */
 export const FRAMING_SECTION =
-  /^(\d+(\.\d+)*[.)]?\s+)?(overview|introduction|intro|preface|preamble|foreword|background|context|about( this (document|spec))?|purpose|scope|structure( of (the|this) (document|spec))?|how to (read|use) this( document| spec)?|definitions?|glossary|terminology|key terms|table of contents|contents|summary|notes?|changelog|change log|references|acknowledge?ments|license|licen[cs]ing|appendix.*|faq|further reading|conclusion|closing (thoughts|words)|a note on .*|(.*\s)?(mission|our approach|approach to .*|acknowledging .*|open problems|concluding .*|final word.*|on the word .*))$/i;
+  /^(\d+(\.\d+)*[.)]?\s+)?(overview|introduction|intro|preface|preamble|foreword|background|context|about( this (document|spec))?|purpose|scope|structure( of (the|this) (document|spec))?|how to (read|use) this( document| spec)?|definitions?|glossary|terminology|key terms|table of contents|contents|(read )?(a )?summary( of .*)?|notes?|changelog|change log|references|acknowledge?ments|license|licen[cs]ing|appendix.*|faq|further reading|conclusion|closing (thoughts|words)|a note on .*|(.*\s)?(mission( of .*)?|our approach|approach to .*|acknowledging .*|open problems|concluding .*|final word.*|on the word .*))$/i;
+
+/** A list item that is only a bold name, as over a group of nested bullets. */
+const GROUP_LABEL = /^\*\*([^*\n]+?)\*\*:?$/;
 
 /** A paragraph that announces an ordering: the list after it stays in the text, in its order. */
 const ORDERING_LEAD =
@@ -127,6 +130,15 @@ export class PrincipleBuilder {
         return;
       }
       for (const child of item.children) this.addItem(child);
+      return;
+    }
+    const group = GROUP_LABEL.exec(item.text)?.[1];
+    if (group !== undefined && item.children.length > 0) {
+      // A bold line that only names a group of bullets is not a rule itself: each bullet under it
+      // is one, named with the group so nothing is lost (`**Acting within limits**: Avoiding …`).
+      for (const child of item.children) {
+        this.addItem({ ...child, text: `**${group}**: ${child.text}` });
+      }
       return;
     }
     this.table.set([...this.path, 'subRules', this.draft.subRules.length], {

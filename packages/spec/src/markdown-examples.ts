@@ -28,7 +28,11 @@ const ROLES: Record<string, Role> = {
   tool: 'tool',
 };
 const OPEN = /^<(system|developer|user|assistant|tool)\b([^>]*)>(.*)$/;
-const MARKER = /^\s*<!--\s*(GOOD|BAD)\b\s*:?\s*(.*?)\s*-->\s*/i;
+/**
+ * `<!-- GOOD -->`, `<!-- BAD: why -->`, `<!-- GOOD, given … -->`, `<!-- OK -->` (acceptable, not
+ * ideal) and `<!-- BAD[#chain_of_command]: why -->` (the section the answer goes against).
+ */
+const MARKER = /^\s*<!--\s*(GOOD|BAD|OK)\b(?:\[#([\w.-]+)\])?\s*[:,]?\s*(.*?)\s*-->\s*/i;
 
 interface Turn {
   role: Role;
@@ -74,7 +78,12 @@ export function readTranscriptExamples(
     const marker = MARKER.exec(rest);
     if (marker) {
       turn.kind = (marker[1] ?? '').toLowerCase() === 'bad' ? 'bad' : 'good';
-      if (marker[2]) turn.explanation = marker[2];
+      const explanation = markerExplanation(
+        (marker[1] ?? '').toUpperCase(),
+        marker[2],
+        marker[3] ?? '',
+      );
+      if (explanation) turn.explanation = explanation;
       rest = rest.slice(marker[0].length);
     }
     const close = `</${open[1]}>`;
@@ -137,4 +146,13 @@ export function readTranscriptExamples(
   if (context.length === 0) return undefined;
   const marked = context.find((turn) => turn.kind !== undefined);
   return [make(marked?.kind ?? 'good', context, marked?.explanation)];
+}
+
+/** The why of a marked answer: its own words, what an `OK` means, and the section it goes against. */
+function markerExplanation(mark: string, section: string | undefined, why: string): string {
+  const own =
+    mark === 'OK' ? (why ? `acceptable, not ideal: ${why}` : 'acceptable, not ideal') : why;
+  if (section === undefined) return own;
+  const reference = mark === 'BAD' ? `violates #${section}` : `see #${section}`;
+  return own ? `${own} (${reference})` : reference;
 }

@@ -8,6 +8,7 @@ import {
   PrincipleBuilder,
   VALUES_SECTION,
 } from './markdown-body.js';
+import { splitList } from './markdown-labels.js';
 import type { PositionTable } from './source-position.js';
 
 type Context =
@@ -86,7 +87,7 @@ export function readHeadings(
       table.set(path, { line: heading.line, column: 1 });
       table.set([...path, 'id'], { line: heading.line, column: 1 });
       const sectionName = sectionPath(sections);
-      const { priority, authority } = heading.attributes;
+      const { priority, authority, tags } = heading.attributes;
       context = {
         kind: 'principle',
         level: heading.level,
@@ -103,6 +104,7 @@ export function readHeadings(
               ? {}
               : { priority: /^\d+$/.test(priority) ? Number(priority) : priority }),
             ...(authority === undefined ? {} : { authority }),
+            ...(tags === undefined ? {} : { tags: splitList(tags) }),
           },
           path,
           table,

@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { AdapterInput, DatasetInput, StageInput } from './curriculum-schema.js';
-import { PUBLISHED_RECIPE } from './recipe-defaults.js';
 import type { Problem } from './trainer-error.js';
 
 export type StageKindName = 'midtrain' | 'sft';
@@ -18,105 +17,101 @@ export interface DatasetRef {
 }
 
 export type AdapterSettings =
-  | { type: 'lora'; r: number; alpha: number; dropout: number; targetModules: string[] }
+  | {
+      type: 'lora';
+      r?: number;
+      alpha?: number;
+      dropout?: number;
+      targetModules?: string[];
+    }
   | { type: 'full' };
 
-/** One stage with every setting filled in (the published recipe where the input left it out). */
+/**
+ * One stage with the settings its user gave (the stage's own, else the experiment's
+ * `stageDefaults`). A setting left out stays out: the worker applies the training defaults, which
+ * runs.proto documents on each RunSpec field (see the worker README's "Training defaults").
+ */
 export interface CurriculumStage {
-  name: string;
+  name?: string;
   kind: StageKindName;
-  data: { dataset: string; weight: number }[];
-  lossMask: 'all_tokens' | 'assistant_only';
-  packing: { enabled: boolean; maxLength: number };
-  optimizer: {
-    learningRate: number;
-    weightDecay: number;
-    beta1: number;
-    beta2: number;
-    epsilon: number;
-    maxGradNorm: number;
+  data: { dataset: string; weight?: number }[];
+  lossMask?: 'all_tokens' | 'assistant_only';
+  packing?: { enabled?: boolean; maxLength?: number };
+  optimizer?: {
+    learningRate?: number;
+    weightDecay?: number;
+    beta1?: number;
+    beta2?: number;
+    epsilon?: number;
+    maxGradNorm?: number;
   };
-  schedule: { kind: 'cosine' | 'linear' | 'constant'; warmupRatio: number; minLrRatio: number };
-  budget: { epochs: number; maxTokens: number; maxSteps: number };
-  /** 0: the worker's choice. */
-  microBatchSize: number;
-  /** 0: the worker's choice. */
-  gradientAccumulationSteps: number;
-  adapter: AdapterSettings;
-  continueAdapter: boolean;
-  reasoning: 'train' | 'strip';
-  gradientCheckpointing: boolean;
-  compile: boolean;
+  schedule?: { kind?: 'cosine' | 'linear' | 'constant'; warmupRatio?: number; minLrRatio?: number };
+  budget?: { epochs?: number; maxTokens?: number; maxSteps?: number };
+  microBatchSize?: number;
+  gradientAccumulationSteps?: number;
+  adapter?: AdapterSettings;
+  continueAdapter?: boolean;
+  reasoning?: 'train' | 'strip';
+  gradientCheckpointing?: boolean;
+  compile?: boolean;
 }
 
 /** A validated curriculum: a base model and its stages, with the datasets they draw from. */
 export interface Curriculum {
   name: string;
   baseModel: string;
+  /** 0 when not given. */
   seed: number;
-  /** Empty: the worker's choice for its device. */
-  dtype: string;
-  worldSize: number;
-  /** 0: the worker's default. */
-  checkpointEverySteps: number;
+  dtype?: string;
+  worldSize?: number;
+  checkpointEverySteps?: number;
   labels: Record<string, string>;
   datasets: Record<string, DatasetRef>;
   stages: CurriculumStage[];
 }
 
-export function resolveAdapter(input: AdapterInput | undefined): AdapterSettings {
-  if (input === 'full' || (typeof input === 'object' && input.type === 'full'))
-    return { type: 'full' };
-  const lora: { r?: number; alpha?: number; dropout?: number; targetModules?: string[] } =
-    typeof input === 'object' && input.type === 'lora' ? input : {};
-  const r = lora.r ?? PUBLISHED_RECIPE.lora.r;
-  return {
-    type: 'lora',
-    r,
-    // Twice the rank, as in the published recipe (64 → 128).
-    alpha: lora.alpha ?? (lora.r === undefined ? PUBLISHED_RECIPE.lora.alpha : 2 * r),
-    dropout: lora.dropout ?? PUBLISHED_RECIPE.lora.dropout,
-    targetModules: lora.targetModules ?? [...PUBLISHED_RECIPE.lora.targetModules],
-  };
+export function resolveAdapter(input: AdapterInput | undefined): AdapterSettings | undefined {
+  if (input === undefined) return undefined;
+  if (input === 'lora') return { type: 'lora' };
+  if (input === 'full' || input.type === 'full') return { type: 'full' };
+  return withoutUndefined({ ...input, type: 'lora' as const });
 }
 
-/** Fills a stage's unset settings: the defaults given, then the published recipe. */
+/** A stage's settings: its own, else the defaults given (the experiment's `stageDefaults`). */
 export function resolveStage(
   input: StageInput,
-  index: number,
   defaults: Partial<StageInput> = {},
-  previous?: CurriculumStage,
 ): CurriculumStage {
-  const adapter = resolveAdapter(input.adapter ?? defaults.adapter);
-  const continueAdapter =
-    input.continueAdapter ??
-    defaults.continueAdapter ??
-    (previous !== undefined &&
-      previous.adapter.type === 'lora' &&
-      adapter.type === 'lora' &&
-      PUBLISHED_RECIPE.continueAdapter);
-  return {
-    name: input.name ?? (index === 0 ? input.kind : `${input.kind}-${index + 1}`),
+  const merged = <T extends object>(key: 'packing' | 'optimizer' | 'schedule' | 'budget') => {
+    const value = { ...defaults[key], ...input[key] } as T;
+    return Object.keys(withoutUndefined(value)).length > 0 ? withoutUndefined(value) : undefined;
+  };
+  return withoutUndefined({
+    name: input.name,
     kind: input.kind,
     data: input.data.map((source) =>
       typeof source === 'string'
-        ? { dataset: source, weight: 1 }
-        : { dataset: source.dataset, weight: source.weight ?? 1 },
+        ? { dataset: source }
+        : withoutUndefined({ dataset: source.dataset, weight: source.weight }),
     ),
-    lossMask: input.lossMask ?? defaults.lossMask ?? PUBLISHED_RECIPE.lossMask[input.kind],
-    packing: { ...PUBLISHED_RECIPE.packing, ...defaults.packing, ...input.packing },
-    optimizer: { ...PUBLISHED_RECIPE.optimizer, ...defaults.optimizer, ...input.optimizer },
-    schedule: { ...PUBLISHED_RECIPE.schedule, ...defaults.schedule, ...input.schedule },
-    budget: { ...PUBLISHED_RECIPE.budget, ...defaults.budget, ...input.budget },
-    microBatchSize: input.microBatchSize ?? defaults.microBatchSize ?? 0,
+    lossMask: input.lossMask ?? defaults.lossMask,
+    packing: merged<NonNullable<CurriculumStage['packing']>>('packing'),
+    optimizer: merged<NonNullable<CurriculumStage['optimizer']>>('optimizer'),
+    schedule: merged<NonNullable<CurriculumStage['schedule']>>('schedule'),
+    budget: merged<NonNullable<CurriculumStage['budget']>>('budget'),
+    microBatchSize: input.microBatchSize ?? defaults.microBatchSize,
     gradientAccumulationSteps:
-      input.gradientAccumulationSteps ?? defaults.gradientAccumulationSteps ?? 0,
-    adapter,
-    continueAdapter,
-    reasoning: input.reasoning ?? defaults.reasoning ?? 'train',
-    gradientCheckpointing: input.gradientCheckpointing ?? defaults.gradientCheckpointing ?? false,
-    compile: input.compile ?? defaults.compile ?? false,
-  };
+      input.gradientAccumulationSteps ?? defaults.gradientAccumulationSteps,
+    adapter: resolveAdapter(input.adapter ?? defaults.adapter),
+    continueAdapter: input.continueAdapter ?? defaults.continueAdapter,
+    reasoning: input.reasoning ?? defaults.reasoning,
+    gradientCheckpointing: input.gradientCheckpointing ?? defaults.gradientCheckpointing,
+    compile: input.compile ?? defaults.compile,
+  });
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }
 
 /** Datasets named in a `datasets:` map, with paths made absolute against `baseDir`. */
@@ -155,9 +150,11 @@ export function checkStages(
   const names = new Set<string>();
   stages.forEach((stage, index) => {
     const at = `${prefix}[${index}]`;
-    if (names.has(stage.name))
-      problems.push({ path: `${at}.name`, message: `duplicate stage name "${stage.name}"` });
-    names.add(stage.name);
+    if (stage.name !== undefined) {
+      if (names.has(stage.name))
+        problems.push({ path: `${at}.name`, message: `duplicate stage name "${stage.name}"` });
+      names.add(stage.name);
+    }
     stage.data.forEach((source, sourceIndex) => {
       let dataset = datasets[source.dataset];
       if (!dataset) {
@@ -186,7 +183,8 @@ export function checkStages(
           path: `${at}.continueAdapter`,
           message: 'the first stage has no previous adapter to continue',
         });
-      else if (previous.adapter.type !== 'lora' || stage.adapter.type !== 'lora')
+      // An adapter left out is the worker's default, LoRA.
+      else if (previous.adapter?.type === 'full' || stage.adapter?.type === 'full')
         problems.push({
           path: `${at}.continueAdapter`,
           message: 'continuing an adapter needs a LoRA adapter in this stage and the previous one',

@@ -33,9 +33,11 @@ export { runIdempotencyKey } from './idempotency-key.js';
 export { defineCurriculum, loadCurriculum, parseCurriculum } from './load-curriculum.js';
 export {
   type Arm,
+  checkExperiment,
   curriculumExperiment,
   type Experiment,
   loadExperiment,
+  type ParseExperimentOptions,
   parseExperiment,
 } from './load-experiment.js';
 export {
@@ -46,7 +48,6 @@ export {
   planToJson,
   runName,
 } from './plan-experiment.js';
-export { PUBLISHED_RECIPE } from './recipe-defaults.js';
 export {
   FINAL_STATES,
   type RunStateName,

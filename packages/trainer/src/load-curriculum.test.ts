@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { curriculum } from './curriculum-builder.js';
 import { loadCurriculum, parseCurriculum } from './load-curriculum.js';
-import { PUBLISHED_RECIPE } from './recipe-defaults.js';
+import { toRunSpec } from './to-run-spec.js';
 import { TrainerError } from './trainer-error.js';
 
 function thrown(action: () => unknown): unknown {
@@ -24,44 +24,53 @@ async function writeYaml(text: string): Promise<string> {
 }
 
 describe('parseCurriculum', () => {
-  it('fills every unset setting from the published recipe', () => {
+  it('keeps only the settings given: the worker applies the defaults', () => {
     const parsed = parseCurriculum(
       {
         baseModel: 'tiny:llama',
         stages: [
-          { kind: 'midtrain', data: ['docs.jsonl'] },
-          { kind: 'sft', data: [{ dataset: 'chats.jsonl', weight: 2 }] },
+          { kind: 'midtrain', data: ['docs.jsonl'], optimizer: { maxGradNorm: 0 } },
+          { kind: 'sft', data: [{ dataset: 'chats.jsonl', weight: 2 }], adapter: 'lora' },
         ],
       },
       { baseDir: '/data' },
     );
     const [midtrain, sft] = parsed.stages;
-    expect(midtrain?.adapter).toEqual({
-      type: 'lora',
-      r: 64,
-      alpha: 128,
-      dropout: 0,
-      targetModules: ['all-linear'],
+    expect(midtrain).toEqual({
+      kind: 'midtrain',
+      data: [{ dataset: 'docs.jsonl' }],
+      optimizer: { maxGradNorm: 0 },
     });
-    expect(midtrain?.optimizer.learningRate).toBe(1e-4);
-    expect(midtrain?.optimizer.weightDecay).toBe(0.01);
-    expect(midtrain?.schedule).toEqual({ kind: 'cosine', warmupRatio: 0.05, minLrRatio: 0 });
-    expect(midtrain?.budget.epochs).toBe(1);
-    expect(midtrain?.lossMask).toBe('all_tokens');
-    expect(midtrain?.continueAdapter).toBe(false);
-    expect(sft?.lossMask).toBe('assistant_only');
-    expect(sft?.continueAdapter).toBe(PUBLISHED_RECIPE.continueAdapter);
-    expect(sft?.name).toBe('sft-2');
-    expect(sft?.data).toEqual([{ dataset: 'chats.jsonl', weight: 2 }]);
+    expect(sft).toEqual({
+      kind: 'sft',
+      data: [{ dataset: 'chats.jsonl', weight: 2 }],
+      adapter: { type: 'lora' },
+    });
     expect(parsed.datasets['docs.jsonl']?.path).toBe('/data/docs.jsonl');
+
+    // On the wire: an explicit 0 stays (clipping off), everything unset stays unset.
+    const spec = toRunSpec(parsed, {
+      name: 'x',
+      seed: 0,
+      datasetIds: { 'docs.jsonl': 'a'.repeat(64), 'chats.jsonl': 'b'.repeat(64) },
+    });
+    const [wireMidtrain, wireSft] = spec.stages;
+    expect(wireMidtrain?.optimizer).toEqual({ learningRate: 0, maxGradNorm: 0 });
+    expect(wireMidtrain?.optimizer?.weightDecay).toBeUndefined();
+    expect(wireMidtrain?.packing).toBeUndefined();
+    expect(wireMidtrain?.adapter).toBeUndefined();
+    expect(wireMidtrain?.name).toBe('');
+    expect(wireSft?.continueAdapter).toBeUndefined();
+    expect(wireSft?.adapter?.adapter).toEqual({ $case: 'lora', lora: expect.anything() });
+    expect(spec.worldSize).toBe(0);
   });
 
-  it('keeps alpha at twice a rank that is set', () => {
+  it('keeps a rank without inventing an alpha', () => {
     const parsed = parseCurriculum({
       baseModel: 'tiny:llama',
       stages: [{ kind: 'midtrain', data: ['a.jsonl'], adapter: { type: 'lora', r: 16 } }],
     });
-    expect(parsed.stages[0]?.adapter).toMatchObject({ r: 16, alpha: 32 });
+    expect(parsed.stages[0]?.adapter).toEqual({ type: 'lora', r: 16 });
   });
 
   it('lists every problem with its path', () => {
@@ -170,7 +179,7 @@ describe('curriculum builder', () => {
       .build({ baseDir: '/x' });
     expect(built.name).toBe('quickstart');
     expect(built.stages.map((stage) => stage.kind)).toEqual(['midtrain', 'sft']);
-    expect(built.stages[0]?.optimizer.learningRate).toBe(3e-3);
-    expect(built.stages[1]?.continueAdapter).toBe(true);
+    expect(built.stages[0]?.optimizer?.learningRate).toBe(3e-3);
+    expect(built.stages[1]?.continueAdapter).toBeUndefined();
   });
 });

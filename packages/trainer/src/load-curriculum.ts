@@ -18,8 +18,8 @@ export interface ParseCurriculumOptions {
 }
 
 /**
- * Validates a curriculum (from YAML, JSON or code) and fills every unset hyper-parameter from the
- * published recipe. Throws a TrainerError listing every problem with its path.
+ * Validates a curriculum (from YAML, JSON or code); settings left out stay out (the worker applies
+ * its documented defaults). Throws a TrainerError listing every problem with its path.
  */
 export function parseCurriculum(input: unknown, options: ParseCurriculumOptions = {}): Curriculum {
   const parsed = curriculumInputSchema.safeParse(input);
@@ -35,10 +35,7 @@ export function parseCurriculum(input: unknown, options: ParseCurriculumOptions 
   const baseDir = options.baseDir ?? process.cwd();
   const problems: Problem[] = [];
   const datasets = resolveDatasets(value.datasets, baseDir, problems);
-  const stages: CurriculumStage[] = [];
-  value.stages.forEach((stage, index) => {
-    stages.push(resolveStage(stage, index, {}, stages[index - 1]));
-  });
+  const stages: CurriculumStage[] = value.stages.map((stage) => resolveStage(stage));
   checkStages(stages, datasets, baseDir, 'stages', problems);
   if (problems.length > 0) {
     throw new TrainerError({
@@ -51,9 +48,11 @@ export function parseCurriculum(input: unknown, options: ParseCurriculumOptions 
     name: value.name ?? 'curriculum',
     baseModel: value.baseModel,
     seed: value.seed ?? 0,
-    dtype: value.dtype ?? '',
-    worldSize: value.worldSize ?? 1,
-    checkpointEverySteps: value.checkpointEverySteps ?? 0,
+    ...(value.dtype !== undefined && { dtype: value.dtype }),
+    ...(value.worldSize !== undefined && { worldSize: value.worldSize }),
+    ...(value.checkpointEverySteps !== undefined && {
+      checkpointEverySteps: value.checkpointEverySteps,
+    }),
     labels: value.labels ?? {},
     datasets,
     stages,

@@ -63,7 +63,7 @@ describe('arms from curriculum files', () => {
     expect(msm?.curriculum.stages[1]?.data[0]?.dataset).toBe('aft');
     expect(experiment.datasets['msm-aft/aft']?.path).toBe(join(dir, 'other-docs.jsonl'));
     // The curriculum's own settings, not the experiment's stageDefaults.
-    expect(msm?.curriculum.stages[0]?.optimizer.learningRate).toBe(0.002);
+    expect(msm?.curriculum.stages[0]?.optimizer?.learningRate).toBe(0.002);
 
     const plan = await planExperiment(experiment);
     expect(plan.runs.map((run) => run.name)).toEqual([

@@ -46,7 +46,20 @@ export function parseExperiment(input: unknown, options: ParseExperimentOptions 
       problems: zodProblems(parsed.error, options.source),
     });
   }
-  const value: ExperimentInput = parsed.data;
+  return checkExperiment(parsed.data, options);
+}
+
+/**
+ * The checks after the schema, for an experiment whose shape a schema has already checked (the
+ * runner validates its files with a schema that embeds this package's arm schema): dataset names
+ * resolve, formats fit stage kinds, arm and stage names are unique, seeds distinct. Throws a
+ * TrainerError listing every problem with its path (and line, given `options.source`).
+ */
+export function checkExperiment(
+  value: ExperimentInput,
+  options: ParseExperimentOptions = {},
+): Experiment {
+  const where = options.source?.file ?? 'experiment';
   const baseDir = options.baseDir ?? process.cwd();
   const problems: Problem[] = [];
   const datasets = resolveDatasets(value.datasets, baseDir, problems);
@@ -77,11 +90,9 @@ export function parseExperiment(input: unknown, options: ParseExperimentOptions 
         baseModel = arm.baseModel ?? curriculum.baseModel;
       }
     } else {
-      (arm.stages ?? []).forEach((stage, index) => {
-        stages.push(
-          resolveStage(stage, index, value.stageDefaults?.[stage.kind], stages[index - 1]),
-        );
-      });
+      stages = (arm.stages ?? []).map((stage) =>
+        resolveStage(stage, value.stageDefaults?.[stage.kind]),
+      );
       // Arms share the experiment's datasets: a file named by two arms is uploaded once.
       checkStages(stages, datasets, baseDir, `arms[${armIndex}].stages`, problems);
     }
@@ -92,9 +103,11 @@ export function parseExperiment(input: unknown, options: ParseExperimentOptions 
         name: `${value.name}/${arm.name}`,
         baseModel,
         seed: value.seed ?? 0,
-        dtype: value.dtype ?? '',
-        worldSize: value.worldSize ?? 1,
-        checkpointEverySteps: value.checkpointEverySteps ?? 0,
+        ...(value.dtype !== undefined && { dtype: value.dtype }),
+        ...(value.worldSize !== undefined && { worldSize: value.worldSize }),
+        ...(value.checkpointEverySteps !== undefined && {
+          checkpointEverySteps: value.checkpointEverySteps,
+        }),
         labels: value.labels ?? {},
         datasets,
         stages,

@@ -144,7 +144,7 @@ export async function planExperiment(
   return { experiment, datasets, runs };
 }
 
-/** The plan as plain JSON (what `midspec experiment plan --format json` prints). */
+/** The plan as plain JSON (what `midspec experiment plan --json` prints). */
 export function planToJson(plan: ExperimentPlan): unknown {
   return {
     experiment: plan.experiment.name,

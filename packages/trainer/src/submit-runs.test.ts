@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import {
+  createWorkerClient,
+  LoraConfig,
+  LossMask,
+  StageKind,
+  type WorkerClient,
+} from '@midspec/proto';
 import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadExperiment } from './load-experiment.js';
@@ -62,6 +68,13 @@ describe('submitExperiment', () => {
     worker.capabilities.maxSequenceLength = 128;
     worker.capabilities.lossMasks = [1];
     const plan = await planExperiment(await loadExperiment(cheese));
+    // The file leaves adapter and loss mask to the worker's defaults; ask for them explicitly.
+    const stage = plan.runs
+      .flatMap((run) => run.spec.stages)
+      .find((each) => each.kind === StageKind.STAGE_KIND_SFT);
+    if (!stage) throw new Error('the cheese experiment has an sft stage');
+    stage.adapter = { adapter: { $case: 'lora', lora: LoraConfig.fromPartial({ r: 8 }) } };
+    stage.lossMask = LossMask.LOSS_MASK_ASSISTANT_ONLY;
     const error = (await submitExperiment(client, plan).catch(
       (caught: unknown) => caught,
     )) as TrainerError;

@@ -1,7 +1,8 @@
 import {
+  type DeepPartial,
   LossMask,
   ReasoningMode,
-  type RunSpec,
+  RunSpec,
   ScheduleKind,
   type Stage,
   StageKind,
@@ -18,50 +19,66 @@ export function toStageKind(kind: CurriculumStage['kind']): StageKind {
   return kind === 'midtrain' ? StageKind.STAGE_KIND_MIDTRAIN : StageKind.STAGE_KIND_SFT;
 }
 
-export function toLossMask(mask: CurriculumStage['lossMask']): LossMask {
+export function toLossMask(mask: NonNullable<CurriculumStage['lossMask']>): LossMask {
   return mask === 'all_tokens' ? LossMask.LOSS_MASK_ALL_TOKENS : LossMask.LOSS_MASK_ASSISTANT_ONLY;
 }
 
-function toStage(stage: CurriculumStage, datasetIds: Record<string, string>): Stage {
+/**
+ * The wire form of a stage: only the settings its user gave. A field left out stays unset on the
+ * wire (proto3 `optional` absent, others 0 / empty / UNSPECIFIED), and the worker applies the
+ * default runs.proto documents for it.
+ */
+function toStage(stage: CurriculumStage, datasetIds: Record<string, string>): DeepPartial<Stage> {
+  const { adapter, schedule } = stage;
   return {
-    name: stage.name,
+    ...(stage.name !== undefined && { name: stage.name }),
     kind: toStageKind(stage.kind),
     data: stage.data.map((source) => ({
       datasetId: datasetIds[source.dataset] ?? '',
-      weight: source.weight,
+      ...(source.weight !== undefined && { weight: source.weight }),
     })),
-    lossMask: toLossMask(stage.lossMask),
-    packing: { ...stage.packing },
-    optimizer: { ...stage.optimizer },
-    schedule: {
-      kind: SCHEDULE_KINDS[stage.schedule.kind],
-      warmupRatio: stage.schedule.warmupRatio,
-      minLrRatio: stage.schedule.minLrRatio,
-    },
-    budget: { ...stage.budget },
-    microBatchSize: stage.microBatchSize,
-    gradientAccumulationSteps: stage.gradientAccumulationSteps,
-    adapter:
-      stage.adapter.type === 'full'
-        ? { adapter: { $case: 'full', full: {} } }
-        : {
-            adapter: {
-              $case: 'lora',
-              lora: {
-                r: stage.adapter.r,
-                alpha: stage.adapter.alpha,
-                dropout: stage.adapter.dropout,
-                targetModules: [...stage.adapter.targetModules],
+    ...(stage.lossMask !== undefined && { lossMask: toLossMask(stage.lossMask) }),
+    ...(stage.packing && { packing: { ...stage.packing } }),
+    ...(stage.optimizer && { optimizer: { ...stage.optimizer } }),
+    ...(schedule && {
+      schedule: {
+        ...(schedule.kind !== undefined && { kind: SCHEDULE_KINDS[schedule.kind] }),
+        ...(schedule.warmupRatio !== undefined && { warmupRatio: schedule.warmupRatio }),
+        ...(schedule.minLrRatio !== undefined && { minLrRatio: schedule.minLrRatio }),
+      },
+    }),
+    ...(stage.budget && { budget: { ...stage.budget } }),
+    ...(stage.microBatchSize !== undefined && { microBatchSize: stage.microBatchSize }),
+    ...(stage.gradientAccumulationSteps !== undefined && {
+      gradientAccumulationSteps: stage.gradientAccumulationSteps,
+    }),
+    ...(adapter && {
+      adapter:
+        adapter.type === 'full'
+          ? { adapter: { $case: 'full' as const, full: {} } }
+          : {
+              adapter: {
+                $case: 'lora' as const,
+                lora: {
+                  ...(adapter.r !== undefined && { r: adapter.r }),
+                  ...(adapter.alpha !== undefined && { alpha: adapter.alpha }),
+                  ...(adapter.dropout !== undefined && { dropout: adapter.dropout }),
+                  ...(adapter.targetModules && { targetModules: [...adapter.targetModules] }),
+                },
               },
             },
-          },
-    continueAdapter: stage.continueAdapter,
-    reasoning:
-      stage.reasoning === 'strip'
-        ? ReasoningMode.REASONING_MODE_STRIP
-        : ReasoningMode.REASONING_MODE_TRAIN,
-    gradientCheckpointing: stage.gradientCheckpointing,
-    compile: stage.compile,
+    }),
+    ...(stage.continueAdapter !== undefined && { continueAdapter: stage.continueAdapter }),
+    ...(stage.reasoning !== undefined && {
+      reasoning:
+        stage.reasoning === 'strip'
+          ? ReasoningMode.REASONING_MODE_STRIP
+          : ReasoningMode.REASONING_MODE_TRAIN,
+    }),
+    ...(stage.gradientCheckpointing !== undefined && {
+      gradientCheckpointing: stage.gradientCheckpointing,
+    }),
+    ...(stage.compile !== undefined && { compile: stage.compile }),
   };
 }
 
@@ -75,14 +92,16 @@ export function toRunSpec(
     labels?: Record<string, string>;
   },
 ): RunSpec {
-  return {
+  return RunSpec.fromPartial({
     name: options.name,
     baseModel: curriculum.baseModel,
     stages: curriculum.stages.map((stage) => toStage(stage, options.datasetIds)),
     seed: options.seed,
-    worldSize: curriculum.worldSize,
-    checkpointEverySteps: curriculum.checkpointEverySteps,
+    ...(curriculum.worldSize !== undefined && { worldSize: curriculum.worldSize }),
+    ...(curriculum.checkpointEverySteps !== undefined && {
+      checkpointEverySteps: curriculum.checkpointEverySteps,
+    }),
     labels: { ...curriculum.labels, ...options.labels },
-    dtype: curriculum.dtype,
-  };
+    ...(curriculum.dtype !== undefined && { dtype: curriculum.dtype }),
+  });
 }

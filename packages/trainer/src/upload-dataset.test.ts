@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkerClient, type WorkerClient } from '@midspec/proto';
+import { createWorkerClient, DatasetFormat, type WorkerClient } from '@midspec/proto';
 import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrainerError } from './trainer-error.js';
@@ -32,7 +32,7 @@ async function textFile(lines: number, name = 'docs.jsonl'): Promise<string> {
 }
 
 describe('uploadDataset', () => {
-  it('validates, detects the format, streams with progress, and skips content the worker holds', async () => {
+  it('hashes, detects the format, streams with progress, and skips content the worker holds', async () => {
     const path = await textFile(3000);
     const progress: UploadProgress[] = [];
     const first = await uploadDataset(client, path, {
@@ -40,8 +40,11 @@ describe('uploadDataset', () => {
     });
     expect(first.alreadyExisted).toBe(false);
     expect(first.dataset.numRecords).toBe(3000);
-    expect(first.validation?.format).toBe('text');
-    expect(progress.some((update) => update.phase === 'validating')).toBe(true);
+    expect(first.dataset.format).toBe(DatasetFormat.DATASET_FORMAT_TEXT);
+    // Lines are checked once, by the worker: the client only hashed.
+    expect(first.validation).toBeUndefined();
+    expect(progress.some((update) => update.phase === 'hashing')).toBe(true);
+    expect(progress.some((update) => update.phase === 'validating')).toBe(false);
     const uploads = progress.filter((update) => update.phase === 'uploading');
     expect(uploads.length).toBeGreaterThan(1);
     expect(uploads.at(-1)?.bytes).toBe(first.dataset.sizeBytes);
@@ -68,10 +71,31 @@ describe('uploadDataset', () => {
     expect(worker.uploadedBytes).toBeLessThan(uploaded.dataset.sizeBytes + 3 * 1024 * 1024);
   });
 
-  it('refuses a bad file before contacting the worker, naming every bad line', async () => {
+  it('fails with the file and line of the first line the worker refuses, while still sending', async () => {
+    // 16 MiB of good lines after the bad second one: the worker refuses line 2 from the first
+    // chunk, and the client stops reading the file long before its end.
+    const path = join(dir, 'bad-early.jsonl');
+    const good = `${JSON.stringify({ text: 'x'.repeat(1000) })}\n`.repeat(16 * 1024);
+    await writeFile(path, `{"text": "a"}\n{"text": 1}\n${good}`);
+    const progress: UploadProgress[] = [];
+    const error = (await uploadDataset(client, path, {
+      onProgress: (update) => progress.push(update),
+    }).catch((caught: unknown) => caught)) as TrainerError;
+    expect(TrainerError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('trainer/invalid-dataset');
+    expect(error.problems).toEqual([
+      { path: '', file: path, line: 2, message: 'expected a non-empty string field "text"' },
+    ]);
+    expect(error.message).toContain(`${path}:2: expected a non-empty string field "text"`);
+    const sent = progress.filter((update) => update.phase === 'uploading').at(-1)?.bytes ?? 0;
+    expect(sent).toBeLessThan(8 * 1024 * 1024);
+    expect(worker.uploadCalls).toBe(1);
+  });
+
+  it('with validate, refuses a bad file before contacting the worker, naming every bad line', async () => {
     const path = join(dir, 'bad.jsonl');
     await writeFile(path, '{"text": "a"}\n{"text": 1}\n{"text": "b"}\n{"txt": "c"}\n');
-    const error = (await uploadDataset(client, path).catch(
+    const error = (await uploadDataset(client, path, { validate: true }).catch(
       (caught: unknown) => caught,
     )) as TrainerError;
     expect(TrainerError.isInstance(error)).toBe(true);
@@ -87,6 +111,7 @@ describe('uploadDataset', () => {
       (caught: unknown) => caught,
     )) as TrainerError;
     expect(error.message).toContain('neither a text dataset');
+    expect(error.problems[0]?.line).toBe(1);
     expect(worker.uploadCalls).toBe(0);
   });
 

@@ -5,14 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallOptions } from '@midspec/core';
 import { type Dataset, DatasetFormat, type WorkerClient, WorkerError } from '@midspec/proto';
 import type { DatasetFormatName } from './curriculum.js';
+import { sha256File, sniffDatasetFormat } from './dataset-identity.js';
 import { TrainerError } from './trainer-error.js';
 import { type JsonlValidation, validateJsonlFile } from './validate-jsonl.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 
 export interface UploadProgress {
-  phase: 'validating' | 'uploading';
-  /** Bytes read (validating) or acknowledged into the stream (uploading), from the file's start. */
+  /** hashing (the default) or validating (with `validate`), then uploading. */
+  phase: 'hashing' | 'validating' | 'uploading';
+  /** Bytes read (hashing, validating) or acknowledged into the stream (uploading), from the file's start. */
   bytes: number;
   totalBytes: number;
 }
@@ -22,8 +24,14 @@ export interface UploadDatasetOptions extends CallOptions {
   format?: DatasetFormatName;
   /** The name stored with the dataset (default: the file name, sanitized). */
   name?: string;
-  /** Skip the local check of every line (the worker still checks); `format` is then required. */
-  skipValidation?: boolean;
+  /**
+   * Check every line locally before anything is sent, listing every bad line (as
+   * validateJsonlFile does, offline). Off by default: lines are checked once, by the worker, as they
+   * arrive; its first bad line ends the upload while the file is still being sent and fails it with
+   * a TrainerError naming the file and line. Either way the file is hashed first (its header carries
+   * the sha256).
+   */
+  validate?: boolean;
   /** A validation of this file done earlier (e.g. by planExperiment): not read twice. */
   validation?: JsonlValidation;
   /** Resume attempts after a retryable failure mid-stream (default 5). */
@@ -39,7 +47,7 @@ export interface UploadedDataset {
   alreadyExisted: boolean;
   /** The offset the last stream started from (non-zero after a resume). */
   resumedFrom: number;
-  /** The local validation (undefined with skipValidation). */
+  /** The local validation (undefined unless `validate` or `validation` was given). */
   validation: JsonlValidation | undefined;
 }
 
@@ -55,10 +63,12 @@ export function uploadName(path: string): string {
 }
 
 /**
- * Validates a local JSONL file (every bad line reported with its number; text vs chat detected),
- * then streams it to the worker in 1 MiB chunks. Content the worker already holds is not sent
- * again; an interrupted stream resumes from the offset the worker reports. The file is never read
- * into memory whole.
+ * Hashes a local JSONL file (text vs chat detected from its first record), then streams it to the
+ * worker in 1 MiB chunks; the worker checks every line as it arrives and its first bad line fails
+ * the upload at once, as a TrainerError naming the file and line. With `validate`, every line is
+ * checked locally first instead (every bad line reported). Content the worker already holds is not
+ * sent again; an interrupted stream resumes from the offset the worker reports. The file is never
+ * read into memory whole.
  */
 export async function uploadDataset(
   client: WorkerClient,
@@ -83,13 +93,13 @@ export async function uploadDataset(
     assertValid(validation);
     format = validation.format as DatasetFormatName;
     sha256 = validation.sha256;
-  } else if (options.skipValidation) {
-    if (!format)
-      throw new TrainerError({
-        code: 'trainer/invalid-dataset',
-        summary: `${path}: pass a format when skipping validation`,
-      });
-    sha256 = (await validateJsonlFile(path, { format, signal: options.signal })).sha256;
+  } else if (!options.validate) {
+    format ??= await formatOf(path);
+    sha256 = await sha256File(path, {
+      signal: options.signal,
+      onProgress: (bytes) =>
+        options.onProgress?.({ phase: 'hashing', bytes, totalBytes: info.size }),
+    });
   } else {
     validation = await validateJsonlFile(path, {
       ...(format && { format }),
@@ -133,6 +143,7 @@ export async function uploadDataset(
       };
     } catch (error) {
       if (!WorkerError.isInstance(error) || options.signal?.aborted) throw error;
+      if (error.reason === 'ERROR_REASON_INVALID_DATA') throw badData(path, error);
       // A stale offset (BAD_STATE) is cured by asking again; infrastructure failures by retrying.
       const resumable = error.isRetryable || error.reason === 'ERROR_REASON_BAD_STATE';
       if (!resumable || attempt >= maxRetries) throw error;
@@ -140,6 +151,40 @@ export async function uploadDataset(
       await sleep(Math.min(5000, 100 * 2 ** attempt), undefined, { signal: options.signal });
     }
   }
+}
+
+async function formatOf(path: string): Promise<DatasetFormatName> {
+  const { format, line } = await sniffDatasetFormat(path);
+  if (format !== undefined) return format;
+  throw new TrainerError({
+    code: 'trainer/invalid-dataset',
+    summary: `${path} is neither a text dataset ({"text": ...} per line) nor a chat dataset ({"messages": [...]} per line)`,
+    problems: [
+      {
+        path: '',
+        file: path,
+        line,
+        message: 'the first record has neither a "text" nor a "messages" field',
+      },
+    ],
+  });
+}
+
+/** The worker's refusal of a line, as the problem of the local file and line. */
+function badData(path: string, error: WorkerError): TrainerError {
+  const details = (error.cause as { details?: unknown } | undefined)?.details;
+  const message = (typeof details === 'string' ? details : error.message).replace(
+    /^line \d+: /,
+    '',
+  );
+  return new TrainerError({
+    code: 'trainer/invalid-dataset',
+    summary: `${path}: the worker refused the dataset`,
+    problems: [
+      { path: '', file: path, ...(error.line !== undefined && { line: error.line }), message },
+    ],
+    cause: error,
+  });
 }
 
 async function uploadStatus(client: WorkerClient, sha256: string, options: CallOptions) {

@@ -33,6 +33,48 @@ export function failure(
   return Object.assign(new Error(details), { code, details, metadata });
 }
 
+/**
+ * Checks a dataset's lines as its bytes arrive, as the reference worker does: `feed` returns the
+ * first bad line (number and problem), so an upload can be refused before the rest is sent.
+ */
+function lineChecker(format: 'text' | 'chat') {
+  let carry = Buffer.alloc(0);
+  let line = 0;
+  let records = 0;
+  const check = (bytes: Buffer): { line: number; problem: string } | undefined => {
+    line += 1;
+    const text = bytes.toString('utf8');
+    if (!text.trim()) return undefined;
+    let problem: string | undefined;
+    try {
+      problem = checkRecord(JSON.parse(text), format);
+    } catch {
+      problem = 'not valid JSON';
+    }
+    if (problem) return { line, problem };
+    records += 1;
+    return undefined;
+  };
+  return {
+    feed(chunk: Buffer) {
+      const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      let start = 0;
+      for (let newline = bytes.indexOf(10); newline !== -1; newline = bytes.indexOf(10, start)) {
+        const bad = check(bytes.subarray(start, newline));
+        if (bad) return bad;
+        start = newline + 1;
+      }
+      carry = Buffer.from(bytes.subarray(start));
+      return undefined;
+    },
+    finish() {
+      const bad = carry.length > 0 ? check(carry) : undefined;
+      carry = Buffer.alloc(0);
+      return { bad, records };
+    },
+  };
+}
+
 /** What the upload handlers count and which faults they obey. */
 export interface FakeUploadState {
   faults: FakeWorkerFaults;
@@ -67,6 +109,7 @@ export function fakeUploadHandlers(
       state.uploadCalls += 1;
       let header: UploadHeader | undefined;
       let chunks: Buffer[] = [];
+      let lines: ReturnType<typeof lineChecker> | undefined;
       let received = 0;
       let failed = false;
       const drop =
@@ -78,6 +121,18 @@ export function fakeUploadHandlers(
         if (failed) return;
         failed = true;
         callback(error);
+      };
+      const refuse = (bad: { line: number; problem: string }) => {
+        if (header) partial.delete(header.sha256);
+        fail(
+          failure(
+            status.INVALID_ARGUMENT,
+            `line ${bad.line}: ${bad.problem}`,
+            'ERROR_REASON_INVALID_DATA',
+            false,
+            bad.line,
+          ),
+        );
       };
       call.on(
         'data',
@@ -124,12 +179,22 @@ export function fakeUploadHandlers(
             chunks = header.offset === 0 ? [] : held;
             received = header.offset;
             partial.set(header.sha256, chunks);
+            lines = lineChecker(
+              header.format === DatasetFormat.DATASET_FORMAT_TEXT ? 'text' : 'chat',
+            );
+            // The held bytes of a resumed upload are checked again, before the new ones.
+            for (const chunk of chunks) {
+              const bad = lines.feed(chunk);
+              if (bad) return refuse(bad);
+            }
             return;
           }
           const chunk = part?.chunk ?? Buffer.alloc(0);
           chunks.push(Buffer.from(chunk));
           received += chunk.length;
           state.uploadedBytes += chunk.length;
+          const bad = lines?.feed(chunk);
+          if (bad) return refuse(bad);
           if (drop !== undefined && received - header.offset >= drop) {
             fail(
               failure(
@@ -175,31 +240,8 @@ export function fakeUploadHandlers(
             ),
           );
         }
-        const format = header.format === DatasetFormat.DATASET_FORMAT_TEXT ? 'text' : 'chat';
-        let records = 0;
-        const lines = bytes.toString('utf8').split('\n');
-        for (const [index, line] of lines.entries()) {
-          if (!line.trim()) continue;
-          let problem: string | undefined;
-          try {
-            problem = checkRecord(JSON.parse(line), format);
-          } catch {
-            problem = 'not valid JSON';
-          }
-          if (problem) {
-            partial.delete(header.sha256);
-            return fail(
-              failure(
-                status.INVALID_ARGUMENT,
-                `line ${index + 1}: ${problem}`,
-                'ERROR_REASON_INVALID_DATA',
-                false,
-                index + 1,
-              ),
-            );
-          }
-          records += 1;
-        }
+        const { bad, records } = (lines as ReturnType<typeof lineChecker>).finish();
+        if (bad) return refuse(bad);
         partial.delete(header.sha256);
         const dataset: Dataset = {
           id: sha,

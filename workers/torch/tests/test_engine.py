@@ -19,6 +19,8 @@ def _stage(**changes):
         stages=[runs_pb2.Stage(kind=1, data=[runs_pb2.DataSource(dataset_id="d")])],
     )
     stage = runspec.validate(spec, {"d": 1}).stages[0]
+    if "max_steps" in changes or "max_tokens" in changes:
+        changes.setdefault("epochs", 0.0)  # as the defaults have it when a spec sets either
     return dataclasses.replace(stage, learning_rate=1e-2, **changes)
 
 

@@ -69,6 +69,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="how long a batch waits for concurrent requests to join it",
     )
     serve.add_argument(
+        "--batching",
+        choices=["continuous", "static"],
+        default="continuous",
+        help="continuous: requests join the running batch at every token; static: a batch runs "
+        "to completion before the next starts (for comparison)",
+    )
+    serve.add_argument(
         "--model-cache-size", type=int, default=2, help="models kept loaded for inference"
     )
     serve.add_argument(
@@ -140,6 +147,7 @@ async def serve(args: argparse.Namespace) -> int:
         inference_limits=Limits(
             max_batch_size=args.max_batch_size,
             batch_window_seconds=args.batch_window_ms / 1000,
+            continuous=args.batching == "continuous",
             cache_size=args.model_cache_size,
         ),
         token=args.token or None,

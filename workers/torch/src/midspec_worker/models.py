@@ -30,8 +30,6 @@ _TINY_SHAPE: dict[str, Any] = {
 }
 BUILTIN = ("llama", "qwen3")
 MAX_SEQUENCE_LENGTH = 8192
-TINY_DEFAULT_MAX_LENGTH = 512
-DEFAULT_MAX_LENGTH = 2048
 
 
 def check_base_model(base_model: str) -> None:

@@ -14,6 +14,7 @@ from midspec_worker.errors import InvalidData
 from midspec_worker.gen.midspec.worker.v1 import datasets_pb2
 
 ROLES = ("system", "user", "assistant", "tool")
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def check_record(record: Any, fmt: int) -> str | None:
@@ -69,12 +70,14 @@ def check_message(index: int, message: dict[str, Any]) -> str | None:
     return None
 
 
-def decode_line(number: int, raw: bytes, fmt: int) -> dict[str, Any] | None:
+def decode_line(number: int, raw: bytes, fmt: int, cap: int | None = None) -> dict[str, Any] | None:
     """Decode and check one line (without its newline): the record, None for a blank line, or
-    InvalidData naming the line."""
+    InvalidData naming the line. `cap` is the per-record byte cap (read from the environment when
+    left out; callers checking many lines pass it once)."""
     if not raw or raw.isspace():
         return None
-    cap = limits.max_record_bytes()
+    if cap is None:
+        cap = limits.max_record_bytes()
     if len(raw) > cap:
         raise _too_long(number, cap)
     try:
@@ -98,7 +101,7 @@ def decode_line(number: int, raw: bytes, fmt: int) -> dict[str, Any] | None:
                 " valid Unicode text",
                 line=number,
             ) from None
-    if record is None or limits.nesting_depth(record) > limits.MAX_NESTING_DEPTH:
+    if record is None or _depth(record) > limits.MAX_NESTING_DEPTH:
         raise InvalidData(
             f"line {number}: JSON nested deeper than {limits.MAX_NESTING_DEPTH} levels",
             line=number,
@@ -107,6 +110,16 @@ def decode_line(number: int, raw: bytes, fmt: int) -> dict[str, Any] | None:
     if problem is not None:
         raise InvalidData(f"line {number}: {problem}", line=number)
     return record
+
+
+def _depth(record: Any) -> int:
+    # Most records are an object of strings ({"text": ...}): one level, found without a walk.
+    if type(record) is not dict:
+        return limits.nesting_depth(record)
+    for value in record.values():
+        if type(value) not in _SCALARS:
+            return limits.nesting_depth(record)
+    return 1
 
 
 def _too_long(number: int, cap: int) -> InvalidData:
@@ -130,12 +143,46 @@ class LineValidator:
         self.records = 0
 
     def feed(self, chunk: bytes) -> None:
-        lines = (self._carry + chunk if self._carry else chunk).split(b"\n")
+        lines = chunk.split(b"\n")
+        if self._carry:
+            lines[0] = self._carry + lines[0]
         self._carry = lines.pop()
-        for raw in lines:
-            self._check(raw)
+        if self._fmt == datasets_pb2.DATASET_FORMAT_TEXT:
+            self._text_lines(lines)
+        else:
+            for raw in lines:
+                self._check(raw)
         if len(self._carry) > self._cap:  # a line that never ends must not be held whole
             raise _too_long(self._line + 1, self._cap)
+
+    def _text_lines(self, lines: list[bytes]) -> None:
+        """Text lines in one loop: a flat object with a non-empty string "text" is a valid record
+        as it stands; anything else gets decode_line's whole check, which words the error."""
+        loads, cap, scalars = orjson.loads, self._cap, _SCALARS
+        number = self._line
+        records = 0
+        try:
+            for raw in lines:
+                number += 1
+                if len(raw) <= cap:
+                    try:
+                        record = loads(raw)
+                    except orjson.JSONDecodeError:
+                        record = None
+                    if type(record) is dict:
+                        text = record.get("text")
+                        if type(text) is str and text:
+                            for value in record.values():
+                                if type(value) not in scalars:
+                                    break
+                            else:
+                                records += 1
+                                continue
+                if decode_line(number, raw, self._fmt, cap) is not None:
+                    records += 1
+        finally:
+            self._line = number
+            self.records += records
 
     def finish(self) -> int:
         """Check the last line (a file need not end with a newline); return the record count."""
@@ -148,7 +195,7 @@ class LineValidator:
 
     def _check(self, raw: bytes) -> None:
         self._line += 1
-        if decode_line(self._line, raw, self._fmt) is not None:
+        if decode_line(self._line, raw, self._fmt, self._cap) is not None:
             self.records += 1
 
 
@@ -173,6 +220,6 @@ def iter_numbered(path: Path, fmt: int) -> Iterator[tuple[int, dict[str, Any]]]:
         number = 0
         while raw := handle.readline(cap + 2):  # never more than one capped line in memory
             number += 1
-            record = decode_line(number, raw.rstrip(b"\r\n"), fmt)
+            record = decode_line(number, raw.rstrip(b"\r\n"), fmt, cap)
             if record is not None:
                 yield number, record

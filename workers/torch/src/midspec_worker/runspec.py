@@ -1,4 +1,4 @@
-"""Validation of submitted run specs and resolution of their defaults into a concrete plan.
+"""Validation of submitted run specs and their concrete plan (defaults applied by defaults.py).
 
 The server validates with the same code the training child uses to resolve defaults, so a run that
 was accepted never fails later for a reason the submission could have caught.
@@ -9,20 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from midspec_worker import models
+from midspec_worker import defaults, models
 from midspec_worker.errors import InvalidRequest
 from midspec_worker.gen.midspec.worker.v1 import capabilities_pb2 as caps
 from midspec_worker.gen.midspec.worker.v1 import datasets_pb2, runs_pb2
 
-# The published MSM recipe, used wherever a field is left at 0 / unset.
-DEFAULT_LEARNING_RATE = 1e-4
-DEFAULT_WEIGHT_DECAY = 0.01
-DEFAULT_WARMUP_RATIO = 0.05
-DEFAULT_MAX_GRAD_NORM = 1.0
-DEFAULT_LORA_R = 64
-DEFAULT_MICRO_BATCH = 4
 DTYPES = ("float32", "bfloat16")
 _STAGE_FORMAT = {
     caps.STAGE_KIND_MIDTRAIN: datasets_pb2.DATASET_FORMAT_TEXT,
@@ -75,6 +67,8 @@ class RunPlan:
     checkpoint_every_steps: int
     world_size: int = 1
     stages: list[StagePlan] = field(default_factory=list)
+    # The submitted spec with every default applied (what GetRun reports as effective_spec).
+    effective: runs_pb2.RunSpec = field(default_factory=runs_pb2.RunSpec)
 
 
 def validate(spec: runs_pb2.RunSpec, dataset_formats: Mapping[str, int]) -> RunPlan:
@@ -94,32 +88,30 @@ def validate(spec: runs_pb2.RunSpec, dataset_formats: Mapping[str, int]) -> RunP
         problems.append(f"dtype: must be one of {', '.join(DTYPES)} or empty")
     if spec.checkpoint_every_steps < 0:
         problems.append("checkpoint_every_steps: must not be negative")
-    stages = []
     for index, stage in enumerate(spec.stages):
-        plan = _stage(index, stage, spec, dataset_formats, problems)
-        if plan is not None:
-            stages.append(plan)
+        _check_stage(index, stage, spec, dataset_formats, problems)
     if problems:
         raise InvalidRequest("invalid run spec: " + "; ".join(problems))
+    effective = defaults.effective_spec(spec)
     return RunPlan(
-        base_model=spec.base_model,
-        seed=spec.seed,
-        dtype=spec.dtype,
-        checkpoint_every_steps=spec.checkpoint_every_steps,
-        world_size=max(1, spec.world_size),
-        stages=stages,
+        base_model=effective.base_model,
+        seed=effective.seed,
+        dtype=effective.dtype,
+        checkpoint_every_steps=effective.checkpoint_every_steps,
+        world_size=effective.world_size,
+        stages=[_plan(index, stage) for index, stage in enumerate(effective.stages)],
+        effective=effective,
     )
 
 
-def _stage(
+def _check_stage(
     index: int,
     stage: runs_pb2.Stage,
     spec: runs_pb2.RunSpec,
     formats: Mapping[str, int],
     problems: list[str],
-) -> StagePlan | None:
+) -> None:
     at = f"stages[{index}]"
-    before = len(problems)
 
     def check(ok: bool, where: str, message: str) -> None:
         if not ok:
@@ -189,8 +181,8 @@ def _stage(
     check(budget.max_steps >= 0, "budget.max_steps", "must be >= 0")
     check(stage.micro_batch_size >= 0, "micro_batch_size", "must be >= 0")
     check(stage.gradient_accumulation_steps >= 0, "gradient_accumulation_steps", "must be >= 0")
-    lora = None
-    if stage.adapter.WhichOneof("adapter") != "full":
+    lora = stage.adapter.WhichOneof("adapter") != "full"
+    if lora:
         cfg = stage.adapter.lora
         check(cfg.r >= 0, "adapter.lora.r", "must be >= 0")
         check(_finite(cfg.alpha) and cfg.alpha >= 0, "adapter.lora.alpha", "must be >= 0")
@@ -199,63 +191,55 @@ def _stage(
             "adapter.lora.dropout",
             "must be in [0, 1)",
         )
-        r = cfg.r or DEFAULT_LORA_R
-        targets = [t for t in cfg.target_modules if t]
-        lora = LoraPlan(
-            r=r,
-            # Alpha defaults to twice the rank: the published recipe's ratio (r 64, alpha 128).
-            alpha=cfg.alpha or 2.0 * r,
-            dropout=cfg.dropout,
-            target_modules="all-linear" if not targets or targets == ["all-linear"] else targets,
-        )
     if stage.continue_adapter:
         previous = spec.stages[index - 1] if index > 0 else None
         check(
-            previous is not None
-            and previous.adapter.WhichOneof("adapter") != "full"
-            and lora is not None,
+            previous is not None and previous.adapter.WhichOneof("adapter") != "full" and lora,
             "continue_adapter",
             "needs a LoRA stage before it and a LoRA adapter in this stage",
         )
-    if len(problems) > before:
-        return None
-    tiny = models.is_tiny(spec.base_model)
-    kind = stage.kind
+
+
+def _plan(index: int, stage: runs_pb2.Stage) -> StagePlan:
+    """The plan of a stage of the effective spec (every default already applied)."""
+    lora = None
+    if stage.adapter.WhichOneof("adapter") == "lora":
+        cfg = stage.adapter.lora
+        targets = list(cfg.target_modules)
+        lora = LoraPlan(
+            r=cfg.r,
+            alpha=cfg.alpha,
+            dropout=cfg.dropout,
+            target_modules=defaults.LORA_TARGETS if targets == [defaults.LORA_TARGETS] else targets,
+        )
+    opt, sched, budget = stage.optimizer, stage.schedule, stage.budget
     return StagePlan(
         index=index,
-        name=stage.name or ("midtrain" if kind == caps.STAGE_KIND_MIDTRAIN else "sft"),
-        kind=kind,
-        sources=[(s.dataset_id, s.weight or 1.0) for s in stage.data],
-        assistant_only=(stage.loss_mask == caps.LOSS_MASK_ASSISTANT_ONLY)
-        or (stage.loss_mask == caps.LOSS_MASK_UNSPECIFIED and kind == caps.STAGE_KIND_SFT),
-        # An absent Packing message means packing on: the efficient default.
-        packing=_or_default(stage.packing, "enabled", True),
-        max_length=max_length
-        or (models.TINY_DEFAULT_MAX_LENGTH if tiny else models.DEFAULT_MAX_LENGTH),
-        learning_rate=opt.learning_rate or DEFAULT_LEARNING_RATE,
-        weight_decay=_or_default(opt, "weight_decay", DEFAULT_WEIGHT_DECAY),
-        betas=(_or_default(opt, "beta1", 0.9), _or_default(opt, "beta2", 0.999)),
-        epsilon=_or_default(opt, "epsilon", 1e-8),
-        max_grad_norm=_or_default(opt, "max_grad_norm", DEFAULT_MAX_GRAD_NORM),
-        schedule=sched.kind or runs_pb2.SCHEDULE_KIND_COSINE,
-        warmup_ratio=_or_default(sched, "warmup_ratio", DEFAULT_WARMUP_RATIO),
-        min_lr_ratio=_or_default(sched, "min_lr_ratio", 0.0),
+        name=stage.name,
+        kind=stage.kind,
+        sources=[(s.dataset_id, s.weight) for s in stage.data],
+        assistant_only=stage.loss_mask == caps.LOSS_MASK_ASSISTANT_ONLY,
+        packing=stage.packing.enabled,
+        max_length=stage.packing.max_length,
+        learning_rate=opt.learning_rate,
+        weight_decay=opt.weight_decay,
+        betas=(opt.beta1, opt.beta2),
+        epsilon=opt.epsilon,
+        max_grad_norm=opt.max_grad_norm,
+        schedule=sched.kind,
+        warmup_ratio=sched.warmup_ratio,
+        min_lr_ratio=sched.min_lr_ratio,
         epochs=budget.epochs,
         max_tokens=budget.max_tokens,
         max_steps=budget.max_steps,
-        micro_batch_size=stage.micro_batch_size or DEFAULT_MICRO_BATCH,
-        gradient_accumulation_steps=stage.gradient_accumulation_steps or 1,
+        micro_batch_size=stage.micro_batch_size,
+        gradient_accumulation_steps=stage.gradient_accumulation_steps,
         lora=lora,
         continue_adapter=stage.continue_adapter,
         strip_reasoning=stage.reasoning == runs_pb2.REASONING_MODE_STRIP,
         gradient_checkpointing=stage.gradient_checkpointing,
         compile=stage.compile,
     )
-
-
-def _or_default(message: Any, name: str, default: Any) -> Any:
-    # Optional fields distinguish "unset" (the recipe default) from an intentional 0 or false.
-    return getattr(message, name) if message.HasField(name) else default
 
 
 def _finite(value: float) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from midspec_worker import defaults
 from midspec_worker.gen.midspec.worker.v1 import datasets_pb2, runs_pb2
 
 FINAL_STATES = frozenset(
@@ -396,9 +397,13 @@ def _dataset(row: sqlite3.Row) -> datasets_pb2.Dataset:
 
 
 def _run(row: sqlite3.Row) -> runs_pb2.Run:
+    spec = runs_pb2.RunSpec.FromString(row["spec"])
     run = runs_pb2.Run(
         id=row["id"],
-        spec=runs_pb2.RunSpec.FromString(row["spec"]),
+        spec=spec,
+        # Derived, not stored: the defaults of this worker version, which its training child applies
+        # (a run resumed after an upgrade trains on with them).
+        effective_spec=defaults.effective_spec(spec),
         state=row["state"],
         created_at=timestamp(row["created_at"]),
         started_at=timestamp(row["started_at"]),

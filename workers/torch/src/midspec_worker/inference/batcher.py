@@ -1,16 +1,26 @@
-"""Dynamic batching: rows from concurrent requests for the same model share one generate loop.
+"""Continuous batching: rows from concurrent requests join a running batch at token boundaries.
 
-Requests enqueue their rows and return at once; a scheduler task on the event loop waits a few
-milliseconds for company (unless a full batch is already waiting), takes up to max_batch_size rows
-of the oldest waiting row's model (models never mix in a batch) and runs them on the inference
-thread. A batch runs to completion before the next one starts (static batching); rows that finish
-or whose client went away leave the batch at the next step.
+Requests enqueue their rows and return at once. A scheduler task on the event loop drives the
+inference thread one iteration at a time: it admits waiting rows, oldest first, into the running
+batch of their model (prefilling them, which emits their first tokens), then advances every running
+batch by one token. Rows that finish, or whose client went away, leave at once and free their place
+for the next waiting row; at most max_batch_size rows run at a time, all models together. Between
+two iterations the inference thread is free for other work (tokenizing, scoring, loading), so a new
+request is tokenized and admitted while long ones keep running. An iteration keeps stepping until
+such work or a new row is waiting (or STEP_BUDGET_SECONDS passed), so a quiet batch does not pay a
+thread hand-over per token.
+
+With nothing running, the scheduler waits a few milliseconds for company (unless a full batch is
+already waiting). `continuous=False` admits rows only into an empty worker (static batching: a batch
+runs to completion before the next starts), kept to measure the difference.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
@@ -19,8 +29,12 @@ from dataclasses import dataclass
 from midspec_worker.gen.midspec.worker.v1 import inference_pb2
 from midspec_worker.inference import sampler
 from midspec_worker.inference.model_cache import ModelCache, Resolved
+from midspec_worker.inference.running_batch import RunningBatch
 
 log = logging.getLogger("midspec.inference")
+
+# Longest an iteration keeps stepping when nothing else is waiting (bookkeeping, shutdown).
+STEP_BUDGET_SECONDS = 0.2
 
 
 @dataclass
@@ -68,16 +82,30 @@ class SampleJob:
             self.cancelled = True
 
 
+Member = tuple[SampleJob, sampler.Row]
+
+
 class Batcher:
     def __init__(
-        self, cache: ModelCache, executor: Executor, max_batch_size: int, window_seconds: float
+        self,
+        cache: ModelCache,
+        executor: Executor,
+        max_batch_size: int,
+        window_seconds: float,
+        continuous: bool = True,
     ) -> None:
         self._cache = cache
         self._executor = executor
         self._max_batch_size = max(1, max_batch_size)
         self._window = window_seconds
-        self._pending: deque[tuple[SampleJob, sampler.Row]] = deque()
+        self._continuous = continuous
+        self._pending: deque[Member] = deque()
+        # Running batches by model key, and the (job, row) pairs in each, to fail them together.
+        self._batches: dict[str, RunningBatch] = {}
+        self._members: dict[str, list[Member]] = {}
         self._wakeup = asyncio.Event()
+        # Set when a row or other work waits for the inference thread: the iteration yields.
+        self._wanted = threading.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -91,41 +119,91 @@ class Batcher:
     def submit(self, job: SampleJob) -> None:
         self._pending.extend((job, row) for row in job.rows)
         self._wakeup.set()
+        self._wanted.set()
 
-    def _take(self) -> tuple[Resolved, list[tuple[SampleJob, sampler.Row]]] | None:
+    def yield_soon(self) -> None:
+        """Other work is queued for the inference thread: end the iteration after this token."""
+        self._wanted.set()
+
+    def running(self) -> int:
+        return sum(len(batch) for batch in self._batches.values())
+
+    def _take(self) -> dict[str, tuple[Resolved, list[Member]]]:
+        """Waiting rows to admit now, by model key, oldest first."""
         self._pending = deque(item for item in self._pending if not item[0].cancelled)
-        if not self._pending:
-            return None
-        key = self._pending[0][0].resolved.key
-        taken: list[tuple[SampleJob, sampler.Row]] = []
-        rest: deque[tuple[SampleJob, sampler.Row]] = deque()
+        running = self.running()
+        if not self._pending or (running and not self._continuous):
+            return {}
+        free = self._max_batch_size - running
+        # Static batching keeps to one model per batch, as it always did.
+        only = None if self._continuous else self._pending[0][0].resolved.key
+        taken: dict[str, tuple[Resolved, list[Member]]] = {}
+        rest: deque[Member] = deque()
         for item in self._pending:
-            if item[0].resolved.key == key and len(taken) < self._max_batch_size:
-                taken.append(item)
+            key = item[0].resolved.key
+            if free > 0 and only in (None, key):
+                taken.setdefault(key, (item[0].resolved, []))[1].append(item)
+                free -= 1
             else:
                 rest.append(item)
         self._pending = rest
-        return taken[0][0].resolved, taken
+        return taken
 
-    def _run(self, resolved: Resolved, rows: list[sampler.Row]) -> None:
-        sampler.generate(self._cache.get(resolved), rows)
+    def _iterate(
+        self, admitted: dict[str, tuple[Resolved, list[Member]]]
+    ) -> dict[str, BaseException]:
+        """On the inference thread: admit rows, then tokens for every running batch until other
+        work waits."""
+        failed: dict[str, BaseException] = {}
+        for key, (resolved, items) in admitted.items():
+            try:
+                batch = self._batches.get(key)
+                if batch is None:
+                    batch = self._batches[key] = RunningBatch(self._cache.get(resolved))
+                batch.admit([row for _, row in items])
+            except Exception as error:  # noqa: BLE001 - reported to the batch's requests
+                failed[key] = error
+        deadline = time.monotonic() + STEP_BUDGET_SECONDS
+        while True:
+            for key, batch in self._batches.items():
+                if key in failed or not batch:
+                    continue
+                try:
+                    batch.step()
+                except Exception as error:  # noqa: BLE001 - reported to the batch's requests
+                    failed[key] = error
+            stepping = any(batch for key, batch in self._batches.items() if key not in failed)
+            if not stepping or self._wanted.is_set() or time.monotonic() > deadline:
+                return failed
+            if self._continuous and self._pending and self.running() < self._max_batch_size:
+                return failed  # a row left: a waiting one takes its place
 
     async def _schedule(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending:
-                if len(self._pending) < self._max_batch_size:
-                    await asyncio.sleep(self._window)  # let concurrent requests join the batch
-                batch = self._take()
-                if batch is None:
-                    break
-                resolved, items = batch
-                rows = [row for _, row in items]
-                try:
-                    await loop.run_in_executor(self._executor, self._run, resolved, rows)
-                except Exception as error:  # noqa: BLE001 - every waiting request must hear of it
-                    log.exception("batch failed")
-                    for job in {id(job): job for job, _ in items}.values():
-                        job.fail(error)
+            if not self._batches and not self._pending:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            if not self._batches and len(self._pending) < self._max_batch_size:
+                await asyncio.sleep(self._window)  # let concurrent requests join the batch
+            self._wanted.clear()  # on the event loop, like every set: no wake-up is lost
+            admitted = self._take()
+            for key, (_, items) in admitted.items():
+                self._members.setdefault(key, []).extend(items)
+            if not self._batches and not admitted:
+                continue
+            try:
+                failed = await loop.run_in_executor(self._executor, self._iterate, admitted)
+            except Exception as error:  # noqa: BLE001 - every running request must hear of it
+                failed = dict.fromkeys(self._members, error)
+            for key, error in failed.items():
+                log.error("batch of %s failed", key, exc_info=error)
+                self._batches.pop(key, None)
+                members = self._members.pop(key, [])
+                for job in {id(job): job for job, row in members if not row.done}.values():
+                    job.fail(error)
+            for key in list(self._batches):
+                self._members[key] = [m for m in self._members[key] if not m[1].done]
+                if not self._batches[key]:
+                    del self._batches[key], self._members[key]

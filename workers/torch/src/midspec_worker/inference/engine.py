@@ -43,6 +43,8 @@ MAX_BATCH_SIZE = 256
 class Limits:
     max_batch_size: int = 16
     batch_window_seconds: float = 0.005
+    # False: static batching (a batch runs to completion before the next is admitted).
+    continuous: bool = True
     cache_size: int = 2
 
 
@@ -126,6 +128,7 @@ class Inference:
             self._executor,
             self.limits.max_batch_size,
             self.limits.batch_window_seconds,
+            self.limits.continuous,
         )
 
     def start(self) -> None:
@@ -136,6 +139,7 @@ class Inference:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        self._batcher.yield_soon()
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def call(self, fn: Callable[[], T]) -> T:

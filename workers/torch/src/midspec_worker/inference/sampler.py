@@ -1,10 +1,11 @@
-"""One generate loop for a batch of rows: left padding, a KV cache, per-row sampling and stops.
+"""Per-row token choice and bookkeeping: sampling, streaming deltas, stop strings and finishing.
 
-Runs on the inference thread only. Each row has its own parameters, its own torch.Generator and
+running_batch.py runs the forward passes; this decides what each row does with its logits. Runs on
+the inference thread only. Each row has its own parameters, its own torch.Generator and
 its own stop conditions, so requests with different settings share a batch. A seeded row draws
-exactly one number from its own generator per token, so its random stream never depends on the
-batch; its logits can still differ from a solo run in the last bits of float rounding (padding
-changes reduction shapes), which in rare near-ties can change a sampled token.
+one vocabulary's worth of numbers from its own generator per token, so its random stream never
+depends on the batch; its logits can differ from a solo run in the last bits of float rounding
+(padding changes reduction shapes), which the exponential race (see choose) does not amplify.
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ def choose(
 ) -> list[int]:
     """Pick each row's next token from logits (float32, [rows, vocab]), vectorised over rows.
 
-    Sampling is an inverse-CDF draw over the row's tokens (sorted by score when top-k or top-p
-    applies), with one uniform number from the row's own generator per token.
+    Sampling is an exponential race (as vLLM samples seeded requests): the token with the largest
+    p / q, q drawn from Exponential(1) per token from the row's own generator, which picks each
+    token with probability p. Unlike an inverse-CDF draw, whose cumulative sum moves with the last
+    bits of every logit, a pick only changes when two tokens' p / q agree to float rounding, so a
+    seeded row samples the same tokens alone and in any batch.
     """
     greedy = torch.argmax(logits, dim=-1).tolist()
     sampled = [i for i, p in enumerate(params) if p.temperature > 0]
@@ -65,23 +69,23 @@ def choose(
     scores = logits[index] / temperature.unsqueeze(-1)
     vocabulary = scores.shape[-1]
     if any(0 < p.top_k < vocabulary or 0 < p.top_p < 1 for p in rows):
-        scores, order = torch.sort(scores, dim=-1, descending=True)
-    else:  # plain sampling needs no order: skip the sort, the costliest step
-        order = torch.arange(vocabulary).expand_as(scores)
-    top_k = torch.tensor([p.top_k if 0 < p.top_k < vocabulary else vocabulary for p in rows])
-    ranks = torch.arange(vocabulary).unsqueeze(0)
-    scores = scores.masked_fill(ranks >= top_k.unsqueeze(-1), float("-inf"))
+        # Only top-k and top-p need the order (the sort is the costliest step).
+        ordered, order = torch.sort(scores, dim=-1, descending=True)
+        top_k = torch.tensor([p.top_k if 0 < p.top_k < vocabulary else vocabulary for p in rows])
+        ranks = torch.arange(vocabulary).unsqueeze(0)
+        ordered = ordered.masked_fill(ranks >= top_k.unsqueeze(-1), float("-inf"))
+        probs = torch.softmax(ordered, dim=-1)
+        top_p = torch.tensor([p.top_p if 0 < p.top_p < 1 else 2.0 for p in rows])
+        # Keep the smallest prefix whose mass reaches top_p (the first token always stays).
+        drop = torch.cumsum(probs, dim=-1) - probs >= top_p.unsqueeze(-1)
+        ordered = ordered.masked_fill(drop, float("-inf"))
+        scores = torch.full_like(scores, float("-inf")).scatter(-1, order, ordered)
     probs = torch.softmax(scores, dim=-1)
-    top_p = torch.tensor([p.top_p if 0 < p.top_p < 1 else 2.0 for p in rows])
-    # Keep the smallest prefix whose mass reaches top_p (the first token always stays).
-    drop = torch.cumsum(probs, dim=-1) - probs >= top_p.unsqueeze(-1)
-    probs = probs.masked_fill(drop, 0.0)
-    cumulative = torch.cumsum(probs, dim=-1)
-    draws = torch.cat([torch.rand(1, generator=generators[i]) for i in sampled])
-    picks = torch.searchsorted(cumulative, (draws * cumulative[:, -1]).unsqueeze(-1)).squeeze(-1)
-    kept = (probs > 0).sum(-1) - 1
-    picks = torch.minimum(picks, kept)
-    chosen = order.gather(-1, picks.unsqueeze(-1)).squeeze(-1).tolist()
+    # -log(uniform) is Exponential(1); torch.rand is cheaper than Tensor.exponential_.
+    races = -torch.log(
+        torch.stack([torch.rand(vocabulary, generator=generators[i]) for i in sampled])
+    )
+    chosen = torch.argmax(probs / races, dim=-1).tolist()
     for row, token in zip(sampled, chosen, strict=True):
         greedy[row] = token
     return greedy
@@ -98,32 +102,32 @@ def _held_back(text: str, stops: tuple[str, ...]) -> int:
     return hold
 
 
-def _step(loaded: LoadedModel, row: Row, token: int, logprob: float) -> None:
+def step(loaded: LoadedModel, row: Row, token: int, logprob: float) -> None:
     """Record a token; emit the new safe text, or finish the row."""
     tokenizer = loaded.tokenizer
-    finish: Any = None
+    reason: Any = None
     if token in loaded.stop_ids:
-        finish = STOP
+        reason = STOP
     else:
         row.tokens.append(token)
         row.logprobs.append(logprob)
     text = tokenizer.decode(row.tokens, skip_special_tokens=True)
     cut = min((i for i in (text.find(s) for s in row.params.stop if s) if i >= 0), default=-1)
     if cut >= 0:
-        text, finish = text[:cut], STOP
+        text, reason = text[:cut], STOP
     generated = len(row.tokens) + (1 if token in loaded.stop_ids else 0)
-    if finish is None and generated >= row.params.max_tokens:
-        finish = LENGTH
-    if finish is None:
+    if reason is None and generated >= row.params.max_tokens:
+        reason = LENGTH
+    if reason is None:
         end = len(text) - _held_back(text, row.params.stop)
         if end > row.sent:
             row.emit(text[row.sent : end], None)
             row.sent = end
         return
-    _finish(loaded, row, text, finish, generated)
+    finish(loaded, row, text, reason, generated)
 
 
-def _finish(loaded: LoadedModel, row: Row, text: str, reason: Any, generated: int) -> None:
+def finish(loaded: LoadedModel, row: Row, text: str, reason: Any, generated: int) -> None:
     row.done = True
     completion = inference_pb2.Completion(
         text=text,
@@ -139,59 +143,3 @@ def _finish(loaded: LoadedModel, row: Row, text: str, reason: Any, generated: in
             for token, logprob in zip(row.tokens, row.logprobs, strict=True)
         )
     row.emit(text[row.sent :] if len(text) > row.sent else "", completion)
-
-
-@torch.inference_mode()
-def generate(loaded: LoadedModel, rows: list[Row]) -> None:
-    """Generate every row to completion (or cancellation), emitting deltas as they come."""
-    model = loaded.model
-    device = next(model.parameters()).device
-    for row in rows:
-        if row.params.max_tokens <= 0:
-            _finish(loaded, row, "", LENGTH, 0)
-    live = [row for row in rows if not row.done]
-    if not live:
-        return
-    from transformers import DynamicCache
-
-    width = max(len(row.prompt_ids) for row in live)
-    pad = loaded.tokenizer.pad_token_id or 0
-    input_ids = torch.full((len(live), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(live), width), dtype=torch.long)
-    for i, row in enumerate(live):
-        input_ids[i, width - len(row.prompt_ids) :] = torch.tensor(row.prompt_ids)
-        mask[i, width - len(row.prompt_ids) :] = 1
-    input_ids, mask = input_ids.to(device), mask.to(device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    cache: Any = DynamicCache(config=model.config)
-    while True:
-        out = model(
-            input_ids=input_ids,
-            attention_mask=mask,
-            position_ids=positions,
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        logits = out.logits[:, -1, :].float().cpu()
-        logprobs = torch.log_softmax(logits, dim=-1)
-        chosen = choose(logits, [r.params for r in live], [r.generator for r in live])
-        picked = logprobs.gather(-1, torch.tensor(chosen).unsqueeze(-1)).squeeze(-1).tolist()
-        for i, row in enumerate(live):
-            if row.cancelled():
-                row.done = True
-                continue
-            _step(loaded, row, chosen[i], picked[i])
-        keep = [i for i, row in enumerate(live) if not row.done]
-        if not keep:
-            return
-        if len(keep) < len(live):
-            # Finished or abandoned rows leave the batch, freeing their share of every step.
-            index = torch.tensor(keep, device=device)
-            cache.reorder_cache(index)
-            mask, positions = mask[index], positions[index]
-            live = [live[i] for i in keep]
-            chosen = [chosen[i] for i in keep]
-        input_ids = torch.tensor(chosen, device=device).unsqueeze(-1)
-        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
-        positions = positions[:, -1:] + 1

@@ -183,7 +183,15 @@ export function runStateToJSON(object: RunState): string {
   }
 }
 
-/** What a client submits: a base model and an ordered list of stages. */
+/**
+ * What a client submits: a base model and an ordered list of stages.
+ *
+ * Training defaults are defined here and nowhere else: a field left unset (proto3 `optional` fields
+ * not present; other fields at 0, empty or UNSPECIFIED) takes the default its comment states after
+ * "Default:", applied by the worker. Clients pass only what their user set. Run.effective_spec
+ * reports the spec with every default applied. The defaults are the published MSM recipe (arXiv
+ * 2605.02087) where it states a value.
+ */
 export interface RunSpec {
   /** A human name, e.g. "msm-aft/affordability/seed-1"; informational. */
   name: string;
@@ -193,13 +201,22 @@ export interface RunSpec {
   stages: Stage[];
   /** Seed for initialisation, data order and dropout. */
   seed: number;
-  /** Number of training processes (1 unless the worker supports more; see Capabilities). */
+  /**
+   * Number of training processes (more than 1 only where the worker supports it; see Capabilities).
+   * Default: 1.
+   */
   worldSize: number;
-  /** Save a resumable checkpoint every this many optimizer steps (0: worker default). */
+  /**
+   * Save a resumable checkpoint every this many optimizer steps; 0 saves one at the end of each stage
+   * only. Default: 0.
+   */
   checkpointEverySteps: number;
   /** Free-form labels, e.g. {"arm": "msm-aft-affordability", "seed": "1"}. */
   labels: { [key: string]: string };
-  /** Compute dtype: "float32", "bfloat16", or empty for the worker's choice for the device. */
+  /**
+   * Compute dtype: "float32" or "bfloat16". Default: "" (the worker's choice for its device, left
+   * empty in the effective spec).
+   */
   dtype: string;
 }
 
@@ -210,7 +227,10 @@ export interface RunSpec_LabelsEntry {
 
 /** One stage of a run. */
 export interface Stage {
-  /** A name for the stage, e.g. "msm" or "aft"; defaults to the kind. */
+  /**
+   * A name for the stage, e.g. "msm" or "aft". Default: "midtrain" for midtrain stages, "sft" for
+   * sft stages (with "-<position>" appended, 1-based, when an earlier stage already has that name).
+   */
   name: string;
   /** Midtraining (text) or fine-tuning (chat). */
   kind: StageKind;
@@ -219,7 +239,10 @@ export interface Stage {
    * take chat datasets.
    */
   data: DataSource[];
-  /** Which tokens count towards the loss; unspecified means the kind's default. */
+  /**
+   * Which tokens count towards the loss. Default: LOSS_MASK_ALL_TOKENS for midtrain stages,
+   * LOSS_MASK_ASSISTANT_ONLY for sft stages.
+   */
   lossMask: LossMask;
   /** Sequence packing. */
   packing?:
@@ -237,24 +260,30 @@ export interface Stage {
   budget?:
     | Budget
     | undefined;
-  /** Sequences per micro-batch per process (rows, when packing). */
+  /** Sequences per micro-batch per process (rows, when packing). Default: 4. */
   microBatchSize: number;
-  /** Micro-batches per optimizer step. */
+  /** Micro-batches per optimizer step. Default: 1. */
   gradientAccumulationSteps: number;
-  /** The trainable parameters: a LoRA adapter or the full model. */
+  /**
+   * The trainable parameters: a LoRA adapter or the full model. Default: a LoRA adapter with the
+   * LoraConfig defaults.
+   */
   adapter?:
     | Adapter
     | undefined;
   /**
    * True to keep training the previous stage's LoRA adapter (the published MSM→AFT setting); false
-   * starts a fresh adapter on top of the previous stage's (merged) weights.
+   * starts a fresh adapter on top of the previous stage's (merged) weights. Default: true for a LoRA
+   * stage after a LoRA stage, false otherwise.
    */
-  continueAdapter: boolean;
-  /** How assistant reasoning blocks are handled in sft stages. */
+  continueAdapter?:
+    | boolean
+    | undefined;
+  /** How assistant reasoning blocks are handled in sft stages. Default: REASONING_MODE_TRAIN. */
   reasoning: ReasoningMode;
-  /** Trade compute for memory. */
+  /** Trade compute for memory. Default: false. */
   gradientCheckpointing: boolean;
-  /** Compile the model with torch.compile (or the worker's equivalent). */
+  /** Compile the model with torch.compile (or the worker's equivalent). Default: false. */
   compile: boolean;
 }
 
@@ -263,8 +292,8 @@ export interface DataSource {
   /** The dataset's id (its sha256). */
   datasetId: string;
   /**
-   * Relative sampling weight (default 1). With several sources, each is drawn in proportion to its
-   * weight, e.g. spec documents mixed with replay text.
+   * Relative sampling weight. With several sources, each is drawn in proportion to its weight, e.g.
+   * spec documents mixed with replay text. Default: 1.
    */
   weight: number;
 }
@@ -273,59 +302,71 @@ export interface DataSource {
 export interface Packing {
   /**
    * True to pack documents best-fit-decreasing into rows of max_length with position ids restarted
-   * per document and no attention across documents; false pads each document to its own row. Unset
-   * (or no Packing message) means true.
+   * per document and no attention across documents; false pads each document to its own row.
+   * Default: true.
    */
   enabled?:
     | boolean
     | undefined;
-  /** Tokens per row (and the truncation length of a single document). */
+  /**
+   * Tokens per row (and the truncation length of a single document). Default: 512 for tiny models,
+   * 4096 for other models (the published recipe's shortest length).
+   */
   maxLength: number;
 }
 
 /** AdamW settings. */
 export interface Optimizer {
-  /** Peak learning rate (published recipe: 1e-4). */
+  /** Peak learning rate. Default: 1e-4. */
   learningRate: number;
-  /** Decoupled weight decay; unset means the published recipe's 0.01 (set 0 for none). */
+  /** Decoupled weight decay (set 0 for none). Default: 0.01. */
   weightDecay?:
     | number
     | undefined;
-  /** Adam beta1; unset means 0.9. */
+  /** Adam beta1 (not stated in the paper: the usual AdamW value). Default: 0.9. */
   beta1?:
     | number
     | undefined;
-  /** Adam beta2; unset means 0.999. */
+  /** Adam beta2 (not stated in the paper: the usual AdamW value). Default: 0.999. */
   beta2?:
     | number
     | undefined;
-  /** Adam epsilon; unset means 1e-8. */
+  /** Adam epsilon (not stated in the paper: the usual AdamW value). Default: 1e-8. */
   epsilon?:
     | number
     | undefined;
-  /** Clip the global gradient norm to this value; unset means 1.0, 0 disables clipping. */
+  /**
+   * Clip the global gradient norm to this value; 0 disables clipping (not stated in the paper: the
+   * usual transformers Trainer value). Default: 1.0.
+   */
   maxGradNorm?: number | undefined;
 }
 
 /** Learning-rate schedule. */
 export interface Schedule {
-  /** Decay shape. */
+  /** Decay shape. Default: SCHEDULE_KIND_COSINE. */
   kind: ScheduleKind;
-  /** Share of the stage's steps spent warming up linearly from 0; unset means the published 0.05. */
+  /** Share of the stage's steps spent warming up linearly from 0. Default: 0.05. */
   warmupRatio?:
     | number
     | undefined;
-  /** Final learning rate as a share of the peak; unset means 0. */
+  /** Final learning rate as a share of the peak. Default: 0. */
   minLrRatio?: number | undefined;
 }
 
-/** How long a stage trains. The first limit reached ends the stage; all zero means one epoch. */
+/**
+ * How long a stage trains. The first limit reached ends the stage; 0 means no limit of that kind, and
+ * all three at 0 mean one epoch.
+ */
 export interface Budget {
-  /** Passes over the stage's data (fractions allowed). */
+  /**
+   * Passes over the stage's data (fractions allowed). Default: 1 when max_tokens and max_steps are 0,
+   * 0 otherwise.
+   */
   epochs: number;
-  /** Stop after this many training tokens (real tokens, padding excluded). */
+  /** Stop after this many training tokens (real tokens, padding excluded). Default: 0. */
   maxTokens: number;
-  /** Stop after this many optimizer steps. */
+  /** Stop after this many optimizer steps. Default: 0. */
   maxSteps: number;
 }
 
@@ -343,15 +384,15 @@ export interface Adapter {
 
 /** LoRA settings (published recipe: r 64, alpha 128, dropout 0, all linear projections). */
 export interface LoraConfig {
-  /** Rank. */
+  /** Rank. Default: 64. */
   r: number;
-  /** Scaling alpha. */
+  /** Scaling alpha. Default: 128 (twice r: with r set, 2 × r). */
   alpha: number;
-  /** Dropout on the adapter input. */
+  /** Dropout on the adapter input. Default: 0. */
   dropout: number;
   /**
-   * Module names to adapt, e.g. ["q_proj", "v_proj"], or ["all-linear"]; empty means all linear
-   * projections.
+   * Module names to adapt, e.g. ["q_proj", "v_proj"], or ["all-linear"] for every linear projection.
+   * Default: ["all-linear"].
    */
   targetModules: string[];
 }
@@ -409,6 +450,13 @@ export interface Run {
   /** The most recent metrics. */
   latestMetrics?:
     | Metrics
+    | undefined;
+  /**
+   * The spec as the worker trains it: `spec` with every default applied (see RunSpec), each field
+   * set explicitly. Unset from workers that predate it.
+   */
+  effectiveSpec?:
+    | RunSpec
     | undefined;
   /**
    * Which attempt of the run this is: 1 for the first; a resubmission with the same idempotency
@@ -1025,7 +1073,7 @@ function createBaseStage(): Stage {
     microBatchSize: 0,
     gradientAccumulationSteps: 0,
     adapter: undefined,
-    continueAdapter: false,
+    continueAdapter: undefined,
     reasoning: 0,
     gradientCheckpointing: false,
     compile: false,
@@ -1067,7 +1115,7 @@ export const Stage: MessageFns<Stage> = {
     if (message.adapter !== undefined) {
       Adapter.encode(message.adapter, writer.uint32(90).fork()).join();
     }
-    if (message.continueAdapter !== false) {
+    if (message.continueAdapter !== undefined) {
       writer.uint32(96).bool(message.continueAdapter);
     }
     if (message.reasoning !== 0) {
@@ -1256,7 +1304,7 @@ export const Stage: MessageFns<Stage> = {
         ? globalThis.Boolean(object.continueAdapter)
         : isSet(object.continue_adapter)
         ? globalThis.Boolean(object.continue_adapter)
-        : false,
+        : undefined,
       reasoning: isSet(object.reasoning) ? reasoningModeFromJSON(object.reasoning) : 0,
       gradientCheckpointing: isSet(object.gradientCheckpointing)
         ? globalThis.Boolean(object.gradientCheckpointing)
@@ -1302,7 +1350,7 @@ export const Stage: MessageFns<Stage> = {
     if (message.adapter !== undefined) {
       obj.adapter = Adapter.toJSON(message.adapter);
     }
-    if (message.continueAdapter !== false) {
+    if (message.continueAdapter !== undefined) {
       obj.continueAdapter = message.continueAdapter;
     }
     if (message.reasoning !== 0) {
@@ -1343,7 +1391,7 @@ export const Stage: MessageFns<Stage> = {
     message.adapter = (object.adapter !== undefined && object.adapter !== null)
       ? Adapter.fromPartial(object.adapter)
       : undefined;
-    message.continueAdapter = object.continueAdapter ?? false;
+    message.continueAdapter = object.continueAdapter ?? undefined;
     message.reasoning = object.reasoning ?? 0;
     message.gradientCheckpointing = object.gradientCheckpointing ?? false;
     message.compile = object.compile ?? false;
@@ -2305,6 +2353,7 @@ function createBaseRun(): Run {
     lastSeq: 0,
     idempotencyKey: "",
     latestMetrics: undefined,
+    effectiveSpec: undefined,
     attempt: 0,
   };
 }
@@ -2349,6 +2398,9 @@ export const Run: MessageFns<Run> = {
     }
     if (message.latestMetrics !== undefined) {
       Metrics.encode(message.latestMetrics, writer.uint32(106).fork()).join();
+    }
+    if (message.effectiveSpec !== undefined) {
+      RunSpec.encode(message.effectiveSpec, writer.uint32(170).fork()).join();
     }
     if (message.attempt !== 0) {
       writer.uint32(160).uint32(message.attempt);
@@ -2473,6 +2525,14 @@ export const Run: MessageFns<Run> = {
             message.latestMetrics = Metrics.decode(reader, reader.uint32());
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.effectiveSpec = RunSpec.decode(reader, reader.uint32());
+            continue;
+          }
           case 20: {
             if (tag !== 160) {
               break;
@@ -2540,6 +2600,11 @@ export const Run: MessageFns<Run> = {
         : isSet(object.latest_metrics)
         ? Metrics.fromJSON(object.latest_metrics)
         : undefined,
+      effectiveSpec: isSet(object.effectiveSpec)
+        ? RunSpec.fromJSON(object.effectiveSpec)
+        : isSet(object.effective_spec)
+        ? RunSpec.fromJSON(object.effective_spec)
+        : undefined,
       attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
     };
   },
@@ -2585,6 +2650,9 @@ export const Run: MessageFns<Run> = {
     if (message.latestMetrics !== undefined) {
       obj.latestMetrics = Metrics.toJSON(message.latestMetrics);
     }
+    if (message.effectiveSpec !== undefined) {
+      obj.effectiveSpec = RunSpec.toJSON(message.effectiveSpec);
+    }
     if (message.attempt !== 0) {
       obj.attempt = Math.round(message.attempt);
     }
@@ -2612,6 +2680,9 @@ export const Run: MessageFns<Run> = {
     message.idempotencyKey = object.idempotencyKey ?? "";
     message.latestMetrics = (object.latestMetrics !== undefined && object.latestMetrics !== null)
       ? Metrics.fromPartial(object.latestMetrics)
+      : undefined;
+    message.effectiveSpec = (object.effectiveSpec !== undefined && object.effectiveSpec !== null)
+      ? RunSpec.fromPartial(object.effectiveSpec)
       : undefined;
     message.attempt = object.attempt ?? 0;
     return message;

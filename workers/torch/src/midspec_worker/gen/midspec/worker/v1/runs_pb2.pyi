@@ -196,7 +196,7 @@ class RunError(_message.Message):
     def __init__(self, reason: _Optional[str] = ..., message: _Optional[str] = ..., retryable: _Optional[bool] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("id", "spec", "state", "created_at", "started_at", "finished_at", "stage_index", "step", "total_steps", "error", "last_seq", "idempotency_key", "latest_metrics", "attempt")
+    __slots__ = ("id", "spec", "state", "created_at", "started_at", "finished_at", "stage_index", "step", "total_steps", "error", "last_seq", "idempotency_key", "latest_metrics", "effective_spec", "attempt")
     ID_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +210,7 @@ class Run(_message.Message):
     LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LATEST_METRICS_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_SPEC_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     id: str
     spec: RunSpec
@@ -224,8 +225,9 @@ class Run(_message.Message):
     last_seq: int
     idempotency_key: str
     latest_metrics: Metrics
+    effective_spec: RunSpec
     attempt: int
-    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[RunSpec, _Mapping]] = ..., state: _Optional[_Union[RunState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage_index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., last_seq: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., latest_metrics: _Optional[_Union[Metrics, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[RunSpec, _Mapping]] = ..., state: _Optional[_Union[RunState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage_index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., error: _Optional[_Union[RunError, _Mapping]] = ..., last_seq: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., latest_metrics: _Optional[_Union[Metrics, _Mapping]] = ..., effective_spec: _Optional[_Union[RunSpec, _Mapping]] = ..., attempt: _Optional[int] = ...) -> None: ...
 
 class SubmitRunRequest(_message.Message):
     __slots__ = ("spec", "idempotency_key")
