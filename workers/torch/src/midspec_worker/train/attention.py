@@ -184,11 +184,6 @@ def use(model: Any, implementation: str) -> str:
     return previous
 
 
-def per_document(implementation: str) -> bool:
-    """Whether `implementation` attends within each document without a mask (varlen kernels)."""
-    return implementation == VARLEN or implementation in _FLASH
-
-
 def model_inputs(model: Any, batch: Any) -> dict[str, Any]:
     """The attention keyword arguments for a packed batch under the model's implementation."""
     implementation = model.config._attn_implementation

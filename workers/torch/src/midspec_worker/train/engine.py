@@ -61,7 +61,6 @@ def _kept_logits(model: Any, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, 
 
     Only they go through the output layer: with assistant-only masks most positions are prompt,
     and a real vocabulary (150k) makes the output layer the largest cost of a small model's step.
-    On a padding-free batch (one row, see `padding_free`) they are exactly the trained tokens.
     """
     keep = (batch.targets != IGNORE).any(0).nonzero().squeeze(-1)
     logits = model(
@@ -92,19 +91,6 @@ def loss_sum(model: Any, batch: Batch) -> torch.Tensor:
     return F.cross_entropy(
         logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum"
     )
-
-
-def padding_free(rows: list[list[Example]], implementation: str) -> list[list[Example]]:
-    """The micro-batch's documents as one row when attention is per document anyway.
-
-    Under varlen attention (ours or flash's) a row boundary means nothing to the model: documents
-    never see each other. One row of every document computes no padding at all, and the output
-    layer sees only trained tokens (with several rows it sees every column where any row trains,
-    most of a chat's prompts). The dense-mask path keeps its rows: one row would square its mask.
-    """
-    if not attention.per_document(implementation):
-        return rows
-    return [[example for row in rows for example in row]]
 
 
 def prepare_adapter(model: Any, stage: StagePlan, seed: int) -> Any:
@@ -244,8 +230,7 @@ def train_stage(
         size = stage.micro_batch_size
         mine = rows_[group.rank * size : (group.rank + 1) * size]
         # An empty slice (a short last batch) still joins the collectives, with weight 0.
-        batch = packing.collate(padding_free(mine or rows_[:1], implementation), pad_id)
-        batch = batch.to(ctx.device, ctx.dtype)
+        batch = packing.collate(mine or rows_[:1], pad_id).to(ctx.device, ctx.dtype)
         return batch, 1.0 if mine else 0.0
 
     tokens_seen = 0
