@@ -328,6 +328,8 @@ def _train(
         target = run_dir / checkpoint_id
         state = {**state, "stage_index": stage.index, "step": step}
         saved = checkpoints.save_stage(target, current, tokenizer, state, store.fenced)
+        trained = [portable_stage(s) for s in plan.stages[: stage.index + 1]]
+        portable.finish(target, plan.base_model, trained, step)
         store.add_checkpoint(
             checkpoints.record(run_id, checkpoint_id, stage.index, step, False, saved, target),
             target,
