@@ -155,11 +155,13 @@ describe.skipIf(!existsSync(workerPython))(
           '--lora-r',
           '8',
           '--detach',
+          '--json',
         ],
         { stdout: stdout.stream, stderr: stderr.stream, env: process.env, cwd: directory },
       );
       expect(code, stderr.text()).toBe(0);
-      const fromCliId = stdout.text().trim();
+      const printed = JSON.parse(stdout.text()) as { runId: string; effectiveSpec: unknown };
+      const fromCliId = printed.runId;
       for (const runId of [fromCurriculum?.run.id ?? '', fromCliId]) {
         const cancelled = await client.cancelRun({ runId });
         expect(cancelled.state).toBe(RunState.RUN_STATE_CANCELLED);
@@ -174,6 +176,8 @@ describe.skipIf(!existsSync(workerPython))(
         ),
       );
       expect(runnerRun?.state).toBe(RunState.RUN_STATE_SUCCEEDED);
+      // `midspec train --json` prints the effective spec it got back.
+      expect(RunSpec.fromJSON(printed.effectiveSpec)).toEqual((cliRun as Run).effectiveSpec);
       const expected = recipe(curriculumRun as Run);
       expect(recipe(cliRun as Run)).toEqual(expected);
       expect(recipe(runnerRun as Run)).toEqual(expected);
