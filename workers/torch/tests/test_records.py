@@ -6,7 +6,7 @@ import random
 import pytest
 from helpers import CHAT, TEXT, chat_records, jsonl, text_records
 
-from midspec_worker import records
+from midspec_worker import limits, records
 from midspec_worker.errors import InvalidData
 
 
@@ -47,3 +47,31 @@ def test_lines_the_strict_parser_refuses_are_judged_by_the_grammar():
 def test_an_empty_file_has_no_records():
     with pytest.raises(InvalidData, match="no records"):
         feed(b"\n \n", TEXT, [1])
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"text": 3}', 'non-empty string field "text"'),
+        (b'{"text": ""}', 'non-empty string field "text"'),
+        (b'["text"]', "expected a JSON object"),
+        (b'{"txt": "a"}', 'non-empty string field "text"'),
+        (b'{"text": "a", "e": ' + b"[" * 70 + b"]" * 70 + b"}", "deeper than 64 levels"),
+        (b'{"text": "a \\udc00"}', "lone surrogate"),
+        (b'{"text": "\xff"}', "not valid UTF-8"),
+        (b'{"text": "a"}{"text": "b"}', "not valid JSON"),
+        (b'{"text": "' + b"a" * 300 + b'"}', "per-record cap of 200 bytes"),
+    ],
+)
+def test_every_bad_text_line_is_refused_among_good_ones(monkeypatch, raw, message):
+    # Text lines take a one-loop path for the common record; what it does not accept outright
+    # must still meet the whole check, wherever the chunks are cut.
+    monkeypatch.setenv(limits.RECORD_BYTES_ENV, "200")
+    good = jsonl(text_records(40)) + b'\n  \n{"text": "a", "meta": {"tags": ["x"]}, "n": null}\n'
+    rng = random.Random(len(raw))
+    data = good + raw + b"\n" + good
+    for cuts in ([], [rng.randrange(len(data)) for _ in range(8)]):
+        with pytest.raises(InvalidData) as caught:
+            feed(data, TEXT, cuts)
+        assert caught.value.line == 44 and message in str(caught.value), caught.value
+    assert feed(good + good, TEXT, [len(good) // 3]) == 82
