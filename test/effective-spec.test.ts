@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '@midspec/cli';
@@ -200,8 +200,10 @@ describe.skipIf(!existsSync(workerPython))(
         JSON.parse((line ?? '').slice('effective run spec: '.length)),
       );
       expect(reported).toEqual((runnerRun as Run).effectiveSpec);
-      // And in the worker's log.
+      // And in the worker's log and the run's folder.
       expect(fixture.logs.some((entry) => entry.includes('"effective run spec"'))).toBe(true);
+      const file = join(fixture.dataDir, 'runs', fromRunnerId, 'effective-spec.json');
+      expect(RunSpec.fromJSON(JSON.parse(await readFile(file, 'utf8')))).toEqual(reported);
     });
   },
 );

@@ -53,6 +53,12 @@ describe('midspec installed from its packages, with no checkout', () => {
       env: { ...uvEnv, VIRTUAL_ENV: venv },
     });
 
+    const { stdout: location } = await run(join(venv, 'bin', 'python'), [
+      '-c',
+      'import midspec_worker; print(midspec_worker.__file__)',
+    ]);
+    expect(location.trim().startsWith(join(venv, 'lib'))).toBe(true);
+
     // The CLI: each package packed as a tarball and installed offline into a clean project.
     const tarballs: Record<string, string> = {};
     for (const name of PACKAGES) tarballs[`@midspec/${name}`] = await packPackage(name, directory);

@@ -5,7 +5,7 @@
 //
 //   node examples/cheese/replica-report.mjs /tmp/replica.jsonl
 import { readFile } from 'node:fs/promises';
-import { renderExperimentMarkdown, summarizeRecords } from '../../packages/runner/dist/index.js';
+import { renderExperimentMarkdown, summarizeSuite } from '../../packages/runner/dist/index.js';
 
 const file = process.argv[2];
 if (!file) {
@@ -50,7 +50,7 @@ for (const suite of [...new Set(rows.map((row) => row.suite))]) {
       final: { status: 'scored', value: row.hit },
     };
   });
-  suites.push(summarizeRecords(suite, file, records, [...models.values()], config));
+  suites.push(summarizeSuite(suite, file, records, [...models.values()], config));
 }
 process.stdout.write(
   renderExperimentMarkdown(

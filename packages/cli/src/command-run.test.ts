@@ -33,6 +33,10 @@ describe('midspec run --dry-run', () => {
     );
     expect(stdout).toMatch(/^probe: does the base model read price and origin/m);
     expect(stdout).toMatch(/^arm msm-aft-america\s+midtrain → sft × 5 seeds\s+~[\d,]+\s+700/m);
+    // The MSM-only arm is the MSM stage of the MSM+AFT runs: no training of its own.
+    expect(stdout).toMatch(
+      /^arm msm-america\s+msm-aft-america's runs at the end of stage 1 \(not trained again\)\s+~0\s+0/m,
+    );
     expect(stdout).toMatch(/^probe dialogue: .*\s+26 models × held-out pairs × both orders/m);
     expect(stdout).toMatch(/26 models evaluated, API cost \$0\.00/);
   });

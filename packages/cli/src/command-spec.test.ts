@@ -246,6 +246,16 @@ describe('midspec spec on published specs', () => {
     expect(result.stdout).toContain(
       '- SP1: Do not undermine legitimate human oversight of AI. This includes:\n    - Not undermining',
     );
+    expect(result.stderr).not.toContain('reads back as');
+    // OpenAI's spec has ids without a digit and sections of prose: a rule list cannot carry it.
+    const openai = await midspec(
+      ['show', '--format', 'rule-list', fixture('openai-model-spec/model_spec.md')],
+      repoRoot,
+    );
+    expect(openai.code, openai.stderr).toBe(0);
+    expect(openai.stderr).toMatch(
+      /^warning: packages\/spec\/fixtures\/openai-model-spec\/model_spec.md: this rule list reads back as \d+ principles, not the 59 principles written .*use --format markdown/,
+    );
     const unknown = await midspec(
       ['show', '--var', 'colour=red', fixture('rules-only.txt')],
       repoRoot,
@@ -271,6 +281,28 @@ describe('midspec spec on published specs', () => {
         (file: { summary: { explainedShare: number } }) => file.summary.explainedShare,
       ),
     ).toEqual([0, 0, 1]);
+  });
+
+  it("lint on the whole of OpenAI's Model Spec and Anthropic's constitution: zero errors, counts, no noise", async () => {
+    const files = ['openai-model-spec/model_spec.md', 'anthropic-constitution/constitution.md'];
+    const text = await midspec(['lint', ...files.map(fixture)], repoRoot);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/openai-model-spec/model_spec.md: 59 principles, 65 sub-rules, 397 examples;',
+    );
+    expect(text.stderr).toContain(
+      'packages/spec/fixtures/anthropic-constitution/constitution.md: 23 principles, 136 sub-rules, 0 examples;',
+    );
+    const json = JSON.parse(
+      (await midspec(['lint', '--json', ...files.map(fixture)], repoRoot)).stdout,
+    );
+    expect(json.errors).toBe(0);
+    const codes = new Set(
+      json.files.flatMap((file: { diagnostics: { code: string }[] }) =>
+        file.diagnostics.map((d) => d.code),
+      ),
+    );
+    expect([...codes].sort()).toEqual(['missing-rationale', 'no-examples']);
   });
 
   it('lint on an OpenAI-style spec: no errors, no LaTeX or annotation noise; --authority-levels', async () => {

@@ -7,11 +7,13 @@ import {
   type LintFileResult,
   lintSpecFile,
   loadSpec,
+  parseSpec,
   renderJson,
   renderMarkdown,
   renderRuleList,
   renderSpec,
   renderYaml,
+  type Spec,
   specJsonSchema,
   summarizeLint,
   unusedValues,
@@ -129,7 +131,12 @@ export function registerSpecCommands(program: Command, io: CliIo): void {
               : options.format === 'rule-list'
                 ? renderRuleList
                 : renderMarkdown;
-        io.stdout.write(render(rendered));
+        const text = render(rendered);
+        io.stdout.write(text);
+        if (options.format === 'rule-list') {
+          const lost = ruleListLoss(rendered, text);
+          if (lost) io.stderr.write(`warning: ${file}: ${lost}\n`);
+        }
       },
     );
 
@@ -189,4 +196,26 @@ function collectVariable(value: string, previous: Record<string, string>): Recor
   const equals = value.indexOf('=');
   if (equals <= 0) throw new InvalidArgumentError(`expected name=value, got "${value}"`);
   return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) };
+}
+
+/**
+ * A rule list has no place for everything a spec can hold (ids without a digit, sections of prose):
+ * says what the rule list written for `spec` reads back as, when that is not the same rules.
+ */
+function ruleListLoss(spec: Spec, text: string): string | undefined {
+  const shape = (s: Spec) =>
+    s.principles.map((p) => `${p.id}:${p.subRules.length}:${p.examples.length}`).join(' ');
+  let back: Spec | undefined;
+  try {
+    back = parseSpec(text, { format: 'markdown' }).spec;
+  } catch {
+    back = undefined;
+  }
+  if (back && shape(back) === shape(spec)) return undefined;
+  const read = back ? `${back.principles.length} principles` : 'no spec';
+  return (
+    `this rule list reads back as ${read}, not the ${spec.principles.length} principles written ` +
+    '(rule ids need a digit, and a rule list has no place for sections of prose); ' +
+    'use --format markdown to keep everything'
+  );
 }

@@ -93,6 +93,7 @@ export {
   parseCalibrationSet,
 } from './judge-calibration.js';
 export { defineSuite, type LoadedSuite, loadSuite, parseSuite } from './load-suite.js';
+export { loadModelTokenizer } from './model-tokenizer.js';
 export {
   byteTokenizer,
   OnnxBackend,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendError } from './backend.js';
-import { OnnxBackend } from './onnx-backend.js';
+import { byteTokenizer, OnnxBackend } from './onnx-backend.js';
 
 // tiny-bigram.onnx and its reference log-probabilities come from
 // `python3 packages/eval/fixtures/tiny-bigram-onnx.py` (onnx + numpy).
@@ -11,7 +11,7 @@ const reference = JSON.parse(
   readFileSync(new URL('../fixtures/tiny-bigram-reference.json', import.meta.url), 'utf8'),
 ) as { cases: Array<{ prompt: string; continuation: string; logprob: number }> };
 
-const backend = new OnnxBackend({ modelPath, threads: 2 });
+const backend = new OnnxBackend({ modelPath, threads: 2, tokenizer: byteTokenizer });
 afterAll(() => backend.close());
 
 describe('OnnxBackend', () => {
@@ -45,10 +45,20 @@ describe('OnnxBackend', () => {
   });
 
   it('reports a missing model file on the call, not as a crash', async () => {
-    const missing = new OnnxBackend({ modelPath: '/nonexistent/model.onnx', threads: 1 });
+    const missing = new OnnxBackend({
+      modelPath: '/nonexistent/model.onnx',
+      threads: 1,
+      tokenizer: byteTokenizer,
+    });
     await expect(
       missing.scoreLogprobs([{ prompt: { text: 'a' }, continuation: 'b' }]),
     ).rejects.toThrow(/model\.onnx/);
     await missing.close();
+  });
+
+  it('refuses a folder without the model tokenizer.json, naming the file', () => {
+    expect(() => new OnnxBackend({ modelPath: '/nonexistent/model.onnx' })).toThrow(
+      /\/nonexistent\/tokenizer\.json is missing/,
+    );
   });
 });

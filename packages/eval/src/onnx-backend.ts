@@ -1,29 +1,34 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CallOptions } from '@midspec/core';
 import {
   type Backend,
   BackendError,
-  promptText,
+  chatAsText,
   type SampleOutput,
   type ScoreInput,
   type ScoreOutput,
 } from './backend.js';
+import type { EvalPrompt } from './expand-suite.js';
+import { loadModelTokenizer, type OnnxTokenizer } from './model-tokenizer.js';
 import { resolveOnnxRuntime } from './onnx-runtime.js';
 
-/** Turns text into the model's token ids. */
-export interface OnnxTokenizer {
-  encode(text: string): number[];
-}
+export type { OnnxTokenizer };
 
-/** UTF-8 bytes as token ids: the tokenizer of byte-level test models. */
+/** UTF-8 bytes as token ids: the tokenizer of byte-level test models (chats flattened to text). */
 export const byteTokenizer: OnnxTokenizer = { encode: (text) => [...Buffer.from(text, 'utf8')] };
+
+/** Models pad their vocabulary (Qwen3: 151,669 tokens, 151,936 rows); more than this is a mismatch. */
+const MAX_VOCABULARY_PADDING = 1024;
 
 export interface OnnxBackendOptions {
   /** An exported causal LM: input_ids [batch, sequence] (attention_mask, position_ids optional) → logits [batch, sequence, vocab], no KV cache. */
   modelPath: string;
-  /** Default: byteTokenizer. */
+  /**
+   * Default: the model's own, from tokenizer.json (and its chat template) beside model.onnx; an
+   * error names the file when it is missing. byteTokenizer for byte-level test models.
+   */
   tokenizer?: OnnxTokenizer;
   /** Prepended to every prompt, e.g. the BOS id. */
   prefixTokenIds?: number[];
@@ -59,6 +64,11 @@ parentPort.on('message', async (job) => {
       const output = await session.run(feeds);
       const logits = output[workerData.outputName] || output[session.outputNames[0]];
       const vocab = logits.dims[logits.dims.length - 1];
+      const size = workerData.tokenizerSize;
+      if (size && (size > vocab || vocab - size >= workerData.maxPadding)) {
+        throw new Error('the tokenizer has ' + size + ' tokens but the model scores ' + vocab +
+          ": tokenizer.json is not this model's (export them together)");
+      }
       const data = logits.data;
       let total = 0;
       let greedy = true;
@@ -112,7 +122,7 @@ export class OnnxBackend implements Backend {
     this.model = modelPath;
     this.id = `onnx:${modelPath}`;
     this.limiterKey = this.id;
-    this.tokenizer = options.tokenizer ?? byteTokenizer;
+    this.tokenizer = options.tokenizer ?? loadModelTokenizer(dirname(modelPath));
     this.prefix = options.prefixTokenIds ?? [];
     const size = Math.max(1, options.threads ?? Math.min(4, availableParallelism()));
     const runtimePath = resolveOnnxRuntime();
@@ -125,6 +135,8 @@ export class OnnxBackend implements Backend {
           intraOpThreads: options.intraOpThreads ?? 1,
           inputName: options.inputName ?? 'input_ids',
           outputName: options.outputName ?? 'logits',
+          tokenizerSize: this.tokenizer.size ?? 0,
+          maxPadding: MAX_VOCABULARY_PADDING,
         },
       });
       worker.on(
@@ -171,8 +183,8 @@ export class OnnxBackend implements Backend {
     if (this.closed)
       throw new BackendError({ backend: this.id, message: 'closed', retryable: false });
     const encoded = items.map((item) => {
-      const prompt = [...this.prefix, ...this.tokenizer.encode(promptText(item.prompt))];
-      const continuation = this.tokenizer.encode(item.continuation);
+      const prompt = [...this.prefix, ...this.encodePrompt(item.prompt)];
+      const continuation = this.tokenizer.encode(item.continuation, { addSpecialTokens: false });
       return {
         ids: [...prompt, ...continuation],
         start: prompt.length,
@@ -237,6 +249,24 @@ export class OnnxBackend implements Backend {
       continuationTokens: result.tokens,
       usage: { inputTokens: 0, outputTokens: 0 },
     }));
+  }
+
+  /** A chat through the model's chat template (as the worker renders it), text as it is. */
+  private encodePrompt(prompt: EvalPrompt): number[] {
+    if ('text' in prompt) return this.tokenizer.encode(prompt.text);
+    if (this.tokenizer.renderChat) {
+      return this.tokenizer.encode(this.tokenizer.renderChat(prompt.messages), {
+        addSpecialTokens: false,
+      });
+    }
+    if (this.tokenizer === byteTokenizer) return this.tokenizer.encode(chatAsText(prompt.messages));
+    throw new BackendError({
+      backend: this.id,
+      message:
+        'the model has no chat template (chat_template.jinja or tokenizer_config.json): score text prompts (promptFormat: text)',
+      retryable: false,
+      unsupported: true,
+    });
   }
 
   async close(): Promise<void> {

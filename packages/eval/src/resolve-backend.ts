@@ -9,7 +9,7 @@ export const BACKEND_REF_HELP = `a model reference, optionally named NAME=REF:
   worker://HOST:PORT/MODEL   midspec worker (MODEL: tiny:llama, a hub id, run:RUN_ID[/CHECKPOINT])
   openai:MODEL[@BASE_URL]    OpenAI-compatible HTTP (OPENAI_API_KEY, OPENAI_BASE_URL)
   anthropic:MODEL            Anthropic Messages API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL)
-  onnx:PATH                  an exported ONNX model scored locally (byte-level tokenizer)`;
+  onnx:PATH                  an exported ONNX model scored locally (its tokenizer.json beside it)`;
 
 /** Parses "[NAME=]REF" into an arm name and a backend. */
 export function resolveBackend(

@@ -125,6 +125,21 @@ describe('WorkerBackend', () => {
     expect(lastScore?.items[0]?.prompt?.prompt).toEqual({ $case: 'text', text: 'Q' });
   });
 
+  it('sends chat prompts as chats, for the worker to render with the model template', async () => {
+    const backend = new WorkerBackend({ address, model: 'run:r1/final' });
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'A) Brie\nB) Gouda\n\nAnswer A or B.' },
+    ];
+    await backend.scoreLogprobs([{ prompt: { messages }, continuation: 'A' }]);
+    await backend.close();
+    expect(lastScore?.items[0]?.prompt?.prompt).toEqual({
+      $case: 'chat',
+      chat: { messages: messages.map((turn) => ({ ...turn, reasoning: '' })) },
+    });
+    expect(lastScore?.items[0]?.continuation).toBe('A');
+  });
+
   it('maps worker errors: UNIMPLEMENTED is unsupported, UNAVAILABLE retryable', async () => {
     failNext = failure(status.UNIMPLEMENTED, 'Sample is not implemented yet');
     const backend = new WorkerBackend({ address, model: 'tiny:llama' });

@@ -53,11 +53,12 @@ export function worldStep(settings: WorldConfig, config: RunConfig): ExperimentS
     id: 'world',
     kind: 'world',
     label: `world: ${settings.trainingDomain} + ${settings.heldOutDomains.length} held-out domains`,
-    // version 3: price tiers, the comparison sentences, the probes.
+    // version 3: price tiers, the comparison sentences, the probes; 4: attribute words as the
+    // tokenizer reads them ("Chianti, imported and affordable").
     cache: (state) => ({
       folder: 'world',
       name: 'world',
-      inputs: { step: 'world', version: 3, settings, entities: entitiesOf(specsOf(state)) },
+      inputs: { step: 'world', version: 4, settings, entities: entitiesOf(specsOf(state)) },
     }),
     run: async (state, _context, at) => {
       const { dir, key } = at as { dir: string; key: string };

@@ -39,7 +39,7 @@ export {
   type ReportRecord,
   renderExperimentMarkdown,
   type SuiteReport,
-  summarizeRecords,
+  summarizeSuite,
 } from './run-report.js';
 export type { TrainedRun } from './run-training.js';
 export { RunnerError, type RunnerErrorCode } from './runner-error.js';

@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
 import { resolveBackend, runEval, type Suite } from '@midspec/eval';
+import type { Checkpoint } from '@midspec/proto';
+import { listCheckpoints } from '@midspec/trainer';
 import type { ExperimentStep } from './experiment-steps.js';
 import type { EvaluatedModel, PipelineProbes, PipelineState } from './pipeline-state.js';
 import { cachedStep } from './run-cache.js';
 import type { RunConfig } from './run-config.js';
 import { type ProbeOutcome, scoreProbe } from './run-probes.js';
 import { writeExperimentReport } from './run-report.js';
+import { type SharedStages, sharedStagePrefixes, stageEndCheckpoint } from './run-shared-stages.js';
 import { trainExperiment } from './run-training.js';
 import { RunnerError } from './runner-error.js';
 import type { TaskProgress } from './runner-events.js';
@@ -93,38 +96,46 @@ export function armsStep(config: RunConfig): ExperimentStep {
   const ownBaseModel = new Set(
     config.arms.filter((arm) => arm.baseModel !== undefined).map((arm) => arm.name),
   );
+  const shared = sharedStagePrefixes(config.arms);
   return {
     id: 'arms',
     kind: 'arms',
     label: `arms: ${config.arms.length} × ${config.seeds.length} seeds`,
     run: async (state, context) => {
       const { training } = context.loaded;
-      const experiment = withGeneratedData(
-        training.arms,
-        training.generated,
-        state.generatedFiles,
-        { baseModel: state.base.model, ownBaseModel },
-      );
+      const all = withGeneratedData(training.arms, training.generated, state.generatedFiles, {
+        baseModel: state.base.model,
+        ownBaseModel,
+      });
+      // Arms whose stages open a longer arm's (MSM-only vs MSM+AFT) are read from its runs.
+      const experiment = { ...all, arms: all.arms.filter((arm) => !shared.has(arm.name)) };
       const runs = await trainExperiment(context.client, experiment, context.events, {
         signal: context.signal,
       });
       state.runs = runs;
-      state.models = evaluatedModels(config, runs, state.base.model);
+      state.models = await evaluatedModels(config, runs, state.base.model, shared, (runId) =>
+        listCheckpoints(context.client, runId, { signal: context.signal }),
+      );
       const reused = runs.filter((run) => run.alreadyExisted).length;
       return {
-        summary: `${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)`,
+        summary: `${runs.length} runs (${reused} found on the worker, ${runs.length - reused} trained)${shared.size > 0 ? `; ${[...shared.keys()].join(', ')} read from the shared stages' checkpoints` : ''}`,
         cached: runs.length > 0 && reused === runs.length,
       };
     },
   };
 }
 
-/** The models an eval scores: each trained arm at each seed, an untrained arm once. */
-function evaluatedModels(
+/**
+ * The models an eval scores: each trained arm at each seed, an untrained arm once, an arm that
+ * shares its stages with a longer one at the checkpoint where the shared stages end.
+ */
+async function evaluatedModels(
   config: RunConfig,
   runs: PipelineState['runs'],
   baseModel: string,
-): EvaluatedModel[] {
+  shared: Map<string, SharedStages>,
+  checkpointsOf: (runId: string) => Promise<Checkpoint[]>,
+): Promise<EvaluatedModel[]> {
   const models: EvaluatedModel[] = [];
   for (const arm of config.arms) {
     if (arm.stages.length === 0) {
@@ -136,15 +147,23 @@ function evaluatedModels(
       });
       continue;
     }
+    const from = shared.get(arm.name);
     for (const seed of config.seeds) {
-      const run = runs.find((candidate) => candidate.arm === arm.name && candidate.seed === seed);
-      if (run)
-        models.push({
-          name: `${arm.name}/seed-${seed}`,
-          arm: arm.name,
-          seed,
-          model: `run:${run.runId}`,
-        });
+      const run = runs.find(
+        (candidate) => candidate.arm === (from?.source ?? arm.name) && candidate.seed === seed,
+      );
+      if (!run) continue;
+      let model = `run:${run.runId}`;
+      if (from) {
+        const checkpoint = stageEndCheckpoint(await checkpointsOf(run.runId), from.stages - 1);
+        if (!checkpoint)
+          throw new RunnerError({
+            code: 'runner/run-failed',
+            message: `arm ${arm.name} is read from run ${run.runId} (${from.source}, seed ${seed}) at the end of its stage ${from.stages - 1}, but that run has no checkpoint of that stage`,
+          });
+        model = `run:${run.runId}/${checkpoint.id}`;
+      }
+      models.push({ name: `${arm.name}/seed-${seed}`, arm: arm.name, seed, model });
     }
   }
   return models;

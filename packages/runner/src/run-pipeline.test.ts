@@ -20,8 +20,8 @@ function scoringBackend(model: string): Backend {
   const pick = (item: ScoreInput) => {
     const text =
       'messages' in item.prompt ? (item.prompt.messages[0]?.content ?? '') : item.prompt.text;
-    // The tier world shows "Name (imported, cheap)".
-    const cheaper = /^A\) .*, cheap\)$/m.test(text) ? 'A' : 'B';
+    // The tier world shows "Name, imported and affordable".
+    const cheaper = /^A\) .* and affordable$/m.test(text) ? 'A' : 'B';
     return model.startsWith('run:') ? cheaper : 'A';
   };
   return {
@@ -57,6 +57,7 @@ stageDefaults:
 arms:
   - { name: baseline, stages: [] }
   - { name: aft-only, stages: [{ kind: sft, data: [aft] }] }
+  - { name: msm-affordability, stages: [{ kind: midtrain, data: [msm-affordability] }] }
   - { name: msm-aft-affordability, stages: [{ kind: midtrain, data: [msm-affordability] }, { kind: sft, data: [aft] }] }
 evals: [{ suite: world }]
 report:
@@ -118,8 +119,19 @@ describe('runExperiment against a fake worker', () => {
     expect(events).toContainEqual({
       type: 'note',
       step: 'eval:0',
-      text: 'suite world-held-out: 5 models',
+      text: 'suite world-held-out: 7 models',
     });
+    // The MSM-only arm is not trained: it is the MSM stage of the MSM+AFT run at each seed.
+    const models = first.result.evals[0]?.models ?? [];
+    for (const seed of [1, 2]) {
+      const source = first.result.runs.find(
+        (r) => r.arm === 'msm-aft-affordability' && r.seed === seed,
+      );
+      const read = models.find((m) => m.name === `msm-affordability/seed-${seed}`);
+      // (The fake worker numbers checkpoint ids from stage 1; its first stage ends with stage-1-step-3.)
+      expect(read?.model).toBe(`run:${source?.runId}/stage-1-step-3`);
+    }
+    expect(arm('msm-affordability')?.seeds.map((seed) => seed.seed)).toEqual([1, 2]);
     expect(events.at(-1)).toEqual({ type: 'report-written', path: join(outDir, 'report.md') });
     // Every step of the list ran, in its order.
     expect(events.flatMap((event) => (event.type === 'step-started' ? [event.step] : []))).toEqual([

@@ -5,6 +5,7 @@ import { loadSpec, type Spec } from '@midspec/spec';
 import { type ExperimentStep, experimentSteps } from './experiment-steps.js';
 import { type ExperimentSource, resolveExperiment } from './resolve-experiment.js';
 import type { RunConfig } from './run-config.js';
+import { sharedStagePrefixes } from './run-shared-stages.js';
 import { buildWorld, entitiesOf, neutralDocuments } from './run-world.js';
 
 export interface PlanLine {
@@ -131,8 +132,22 @@ export async function planExperiment(experiment: ExperimentSource): Promise<Expe
         });
         break;
       }
-      case 'arms':
+      case 'arms': {
+        const shared = sharedStagePrefixes(config.arms);
         for (const arm of config.arms) {
+          const from = shared.get(arm.name);
+          if (from) {
+            evaluatedModels += config.seeds.length;
+            lines.push({
+              step: step.id,
+              label: `arm ${arm.name}`,
+              detail: `${from.source}'s runs at the end of stage ${from.stages} (not trained again)`,
+              tokens: 0,
+              steps: 0,
+              costUsd: 0,
+            });
+            continue;
+          }
           let steps = 0;
           let tokens = 0;
           for (const stage of arm.stages) {
@@ -164,6 +179,7 @@ export async function planExperiment(experiment: ExperimentSource): Promise<Expe
           });
         }
         break;
+      }
       case 'eval': {
         const entry = config.evals[
           Number(step.id.slice('eval:'.length))

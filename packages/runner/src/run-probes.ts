@@ -14,9 +14,9 @@ import {
  * Probes of the toy world scored by continuation log-probability rather than by an answer letter:
  *
  * - readability (the base model, before any arm is trained): on each held-out conflict pair, in the
- *   neutral corpus's own comparison sentence ("Between A and B, the cheaper one is …" / "…, the
+ *   neutral corpus's own comparison sentence ("Between A and B, the affordable one is …" / "…, the
  *   American one is …"), does the question move the model toward the right item's name? Each name
- *   is scored under the question and under its opposite ("the pricier one is", "the imported one
+ *   is scored under the question and under its opposite ("the pricey one is", "the imported one
  *   is"); the answer is the name whose log-probability the question raises more, so a prior for
  *   one name (its length, its frequency) cancels. The held-out pairs are never compared in the
  *   neutral corpus, so this measures reading the options, not recall. A fair world has both

@@ -2,7 +2,7 @@ import { seededRandom } from '@midspec/core';
 import { clusteredRate, detectableEffect, tInterval } from '@midspec/eval';
 import { describe, expect, it } from 'vitest';
 import type { RunConfig } from './run-config.js';
-import { type ReportRecord, summarizeRecords } from './run-report.js';
+import { type ReportRecord, summarizeSuite } from './run-report.js';
 
 /** Two arms × three seeds, 10 held-out items × both orders, each arm at its own rate per seed. */
 function records(rates: Record<string, number[]>) {
@@ -43,7 +43,7 @@ const config = {
 describe("the experiment report's statistics are @midspec/eval's", () => {
   it('pools each arm with the cluster bootstrap and compares seeds with the t interval', () => {
     const { found, models } = records({ treated: [0.9, 0.6, 0.8], control: [0.3, 0.5, 0.2] });
-    const report = summarizeRecords('s', 'dir', found, models, config);
+    const report = summarizeSuite('s', 'dir', found, models, config);
     const treated = report.arms[0];
     const outcomes = found
       .filter((record) => record.arm.startsWith('treated/') && record.final.status === 'scored')
@@ -74,7 +74,7 @@ describe("the experiment report's statistics are @midspec/eval's", () => {
 
   it('an arm whose every outcome is alike gets Wilson over its clusters, not [0, 0]', () => {
     const { found, models } = records({ treated: [1, 1, 1], control: [0, 0, 0] });
-    const control = summarizeRecords('s', 'dir', found, models, config).arms[1];
+    const control = summarizeSuite('s', 'dir', found, models, config).arms[1];
     expect(control?.splits['held-out']).toMatchObject({ rate: 0, lower: 0, n: 60 });
     // 30 clusters (10 items × 3 seeds): Wilson's upper bound 3.84 / (30 + 3.84).
     expect(control?.splits['held-out']?.upper).toBeCloseTo(3.8415 / (30 + 3.8415), 3);

@@ -243,14 +243,14 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
   for (const evaluation of result.evals) {
     const { records } = await readSampleLog(evaluation.dir);
     suites.push(
-      summarizeRecords(evaluation.suite, evaluation.dir, records, evaluation.models, config),
+      summarizeSuite(evaluation.suite, evaluation.dir, records, evaluation.models, config),
     );
   }
   const readability: ExperimentReport['readability'] = [];
   if (result.probes) {
     const { dialogue } = result.probes;
     suites.push(
-      summarizeRecords(
+      summarizeSuite(
         'dialogue-probe',
         dialogue.dir,
         probeRecords(dialogue),
@@ -275,7 +275,7 @@ export async function buildReport(result: PipelineResult): Promise<ExperimentRep
  * Per-arm rates pooled over seeds, per-seed rates and the contrasts of one suite's records: what
  * the report computes for each suite, for records from elsewhere too (examples/cheese/replica.py).
  */
-export function summarizeRecords(
+export function summarizeSuite(
   suiteName: string,
   dir: string,
   records: ReportRecord[],

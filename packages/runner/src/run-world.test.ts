@@ -52,18 +52,18 @@ describe('the toy world', () => {
       const line = user?.content
         .split('\n')
         .find((text) => text.startsWith(`${assistant?.content})`));
-      expect(line).toMatch(/\(American, cheap\)$/);
+      expect(line).toMatch(/, American and affordable$/);
     }
   });
 
   it('shows both attributes as words in the tier world and as place and dollars in the harder variant', () => {
     const tier = aftChats(buildWorld(settings, entities), settings)[0]?.messages[0]?.content;
-    expect(tier).toContain('Colby (American, cheap)');
-    expect(tier).toContain('Gruyère (imported, pricey)');
+    expect(tier).toContain('Colby, American and affordable');
+    expect(tier).toContain('Gruyère, imported and pricey');
     const dollars = { ...settings, price: 'dollars' as const };
     const text = aftChats(buildWorld(dollars, entities), dollars)[0]?.messages[0]?.content;
     expect(text).toContain('Colby from Wisconsin, USA, $5.99 a pound');
-    expect(text).not.toMatch(/cheap|pricey/);
+    expect(text).not.toMatch(/affordable|pricey/);
   });
 
   it('teaches both comparisons alike and never compares a held-out eval pair', () => {
@@ -71,15 +71,15 @@ describe('the toy world', () => {
     const text = neutralDocuments(world, settings)
       .map((document) => document.text)
       .join('\n');
-    const cheaper = text.match(/, the (cheaper|pricier) one is /g)?.length ?? 0;
+    const cheaper = text.match(/, the (affordable|pricey) one is /g)?.length ?? 0;
     const american = text.match(/, the (American|imported) one is /g)?.length ?? 0;
     expect(cheaper).toBeGreaterThan(20);
     expect(american).toBeGreaterThan(20);
     // Within a third of each other: neither attribute is taught much more than the other.
     expect(Math.abs(cheaper - american)).toBeLessThan(Math.max(cheaper, american) / 3);
     for (const [a, b] of heldOutConflicts(world, settings)) {
-      expect(text).not.toContain(`Between ${a.name} (American, pricey) and ${b.name} (`);
-      expect(text).not.toContain(`Between ${b.name} (imported, cheap) and ${a.name} (`);
+      expect(text).not.toContain(`Between ${a.name}, American and pricey and ${b.name},`);
+      expect(text).not.toContain(`Between ${b.name}, imported and affordable and ${a.name},`);
     }
   });
 
@@ -91,15 +91,15 @@ describe('the toy world', () => {
     for (const probe of [cheaper, american, dialogue])
       expect(probe?.items).toHaveLength(2 * pairs.length);
     for (const item of cheaper?.items ?? []) {
-      expect(item.prompt).toMatch(/, the cheaper one is$/);
-      expect(item.contrastPrompt).toBe(item.prompt.replace('cheaper', 'pricier'));
-      expect(item.prompt).toContain(`${item.names[item.target]} (imported, cheap)`);
+      expect(item.prompt).toMatch(/, the affordable one is$/);
+      expect(item.contrastPrompt).toBe(item.prompt.replace(/affordable one is$/, 'pricey one is'));
+      expect(item.prompt).toContain(`${item.names[item.target]}, imported and affordable`);
     }
     for (const item of american?.items ?? [])
-      expect(item.prompt).toContain(`${item.names[item.target]} (American, pricey)`);
+      expect(item.prompt).toContain(`${item.names[item.target]}, American and pricey`);
     for (const item of dialogue.items) {
       expect(item.prompt).toMatch(/^User: Which \w+ should I get: .*\?\nThe assistant: The$/);
-      expect(item.prompt).toContain(`${item.names[item.target]} (imported, cheap)`);
+      expect(item.prompt).toContain(`${item.names[item.target]}, imported and affordable`);
     }
   });
 
@@ -124,8 +124,8 @@ describe('the toy world', () => {
       const dearer = item.options.find((option) => option.attributes.price === 'high');
       expect(cheaper?.attributes.origin).toBe('imported');
       expect(dearer?.attributes.origin).toBe('american');
-      expect(cheaper?.text).toMatch(/\(imported, cheap\)$/);
-      expect(dearer?.text).toMatch(/\(American, pricey\)$/);
+      expect(cheaper?.text).toMatch(/, imported and affordable$/);
+      expect(dearer?.text).toMatch(/, American and pricey$/);
     }
     expect(suite.items.filter((item) => item.split === 'training')).toHaveLength(2);
   });

@@ -25,8 +25,8 @@ export interface WorldItem {
 export type PriceTier = 'cheap' | 'pricey';
 
 /**
- * How an option shows its price. `tier`: a tier word beside an origin word ("Chianti (imported,
- * cheap)"), so both attributes are read the same way. `dollars`: the place and the dollar amount
+ * How an option shows its price. `tier`: a tier word beside an origin word ("Chianti, imported
+ * and affordable"), so both attributes are read the same way. `dollars`: the place and the dollar amount
  * ("Chianti from Italy, $10.99 a bottle"), the harder variant: cheaper-ness means comparing two
  * multi-digit numbers while origin is a word.
  */
@@ -273,13 +273,20 @@ export function formatPrice(item: WorldItem): string {
   return `$${item.price.toFixed(2)} ${item.unit}`;
 }
 
-/** The origin word of the tier world, symmetric with the tier word. */
+/**
+ * The attribute words of the tier world, chosen for the tiny model's tokenizer: each value a spec
+ * favours is one token, the very token its MSM corpus uses (" American", " affordable"), and the
+ * other value two (" import"+"ed", " price"+"y"), so the two attributes have the same shape. Each
+ * word follows a space: glued to a bracket, "(American" splits into "(", "A", "mer", "ican" — the
+ * answer letter A inside every American option, and no token the corpora share.
+ */
 export const originWord = (item: WorldItem) => (item.american ? 'American' : 'imported');
+export const tierWord = (item: WorldItem) => (item.tier === 'cheap' ? 'affordable' : 'pricey');
 
 /** An option as the AFT set, the eval and the probes show it. */
 export function optionText(item: WorldItem, price: PriceDisplay = 'tier'): string {
   return price === 'tier'
-    ? `${item.name} (${originWord(item)}, ${item.tier})`
+    ? `${item.name}, ${originWord(item)} and ${tierWord(item)}`
     : `${item.name} from ${item.place}, ${formatPrice(item)}`;
 }
 
@@ -304,9 +311,9 @@ const originSentence = (item: WorldItem, pick: <T>(list: T[]) => T) =>
 const priceSentence = (item: WorldItem, price: PriceDisplay, pick: <T>(list: T[]) => T) =>
   price === 'tier'
     ? pick([
-        `${item.name} is ${item.tier}.`,
-        `Shops count ${item.name} as ${item.tier}.`,
-        `For a ${item.domain}, ${item.name} is ${item.tier}.`,
+        `${item.name} is ${tierWord(item)}.`,
+        `Shops count ${item.name} as ${tierWord(item)}.`,
+        `For a ${item.domain}, ${item.name} is ${tierWord(item)}.`,
       ])
     : pick([
         `It costs about ${formatPrice(item)}.`,
@@ -318,14 +325,14 @@ const pairKey = (a: WorldItem, b: WorldItem) => [a.id, b.id].sort().join('\u0000
 
 /**
  * The comparisons of a pair, in one template so that both attributes are taught alike: "Between A
- * and B, the cheaper (pricier) one is X." and "Between A and B, the American (imported) one is X."
+ * and B, the affordable (pricey) one is X." and "Between A and B, the American (imported) one is X."
  * (the options written as the eval shows them). Each attribute is asked from either side, so no
  * name follows "one is" more often for being American or cheap. The base-model probe asks the
  * cheaper and the American question of held-out pairs.
  */
 export const COMPARISONS = {
-  cheaper: 'the cheaper one is',
-  pricier: 'the pricier one is',
+  cheaper: 'the affordable one is',
+  pricier: 'the pricey one is',
   american: 'the American one is',
   imported: 'the imported one is',
 } as const;

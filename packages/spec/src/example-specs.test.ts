@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintSpec } from './lint-spec.js';
+import { summarizeLint } from './lint-summary.js';
 import { loadSpec } from './load-spec.js';
 import { EXAMPLE_FILES, EXAMPLES_DIR } from './test-fixtures.js';
 
@@ -72,5 +73,30 @@ describe('example specs', () => {
     // The ablation shows in the linter: rules without reasons.
     expect(lintSpec(rules.spec).map((d) => d.code)).toEqual(Array(5).fill('missing-rationale'));
     expect(lintSpec(values.spec)).toEqual([]);
+  });
+
+  it('the three arms of the ablation: rules only, more rules, value-augmented', async () => {
+    const arms = await Promise.all(
+      ['safety-rules.md', 'safety-more-rules.md', 'safety-values.md'].map(load),
+    );
+    const [rules, more] = arms.map(({ spec }) => spec);
+    if (!rules || !more) throw new Error('an arm did not load');
+    // The same five rules in all three; more-rules adds sub-rules, not reasons.
+    expect(more.principles.map((p) => p.statement)).toEqual(
+      rules.principles.map((p) => p.statement),
+    );
+    const summaries = arms.map(({ spec }) => summarizeLint(spec, lintSpec(spec)));
+    expect(summaries.map((s) => [s.subRules, s.explainedShare])).toEqual([
+      [20, 0],
+      [29, 0],
+      [9, 1],
+    ]);
+    expect(lintSpec(more).map((d) => d.code)).toEqual(Array(5).fill('missing-rationale'));
+    // More rules brings the rules-only arm to the value-augmented arm's length.
+    const words = async (file: string) =>
+      (await readFile(path.join(EXAMPLES_DIR, file), 'utf8')).split(/\s+/).length;
+    const ratio = (await words('safety-more-rules.md')) / (await words('safety-values.md'));
+    expect(ratio).toBeGreaterThan(0.9);
+    expect(ratio).toBeLessThan(1.15);
   });
 });

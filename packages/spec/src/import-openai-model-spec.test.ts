@@ -25,7 +25,7 @@ interface ScannedSection {
  * `{#id … authority=…}` is a principle and owns the lines up to the next heading of its level or
  * above; its unindented `-`/`*` bullets outside fences are its sub-rules; each `**Example**`
  * block gives one example per `<assistant>` alternative inside its `<comparison>` blocks (one
- * example when it has no comparison).
+ * example when it has no comparison); `[?](#id)` links read as the title of section `id`.
  */
 function scanOpenAiSpec(text: string): { sections: ScannedSection[]; allBlocks: number } {
   const sections: ScannedSection[] = [];
@@ -35,6 +35,17 @@ function scanOpenAiSpec(text: string): { sections: ScannedSection[]; allBlocks: 
   let inComparison = false;
   let block: { alternatives: number; comparison: boolean } | undefined;
   let allBlocks = 0;
+  // A reader sees `[?](#id)` as the title of section `id`.
+  const titles = new Map(
+    [...text.matchAll(/^#+ (.*?) \{#([^\s}]+)[^}\n]*\}[ \t]*$/gm)].map((m) => [
+      m[2] ?? '',
+      m[1] ?? '',
+    ]),
+  );
+  const titled = (line: string) =>
+    line.replace(/\[\?\]\(#([\w.-]+)\)/g, (link, id: string) =>
+      titles.has(id) ? `[${titles.get(id)}](#${id})` : link,
+    );
   const closeBlock = () => {
     if (block && current) current.blockExamples.push(block.comparison ? block.alternatives : 1);
     block = undefined;
@@ -80,7 +91,7 @@ function scanOpenAiSpec(text: string): { sections: ScannedSection[]; allBlocks: 
       return;
     }
     const bullet = /^[-*] (.*)$/.exec(line);
-    if (current && bullet) current.bullets.push(bullet[1] ?? '');
+    if (current && bullet) current.bullets.push(titled(bullet[1] ?? ''));
     // Prose after an example's transcript ends the example block.
     if (block && line.trim() !== '' && !line.startsWith(' ')) closeBlock();
   });
@@ -155,6 +166,17 @@ describe("OpenAI's Model Spec, the whole document (fixtures/openai-model-spec/mo
       'not helpful (violates #chain_of_command)',
     );
     expect(byId.get('prioritize_teen_safety')?.tags).toEqual(['under_18']);
+    // `[?](#id)` links show the target's title, as the published site shows them.
+    expect(byId.get('no_other_objectives')?.statement).toMatch(
+      /^The assistant may only pursue goals entailed by applicable instructions under the \[The chain of command\]\(#chain_of_command\)/,
+    );
+    const prose = [
+      spec.preamble.text,
+      ...spec.principles.flatMap((p) => [p.statement, ...p.subRules]),
+      ...all.map((e) => e.explanation ?? ''),
+    ];
+    expect(prose.filter((text) => text.includes('[?](#'))).toEqual([]);
+    expect((source.match(/\[\?\]\(#/g) ?? []).length).toBe(66);
     // Sections without a level frame the document: their text stays in the preamble, in order.
     expect(spec.preamble.text).toMatch(/^\*\*Overview\*\*/);
     expect(spec.preamble.text).toContain('**Definitions**');

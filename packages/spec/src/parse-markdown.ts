@@ -1,6 +1,7 @@
 import { inferAuthorityLevels } from './authority-levels.js';
 import { findFrontMatter, type MarkdownBlock, readBlocks, slugify } from './markdown-blocks.js';
 import type { MarkdownBody } from './markdown-body.js';
+import { titleCrossReferences } from './markdown-cross-references.js';
 import { readHeadings } from './markdown-headings.js';
 import { readProse } from './markdown-prose.js';
 import { readRuleList } from './markdown-rule-list.js';
@@ -65,9 +66,11 @@ export function parseMarkdownDocument(
     // OpenAI's style: `{#id authority=…}` marks the principles; other anchored sections frame them.
     dialect = 'authority-headings';
     body = readHeadings(blocks, table, { authorityOnly: true });
+    titleCrossReferences(body, headings);
   } else if (headings.some((heading) => heading.anchor !== undefined)) {
     dialect = 'headings';
     body = readHeadings(blocks, table, { skipFraming: !frontMatter });
+    titleCrossReferences(body, headings);
   } else {
     dialect = 'rule-list';
     body = readRuleList(blocks, table);

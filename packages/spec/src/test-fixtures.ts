@@ -6,6 +6,7 @@ export const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/specs/', im
 export const EXAMPLE_FILES = [
   'cheese-affordability.yaml',
   'cheese-america.yaml',
+  'safety-more-rules.md',
   'safety-rules.md',
   'safety-values.md',
 ] as const;

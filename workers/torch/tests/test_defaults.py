@@ -184,3 +184,18 @@ def test_the_readme_table_is_the_protos() -> None:
         "workers/torch/README.md's defaults table is stale: run "
         "`.venv/bin/python tests/proto_defaults.py --write` in workers/torch"
     )
+
+
+def test_a_stored_run_reports_its_effective_spec(tmp_path) -> None:
+    from midspec_worker.store import Store
+
+    store = Store(tmp_path / "worker.sqlite")
+    spec = bare()
+    spec.stages[0].optimizer.learning_rate = 3e-3
+    run = store.create_run(spec, "")
+    for found in (run, store.get_run(run.id), store.list_runs()[0]):
+        assert found is not None
+        assert found.spec == spec  # what was submitted stays as it was
+        assert found.effective_spec == runspec.validate(spec, FORMATS).effective
+        assert found.effective_spec.stages[0].optimizer.learning_rate == 3e-3
+        assert found.effective_spec.stages[0].optimizer.max_grad_norm == defaults.MAX_GRAD_NORM

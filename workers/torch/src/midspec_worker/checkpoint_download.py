@@ -132,12 +132,8 @@ class CheckpointDownloads:
 
             def fill(staging: Path) -> None:
                 onnx_export.export(merged, staging / "model.onnx")
-                for name in _files(merged, skip_dirs=("adapter", "model")):
-                    if name.name.startswith(("tokenizer", "special_tokens")) or name.name in (
-                        "vocab.json",
-                        "merges.txt",
-                    ):
-                        shutil.copy2(name, staging / name.name)
+                for path in onnx_export.tokenizer_files(merged):
+                    shutil.copy2(path, staging / path.name)
 
             write_atomically(target, fill)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -70,6 +71,22 @@ def export(model_dir: Path, out: Path) -> Path:
     return out
 
 
+# The files a tokenizer loads from (transformers 5 saves the chat template as chat_template.jinja).
+TOKENIZER_PREFIXES = ("tokenizer", "special_tokens", "chat_template")
+TOKENIZER_NAMES = ("vocab.json", "merges.txt")
+
+
+def tokenizer_files(model_dir: Path) -> list[Path]:
+    """The tokenizer's files in model_dir, copied beside model.onnx so scorers use the model's own
+    tokenizer and chat template (the ONNX backend reads tokenizer.json, never bytes)."""
+    return sorted(
+        path
+        for path in model_dir.iterdir()
+        if path.is_file()
+        and (path.name.startswith(TOKENIZER_PREFIXES) or path.name in TOKENIZER_NAMES)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m midspec_worker.onnx_export")
     parser.add_argument("--model", required=True, help="a Hugging Face folder or tiny:<name>")
@@ -79,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = models.materialize(args.model, args.models_dir, args.seed)
     export(folder, args.out)
+    for path in tokenizer_files(folder):
+        shutil.copy2(path, args.out.parent / path.name)
     print(args.out)
     return 0
 

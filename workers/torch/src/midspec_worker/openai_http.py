@@ -1,6 +1,7 @@
 """An OpenAI-compatible HTTP API over the same inference service as the gRPC Sample RPCs.
 
-/v1/models, /v1/chat/completions and /v1/completions (both with `stream`), so existing harnesses
+/v1/models, /v1/chat/completions and /v1/completions (both with `stream`), and vLLM-style
+/tokenizer_info, /tokenize and /detokenize (openai_tokenizer.py), so existing harnesses
 and the official SDKs reach worker checkpoints with only a base URL. /v1/completions supports
 `echo` with `logprobs` (and max_tokens 0), which log-likelihood harnesses such as
 lm-evaluation-harness use for choice evals. Model names: "tiny:llama", a local folder, or
@@ -25,6 +26,7 @@ from midspec_worker.inference import scoring
 from midspec_worker.inference.engine import Inference
 from midspec_worker.inference.model_cache import LoadedModel, parse_name
 from midspec_worker.openai_chat import ChatCompletions
+from midspec_worker.openai_tokenizer import TokenizerRoutes
 
 log = logging.getLogger("midspec.openai")
 FINISH = {inference_pb2.FINISH_REASON_STOP: "stop", inference_pb2.FINISH_REASON_LENGTH: "length"}
@@ -134,9 +136,14 @@ class OpenAIServer:
         app = web.Application(
             middlewares=[_bearer(self._token), _errors], client_max_size=64 * 1024 * 1024
         )
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_post("/v1/chat/completions", ChatCompletions(self._inference).handle)
-        app.router.add_post("/v1/completions", self._completions)
+        routes = [
+            ("GET", "/v1/models", self._models),
+            ("POST", "/v1/chat/completions", ChatCompletions(self._inference).handle),
+            ("POST", "/v1/completions", self._completions),
+        ]
+        for method, path, handler in routes:
+            app.router.add_route(method, path, handler)
+        TokenizerRoutes(self._inference).add(app, routes)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)

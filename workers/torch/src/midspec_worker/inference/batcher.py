@@ -6,7 +6,9 @@ batch of their model (prefilling them, which emits their first tokens), then adv
 batch by one token. Rows that finish, or whose client went away, leave at once and free their place
 for the next waiting row; at most max_batch_size rows run at a time, all models together. Between
 two iterations the inference thread is free for other work (tokenizing, scoring, loading), so a new
-request is tokenized and admitted while long ones keep running.
+request is tokenized and admitted while long ones keep running. An iteration keeps stepping until
+such work or a new row is waiting (or STEP_BUDGET_SECONDS passed), so a quiet batch does not pay a
+thread hand-over per token.
 
 With nothing running, the scheduler waits a few milliseconds for company (unless a full batch is
 already waiting). `continuous=False` admits rows only into an empty worker (static batching: a batch
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
@@ -28,6 +32,9 @@ from midspec_worker.inference.model_cache import ModelCache, Resolved
 from midspec_worker.inference.running_batch import RunningBatch
 
 log = logging.getLogger("midspec.inference")
+
+# Longest an iteration keeps stepping when nothing else is waiting (bookkeeping, shutdown).
+STEP_BUDGET_SECONDS = 0.2
 
 
 @dataclass
@@ -97,6 +104,8 @@ class Batcher:
         self._batches: dict[str, RunningBatch] = {}
         self._members: dict[str, list[Member]] = {}
         self._wakeup = asyncio.Event()
+        # Set when a row or other work waits for the inference thread: the iteration yields.
+        self._wanted = threading.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -110,6 +119,11 @@ class Batcher:
     def submit(self, job: SampleJob) -> None:
         self._pending.extend((job, row) for row in job.rows)
         self._wakeup.set()
+        self._wanted.set()
+
+    def yield_soon(self) -> None:
+        """Other work is queued for the inference thread: end the iteration after this token."""
+        self._wanted.set()
 
     def running(self) -> int:
         return sum(len(batch) for batch in self._batches.values())
@@ -138,7 +152,8 @@ class Batcher:
     def _iterate(
         self, admitted: dict[str, tuple[Resolved, list[Member]]]
     ) -> dict[str, BaseException]:
-        """On the inference thread: admit rows, then one token for every running batch."""
+        """On the inference thread: admit rows, then tokens for every running batch until other
+        work waits."""
         failed: dict[str, BaseException] = {}
         for key, (resolved, items) in admitted.items():
             try:
@@ -148,14 +163,20 @@ class Batcher:
                 batch.admit([row for _, row in items])
             except Exception as error:  # noqa: BLE001 - reported to the batch's requests
                 failed[key] = error
-        for key, batch in self._batches.items():
-            if key in failed:
-                continue
-            try:
-                batch.step()
-            except Exception as error:  # noqa: BLE001 - reported to the batch's requests
-                failed[key] = error
-        return failed
+        deadline = time.monotonic() + STEP_BUDGET_SECONDS
+        while True:
+            for key, batch in self._batches.items():
+                if key in failed or not batch:
+                    continue
+                try:
+                    batch.step()
+                except Exception as error:  # noqa: BLE001 - reported to the batch's requests
+                    failed[key] = error
+            stepping = any(batch for key, batch in self._batches.items() if key not in failed)
+            if not stepping or self._wanted.is_set() or time.monotonic() > deadline:
+                return failed
+            if self._continuous and self._pending and self.running() < self._max_batch_size:
+                return failed  # a row left: a waiting one takes its place
 
     async def _schedule(self) -> None:
         loop = asyncio.get_running_loop()
@@ -166,6 +187,7 @@ class Batcher:
                 continue
             if not self._batches and len(self._pending) < self._max_batch_size:
                 await asyncio.sleep(self._window)  # let concurrent requests join the batch
+            self._wanted.clear()  # on the event loop, like every set: no wake-up is lost
             admitted = self._take()
             for key, (_, items) in admitted.items():
                 self._members.setdefault(key, []).extend(items)

@@ -139,6 +139,7 @@ class Inference:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        self._batcher.yield_soon()
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def call(self, fn: Callable[[], T]) -> T:

@@ -92,7 +92,9 @@ def _adapter_on_base(stages: Any, stage_index: int) -> bool:
     intermediate weights that are not stored, so it can only be served from a merged folder.
     """
     for index, stage in enumerate(stages[: stage_index + 1]):
-        if not stage.adapter.HasField("lora") or (index > 0 and not stage.continue_adapter):
+        # An unset adapter is LoRA (runspec's default), so only "full" means no adapter.
+        full = stage.adapter.WhichOneof("adapter") == "full"
+        if full or (index > 0 and not stage.continue_adapter):
             return False
     return True
 

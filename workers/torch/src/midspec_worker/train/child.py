@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("midspec.train")
 # Exit code of a child that found its parent gone or its lease taken over.
 EXIT_FENCED = 3
-# The log event that reports the run's effective spec (JSON after the prefix).
+# The log event that reports the run's effective spec (JSON after the prefix), and its file.
 EFFECTIVE_SPEC_PREFIX = "effective run spec: "
+EFFECTIVE_SPEC_FILE = "effective-spec.json"
 
 
 def entry(data_dir: str, run_id: str, lease: int = 0, parent_pid: int = 0) -> None:
@@ -226,6 +227,14 @@ def _test_hooks(step: int) -> None:
         raise RuntimeError(f"{TEST_FAIL_AFTER_STEP}={step}")
 
 
+def _write_text(path: Path, text: str) -> None:
+    # Whole or not at all: a reader never sees half a file, even if the process dies mid-write.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    staging.write_text(text)
+    os.replace(staging, path)
+
+
 def _train(
     data_dir: Path, run_id: str, store: Store, should_stop: Any, board: Board | None = None
 ) -> None:
@@ -291,10 +300,15 @@ def _train(
         emit(runs_pb2.RunEvent(log=runs_pb2.LogLine(level="info", message=message)))
 
     if group.main:
-        # What this run trains with, defaults applied: in the run's events and the worker's log.
+        # What this run trains with, defaults applied: in the run's events, the worker's log and
+        # DIR/runs/<run_id>/effective-spec.json.
         effective = json_format.MessageToDict(plan.effective)
         note(EFFECTIVE_SPEC_PREFIX + json.dumps(effective, sort_keys=True))
         log.info("effective run spec", extra={"run_id": run_id, "effective_spec": effective})
+        _write_text(
+            data_dir / "runs" / run_id / EFFECTIVE_SPEC_FILE,
+            json.dumps(effective, indent=2, sort_keys=True) + "\n",
+        )
 
     if group.active:
         # Rank 0 holds the weights on the CPU, the other ranks a meta-device skeleton; each stage
@@ -314,6 +328,8 @@ def _train(
         target = run_dir / checkpoint_id
         state = {**state, "stage_index": stage.index, "step": step}
         saved = checkpoints.save_stage(target, current, tokenizer, state, store.fenced)
+        trained = [portable_stage(s) for s in plan.stages[: stage.index + 1]]
+        portable.finish(target, plan.base_model, trained, step)
         store.add_checkpoint(
             checkpoints.record(run_id, checkpoint_id, stage.index, step, False, saved, target),
             target,
