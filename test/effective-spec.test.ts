@@ -9,7 +9,7 @@ import { runExperiment } from '@midspec/runner';
 import {
   curriculumExperiment,
   parseCurriculum,
-  planExperiment,
+  planTrainingExperiment,
   submitExperiment,
 } from '@midspec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe.skipIf(!existsSync(workerPython))(
       const curriculum = parseCurriculum({ baseModel: 'tiny:llama', datasets, stages });
       const [fromCurriculum] = await submitExperiment(
         client,
-        await planExperiment(curriculumExperiment(curriculum)),
+        await planTrainingExperiment(curriculumExperiment(curriculum)),
       );
 
       // (2) `midspec train` with flags.

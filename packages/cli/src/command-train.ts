@@ -3,7 +3,7 @@ import { type Run, RunSpec, RunState, StageKind, type WorkerClient } from '@mids
 import {
   curriculumExperiment,
   loadCurriculum,
-  planExperiment,
+  planTrainingExperiment,
   runIdempotencyKey,
   submitExperiment,
   uploadDataset,
@@ -80,7 +80,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         );
       // Check the curriculum and its data before starting or contacting any worker.
       const plan = curriculumFile
-        ? await planExperiment(
+        ? await planTrainingExperiment(
             curriculumExperiment(
               await loadCurriculum(resolve(io.cwd, curriculumFile)),
               options.seed === undefined ? undefined : [options.seed],
