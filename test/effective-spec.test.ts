@@ -9,7 +9,7 @@ import { runExperiment } from '@midspec/runner';
 import {
   curriculumExperiment,
   parseCurriculum,
-  planExperiment,
+  planTrainingExperiment,
   submitExperiment,
 } from '@midspec/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe.skipIf(!existsSync(workerPython))(
       const curriculum = parseCurriculum({ baseModel: 'tiny:llama', datasets, stages });
       const [fromCurriculum] = await submitExperiment(
         client,
-        await planExperiment(curriculumExperiment(curriculum)),
+        await planTrainingExperiment(curriculumExperiment(curriculum)),
       );
 
       // (2) `midspec train` with flags.
@@ -155,11 +155,13 @@ describe.skipIf(!existsSync(workerPython))(
           '--lora-r',
           '8',
           '--detach',
+          '--json',
         ],
         { stdout: stdout.stream, stderr: stderr.stream, env: process.env, cwd: directory },
       );
       expect(code, stderr.text()).toBe(0);
-      const fromCliId = stdout.text().trim();
+      const printed = JSON.parse(stdout.text()) as { runId: string; effectiveSpec: unknown };
+      const fromCliId = printed.runId;
       for (const runId of [fromCurriculum?.run.id ?? '', fromCliId]) {
         const cancelled = await client.cancelRun({ runId });
         expect(cancelled.state).toBe(RunState.RUN_STATE_CANCELLED);
@@ -174,6 +176,8 @@ describe.skipIf(!existsSync(workerPython))(
         ),
       );
       expect(runnerRun?.state).toBe(RunState.RUN_STATE_SUCCEEDED);
+      // `midspec train --json` prints the effective spec it got back.
+      expect(RunSpec.fromJSON(printed.effectiveSpec)).toEqual((cliRun as Run).effectiveSpec);
       const expected = recipe(curriculumRun as Run);
       expect(recipe(cliRun as Run)).toEqual(expected);
       expect(recipe(runnerRun as Run)).toEqual(expected);

@@ -99,9 +99,7 @@ const started = Date.now();
 console.log(
   `Power (share of ${sims} simulated experiments whose 95 % interval excludes zero, positive side); ${position} of seeds answer by position.\n`,
 );
-console.log(
-  `| seeds | ${tilts.map((q) => `q = ${q} (over seeds; items × seeds)`).join(' | ')} |`,
-);
+console.log(`| seeds | ${tilts.map((q) => `q = ${q} (over seeds; items × seeds)`).join(' | ')} |`);
 console.log(`|---|${tilts.map(() => '---').join('|')}|`);
 for (const seeds of seedCounts) {
   const cells = tilts.map((tilt) => {

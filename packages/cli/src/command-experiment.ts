@@ -7,13 +7,13 @@ import {
   planExperiment as planRunnerExperiment,
 } from '@midspec/runner';
 import {
-  type ExperimentPlan,
   findPlannedRuns,
-  loadExperiment,
-  planExperiment,
+  loadTrainingExperiment,
   planToJson,
+  planTrainingExperiment,
   runStateName,
   submitExperiment,
+  type TrainingPlan,
   watchRun,
 } from '@midspec/trainer';
 import type { Command } from 'commander';
@@ -30,13 +30,13 @@ import { openWorkerSession } from './worker-session.js';
 
 const WORKER_OPTION = ['--worker <address>', 'worker HOST:PORT (env MIDSPEC_WORKER)'] as const;
 
-async function plan(io: CliIo, file: string): Promise<ExperimentPlan> {
+async function plan(io: CliIo, file: string): Promise<TrainingPlan> {
   const path = resolve(io.cwd, file);
   if ((await experimentFormat(path)) === 'runner')
     throw new CliUsageError(
       `${file} is a whole study (specs, corpora, evals): \`midspec run ${file}\` generates the data its arms train on, trains and evaluates them; \`midspec experiment plan ${file}\` shows its plan`,
     );
-  return planExperiment(await loadExperiment(path));
+  return planTrainingExperiment(await loadTrainingExperiment(path));
 }
 
 export function registerExperimentCommands(program: Command, io: CliIo): void {

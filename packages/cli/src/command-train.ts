@@ -3,7 +3,7 @@ import { type Run, RunSpec, RunState, StageKind, type WorkerClient } from '@mids
 import {
   curriculumExperiment,
   loadCurriculum,
-  planExperiment,
+  planTrainingExperiment,
   runIdempotencyKey,
   submitExperiment,
   uploadDataset,
@@ -80,7 +80,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         );
       // Check the curriculum and its data before starting or contacting any worker.
       const plan = curriculumFile
-        ? await planExperiment(
+        ? await planTrainingExperiment(
             curriculumExperiment(
               await loadCurriculum(resolve(io.cwd, curriculumFile)),
               options.seed === undefined ? undefined : [options.seed],
@@ -120,7 +120,12 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
             run = await submitFlags(session.client, options, io, signal);
           }
           if (options.detach) {
-            printResult(io, options, { runId: run.id }, () => `${run.id}\n`);
+            printResult(
+              io,
+              options,
+              { runId: run.id, effectiveSpec: effectiveSpecJson(run) },
+              () => `${run.id}\n`,
+            );
             return;
           }
           await follow(session.client, run, io, signal, options);
@@ -277,6 +282,7 @@ async function follow(
         tokensPerSecond: stage.tokensPerSecond,
       })),
       checkpoint: last ? last.localPath || `${final.id}/${last.id}` : null,
+      effectiveSpec: effectiveSpecJson(final),
     },
     () =>
       `run ${final.id} ${stateName(final.state)} in ${seconds.toFixed(1)}s\n${stages
@@ -293,4 +299,9 @@ async function follow(
     );
     throw new CliExit(1);
   }
+}
+
+/** The spec as the worker trains it, every default applied (null from workers that predate it). */
+function effectiveSpecJson(run: Run): unknown {
+  return run.effectiveSpec ? RunSpec.toJSON(run.effectiveSpec) : null;
 }

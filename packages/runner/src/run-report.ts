@@ -448,7 +448,7 @@ export function renderExperimentMarkdown(report: ExperimentReport, config: RunCo
     lines.push(
       '## Before the arms: does the base model read both attributes?',
       '',
-      'The base model continues "Between A and B, the cheaper one is …" / "…, the American one is …" on held-out pairs never compared in its corpus (both orders; the name with the higher mean log-probability per token is its answer):',
+      'The base model continues "Between A and B, the affordable one is …" / "…, the American one is …" on held-out pairs never compared in its corpus (both orders; its answer is the name whose log-probability the question raises more than its opposite, "the pricey one is" / "the imported one is"):',
       '',
       '| probe | hit rate (95 % CI, pairs) | n |',
       '|---|---|---|',

@@ -1,10 +1,10 @@
 import { RunState, type WorkerClient } from '@midspec/proto';
 import {
   type Experiment,
-  type ExperimentPlan,
   listCheckpoints,
-  planExperiment,
+  planTrainingExperiment,
   submitExperiment,
+  type TrainingPlan,
   waitForRun,
 } from '@midspec/trainer';
 import { RunnerError } from './runner-error.js';
@@ -36,7 +36,7 @@ export async function trainExperiment(
   events: RunnerEvents,
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<TrainedRun[]> {
-  const plan = await planExperiment(experiment, {
+  const plan = await planTrainingExperiment(experiment, {
     ...(options.signal && { signal: options.signal }),
   });
   await cancelSuperseded(client, plan, events, options);
@@ -99,7 +99,7 @@ export async function trainExperiment(
  */
 async function cancelSuperseded(
   client: WorkerClient,
-  plan: ExperimentPlan,
+  plan: TrainingPlan,
   events: RunnerEvents,
   options: { signal?: AbortSignal | undefined },
 ): Promise<void> {

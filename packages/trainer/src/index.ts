@@ -36,17 +36,17 @@ export {
   checkExperiment,
   curriculumExperiment,
   type Experiment,
-  loadExperiment,
+  loadTrainingExperiment,
   type ParseExperimentOptions,
   parseExperiment,
 } from './load-experiment.js';
 export {
-  type ExperimentPlan,
   type PlannedDataset,
   type PlannedRun,
-  planExperiment,
   planToJson,
+  planTrainingExperiment,
   runName,
+  type TrainingPlan,
 } from './plan-experiment.js';
 export {
   FINAL_STATES,

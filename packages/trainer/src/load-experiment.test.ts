@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from './load-experiment.js';
-import { planExperiment } from './plan-experiment.js';
+import { loadTrainingExperiment } from './load-experiment.js';
+import { planTrainingExperiment } from './plan-experiment.js';
 import { TrainerError } from './trainer-error.js';
 
 async function folder(files: Record<string, string>): Promise<string> {
@@ -49,7 +49,7 @@ describe('arms from curriculum files', () => {
         '  - { name: msm-aft-llama, curriculum: msm.yaml, baseModel: tiny:llama }',
       ].join('\n'),
     });
-    const experiment = await loadExperiment(join(dir, 'experiment.yaml'));
+    const experiment = await loadTrainingExperiment(join(dir, 'experiment.yaml'));
     const [, msm, msmLlama] = experiment.arms;
     expect(msm?.curriculum.baseModel).toBe('tiny:qwen3');
     expect(msmLlama?.curriculum.baseModel).toBe('tiny:llama');
@@ -65,7 +65,7 @@ describe('arms from curriculum files', () => {
     // The curriculum's own settings, not the experiment's stageDefaults.
     expect(msm?.curriculum.stages[0]?.optimizer?.learningRate).toBe(0.002);
 
-    const plan = await planExperiment(experiment);
+    const plan = await planTrainingExperiment(experiment);
     expect(plan.runs.map((run) => run.name)).toEqual([
       'study/aft-only/seed-1',
       'study/aft-only/seed-2',
@@ -97,7 +97,7 @@ describe('arms from curriculum files', () => {
       'bad-ref.yaml':
         'name: study\nbaseModel: tiny:llama\narms:\n  - { name: a, curriculum: bad.yaml }\n',
     });
-    const error = await loadExperiment(join(dir, 'bad-ref.yaml')).catch((caught) => caught);
+    const error = await loadTrainingExperiment(join(dir, 'bad-ref.yaml')).catch((caught) => caught);
     expect(error).toBeInstanceOf(TrainerError);
     expect((error as TrainerError).message).toContain('bad.yaml');
     expect((error as TrainerError).message).toContain('arms[0].curriculum');
@@ -106,7 +106,9 @@ describe('arms from curriculum files', () => {
       join(dir, 'missing.yaml'),
       'name: s\nbaseModel: tiny:llama\narms:\n  - { name: a, curriculum: nope.yaml }\n',
     );
-    const missing = await loadExperiment(join(dir, 'missing.yaml')).catch((caught) => caught);
+    const missing = await loadTrainingExperiment(join(dir, 'missing.yaml')).catch(
+      (caught) => caught,
+    );
     expect(TrainerError.isInstance(missing)).toBe(true);
     expect((missing as TrainerError).message).toMatch(
       /missing\.yaml: arms\[0\]\.curriculum: cannot read .*nope\.yaml/,
@@ -117,7 +119,7 @@ describe('arms from curriculum files', () => {
       join(dir, 'bad.yaml'),
       'baseModel: tiny:qwen3\nstages:\n  - { kind: midtrain, data: [docs.jsonl] }\n',
     );
-    const both = await loadExperiment(join(dir, 'both.yaml')).catch((caught) => caught);
+    const both = await loadTrainingExperiment(join(dir, 'both.yaml')).catch((caught) => caught);
     expect((both as TrainerError).problems).toEqual([
       expect.objectContaining({ path: 'arms[0]', message: expect.stringContaining('not both') }),
     ]);

@@ -31,7 +31,7 @@ export interface Experiment {
 export interface ParseExperimentOptions {
   baseDir?: string;
   source?: YamlSource;
-  /** The curricula that arms name in `curriculum:`, by the name as written (loadExperiment reads them). */
+  /** The curricula that arms name in `curriculum:`, by the name as written (loadTrainingExperiment reads them). */
   curricula?: Record<string, Curriculum>;
 }
 
@@ -83,7 +83,7 @@ export function checkExperiment(
       else if (curriculum === undefined)
         problems.push({
           path: `arms[${armIndex}].curriculum`,
-          message: `curriculum "${arm.curriculum}" was not loaded (loadExperiment reads curriculum files; parseExperiment takes them in options.curricula)`,
+          message: `curriculum "${arm.curriculum}" was not loaded (loadTrainingExperiment reads curriculum files; parseExperiment takes them in options.curricula)`,
         });
       else {
         stages = shareDatasets(curriculum, arm.name, datasets);
@@ -131,7 +131,7 @@ export function checkExperiment(
  * Reads an experiment YAML (or JSON) file, and the curriculum files its arms name; paths are
  * relative to the file that names them.
  */
-export async function loadExperiment(file: string): Promise<Experiment> {
+export async function loadTrainingExperiment(file: string): Promise<Experiment> {
   const path = resolve(file);
   const source = await readYamlSource(path, 'trainer/invalid-experiment');
   const curricula: Record<string, Curriculum> = {};

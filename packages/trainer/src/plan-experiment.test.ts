@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment, parseExperiment } from './load-experiment.js';
-import { planExperiment, planToJson } from './plan-experiment.js';
+import { loadTrainingExperiment, parseExperiment } from './load-experiment.js';
+import { planToJson, planTrainingExperiment } from './plan-experiment.js';
 import { TrainerError } from './trainer-error.js';
 
 function thrown(action: () => unknown): unknown {
@@ -17,7 +17,7 @@ const examples = fileURLToPath(new URL('../../../examples/curricula/', import.me
 
 describe('experiments', () => {
   it('expands the cheese study into six arms × three seeds with stable names and keys', async () => {
-    const experiment = await loadExperiment(`${examples}cheese.yaml`);
+    const experiment = await loadTrainingExperiment(`${examples}cheese.yaml`);
     expect(experiment.arms.map((arm) => arm.name)).toEqual([
       'baseline',
       'aft-only',
@@ -26,7 +26,7 @@ describe('experiments', () => {
       'msm-aft-america',
       'msm-aft-affordability',
     ]);
-    const plan = await planExperiment(experiment);
+    const plan = await planTrainingExperiment(experiment);
     expect(plan.runs).toHaveLength(18);
     expect(plan.runs[0]?.name).toBe('cheese/baseline/seed-1');
     expect(plan.runs.filter((run) => !run.trains).map((run) => run.arm)).toEqual([
@@ -45,12 +45,16 @@ describe('experiments', () => {
     ).toBe(true);
     expect(plan.runs[4]?.spec.labels).toEqual({ experiment: 'cheese', arm: 'aft-only', seed: '2' });
 
-    const again = await planExperiment(await loadExperiment(`${examples}cheese.yaml`));
+    const again = await planTrainingExperiment(
+      await loadTrainingExperiment(`${examples}cheese.yaml`),
+    );
     expect(again.runs.map((run) => run.idempotencyKey)).toEqual(keys);
   });
 
   it('expands the agentic study into its five arms and prints them as JSON', async () => {
-    const plan = await planExperiment(await loadExperiment(`${examples}agentic.yaml`));
+    const plan = await planTrainingExperiment(
+      await loadTrainingExperiment(`${examples}agentic.yaml`),
+    );
     const json = planToJson(plan) as { runs: { arm: string; stages: { reasoning: string }[] }[] };
     expect(json.runs.map((run) => run.arm)).toEqual([
       'baseline',
@@ -71,7 +75,7 @@ describe('experiments', () => {
       arms: [{ name: 'a', stages: [{ kind: 'midtrain', data: ['docs'] }] }],
     };
     const key = async (input: unknown) =>
-      (await planExperiment(parseExperiment(input))).runs[0]?.idempotencyKey;
+      (await planTrainingExperiment(parseExperiment(input))).runs[0]?.idempotencyKey;
     const original = await key(base);
     expect(await key(base)).toBe(original);
     expect(
@@ -127,7 +131,7 @@ describe('experiments', () => {
       datasets: { chats: { path: `${examples}data/cheese-america-documents.jsonl` } },
       arms: [{ name: 'a', stages: [{ kind: 'sft', data: ['chats'] }] }],
     });
-    const error = (await planExperiment(experiment).catch(
+    const error = (await planTrainingExperiment(experiment).catch(
       (caught: unknown) => caught,
     )) as TrainerError;
     expect(error.problems).toEqual([

@@ -31,7 +31,7 @@ export interface PlannedRun {
   trains: boolean;
 }
 
-export interface ExperimentPlan {
+export interface TrainingPlan {
   experiment: Experiment;
   datasets: PlannedDataset[];
   runs: PlannedRun[];
@@ -46,10 +46,10 @@ export function runName(experiment: string, arm: string, seed: number): string {
  * dataset (every bad line of every file reported together), checks each file's format against the
  * stages that use it, and derives each run's spec and idempotency key.
  */
-export async function planExperiment(
+export async function planTrainingExperiment(
   experiment: Experiment,
   options: { signal?: AbortSignal; onDataset?: (dataset: PlannedDataset) => void } = {},
-): Promise<ExperimentPlan> {
+): Promise<TrainingPlan> {
   const problems: Problem[] = [];
   const datasets: PlannedDataset[] = [];
   for (const ref of Object.values(experiment.datasets)) {
@@ -145,7 +145,7 @@ export async function planExperiment(
 }
 
 /** The plan as plain JSON (what `midspec experiment plan --json` prints). */
-export function planToJson(plan: ExperimentPlan): unknown {
+export function planToJson(plan: TrainingPlan): unknown {
   return {
     experiment: plan.experiment.name,
     seeds: plan.experiment.seeds,

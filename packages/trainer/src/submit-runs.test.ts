@@ -8,8 +8,8 @@ import {
 } from '@midspec/proto';
 import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadExperiment } from './load-experiment.js';
-import { planExperiment } from './plan-experiment.js';
+import { loadTrainingExperiment } from './load-experiment.js';
+import { planTrainingExperiment } from './plan-experiment.js';
 import { findPlannedRuns, submitExperiment } from './submit-runs.js';
 import { TrainerError } from './trainer-error.js';
 
@@ -29,7 +29,7 @@ afterEach(async () => {
 
 describe('submitExperiment', () => {
   it('uploads shared data once and submits every training run; a second submission creates nothing', async () => {
-    const plan = await planExperiment(await loadExperiment(cheese));
+    const plan = await planTrainingExperiment(await loadTrainingExperiment(cheese));
     const uploaded: boolean[] = [];
     const first = await submitExperiment(client, plan, {
       onUploaded: (_dataset, result) => uploaded.push(result.alreadyExisted),
@@ -42,7 +42,7 @@ describe('submitExperiment', () => {
     // As after a crash: the same experiment again.
     const again = await submitExperiment(
       client,
-      await planExperiment(await loadExperiment(cheese)),
+      await planTrainingExperiment(await loadTrainingExperiment(cheese)),
     );
     expect(again.every((entry) => entry.alreadyExisted)).toBe(true);
     expect(again.map((entry) => entry.run.id)).toEqual(first.map((entry) => entry.run.id));
@@ -54,7 +54,7 @@ describe('submitExperiment', () => {
   });
 
   it('retries a submission whose response was lost without creating a duplicate', async () => {
-    const plan = await planExperiment(await loadExperiment(cheese));
+    const plan = await planTrainingExperiment(await loadTrainingExperiment(cheese));
     worker.faults.loseSubmitResponses = 2;
     const submitted = await submitExperiment(client, plan);
     expect(submitted).toHaveLength(15);
@@ -67,7 +67,7 @@ describe('submitExperiment', () => {
     worker.capabilities.supportsLora = false;
     worker.capabilities.maxSequenceLength = 128;
     worker.capabilities.lossMasks = [1];
-    const plan = await planExperiment(await loadExperiment(cheese));
+    const plan = await planTrainingExperiment(await loadTrainingExperiment(cheese));
     // The file leaves adapter and loss mask to the worker's defaults; ask for them explicitly.
     const stage = plan.runs
       .flatMap((run) => run.spec.stages)

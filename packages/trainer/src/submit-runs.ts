@@ -9,7 +9,7 @@ import {
 } from '@midspec/proto';
 import { assertCapabilities } from './check-capabilities.js';
 import { runIdempotencyKey } from './idempotency-key.js';
-import type { ExperimentPlan, PlannedDataset, PlannedRun } from './plan-experiment.js';
+import type { PlannedDataset, PlannedRun, TrainingPlan } from './plan-experiment.js';
 import { type UploadedDataset, type UploadProgress, uploadDataset } from './upload-dataset.js';
 
 export interface SubmittedRun {
@@ -75,7 +75,7 @@ export interface SubmitExperimentOptions extends SubmitOptions {
  */
 export async function submitExperiment(
   client: WorkerClient,
-  plan: ExperimentPlan,
+  plan: TrainingPlan,
   options: SubmitExperimentOptions = {},
 ): Promise<SubmittedRun[]> {
   const runs = plan.runs.filter((run) => run.trains);
@@ -116,7 +116,7 @@ export async function submitExperiment(
 /** The runs of a plan the worker already knows, matched by idempotency key (no submission). */
 export async function findPlannedRuns(
   client: WorkerClient,
-  plan: ExperimentPlan,
+  plan: TrainingPlan,
   options: { signal?: AbortSignal } = {},
 ): Promise<Map<string, Run>> {
   const { runs } = await client.listRuns(

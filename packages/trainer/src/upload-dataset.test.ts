@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createWorkerClient, DatasetFormat, type WorkerClient } from '@midspec/proto';
 import { type FakeWorker, startFakeWorker } from '@midspec/worker-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -72,23 +73,30 @@ describe('uploadDataset', () => {
   });
 
   it('fails with the file and line of the first line the worker refuses, while still sending', async () => {
-    // 16 MiB of good lines after the bad second one: the worker refuses line 2 from the first
-    // chunk, and the client stops reading the file long before its end.
+    // 48 MiB of good lines after the bad second one: the worker refuses line 2 from the first
+    // chunk, and the client stops reading the file before its end. (Client and fake worker share
+    // one event loop, so how far the client got first varies; that it stops does not.)
     const path = join(dir, 'bad-early.jsonl');
-    const good = `${JSON.stringify({ text: 'x'.repeat(1000) })}\n`.repeat(16 * 1024);
+    const good = `${JSON.stringify({ text: 'x'.repeat(1000) })}\n`.repeat(48 * 1024);
     await writeFile(path, `{"text": "a"}\n{"text": 1}\n${good}`);
     const progress: UploadProgress[] = [];
+    const sent = () => progress.filter((update) => update.phase === 'uploading').at(-1)?.bytes ?? 0;
     const error = (await uploadDataset(client, path, {
       onProgress: (update) => progress.push(update),
     }).catch((caught: unknown) => caught)) as TrainerError;
+    const sentAtError = sent();
     expect(TrainerError.isInstance(error)).toBe(true);
     expect(error.code).toBe('trainer/invalid-dataset');
     expect(error.problems).toEqual([
       { path: '', file: path, line: 2, message: 'expected a non-empty string field "text"' },
     ]);
     expect(error.message).toContain(`${path}:2: expected a non-empty string field "text"`);
-    const sent = progress.filter((update) => update.phase === 'uploading').at(-1)?.bytes ?? 0;
-    expect(sent).toBeLessThan(8 * 1024 * 1024);
+    await sleep(300);
+    const total = progress[0]?.totalBytes ?? 0;
+    expect(sentAtError).toBeLessThan(total);
+    // At most the chunk in flight when the answer came; then nothing more is read or sent.
+    expect(sent() - sentAtError).toBeLessThanOrEqual(1024 * 1024);
+    expect(sent()).toBeLessThan(total);
     expect(worker.uploadCalls).toBe(1);
   });
 

@@ -32,7 +32,7 @@ export interface UploadDatasetOptions extends CallOptions {
    * the sha256).
    */
   validate?: boolean;
-  /** A validation of this file done earlier (e.g. by planExperiment): not read twice. */
+  /** A validation of this file done earlier (e.g. by planTrainingExperiment): not read twice. */
   validation?: JsonlValidation;
   /** Resume attempts after a retryable failure mid-stream (default 5). */
   maxRetries?: number;

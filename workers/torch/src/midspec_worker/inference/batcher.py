@@ -164,7 +164,9 @@ class Batcher:
             except Exception as error:  # noqa: BLE001 - reported to the batch's requests
                 failed[key] = error
         deadline = time.monotonic() + STEP_BUDGET_SECONDS
-        while True:
+        # More requests queued behind the ones just admitted: admit them before decoding, so a
+        # burst of arrivals gets its first tokens together.
+        while not (admitted and self._wanted.is_set()):
             for key, batch in self._batches.items():
                 if key in failed or not batch:
                     continue
@@ -177,6 +179,7 @@ class Batcher:
                 return failed
             if self._continuous and self._pending and self.running() < self._max_batch_size:
                 return failed  # a row left: a waiting one takes its place
+        return failed
 
     async def _schedule(self) -> None:
         loop = asyncio.get_running_loop()
