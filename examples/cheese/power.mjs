@@ -5,13 +5,14 @@
 // position). The spec can only tilt which way a seed locks. Model: each seed of the affordability
 // arm locks onto "cheaper" with probability q, the America arm's with probability 1 − q, and a share
 // m of seeds (of either arm) answers by position. Simulated experiments are scored by the runner's
-// own statistics (summarizeRecords: the t interval over seeds, the paired item bootstrap over
+// own statistics (summarizeSuite: the t interval over seeds, the paired item bootstrap over
 // items × seeds); the figure is the share of experiments whose interval excludes zero on the
 // positive side. After `pnpm build`, from the repository root:
 //
 //   node examples/cheese/power.mjs [--sims 200] [--position 0.3]
 import { parseArgs } from 'node:util';
-import { summarizeRecords } from '../../packages/runner/dist/index.js';
+import { seededRandom } from '../../packages/core/dist/index.js';
+import { summarizeSuite } from '../../packages/runner/dist/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,18 +28,6 @@ const seedCounts = values.seeds.split(',').map(Number);
 const tilts = values.tilts.split(',').map(Number);
 const ITEMS = 36; // held-out conflict pairs, each asked in both orders
 const TRAINING = 12;
-
-// A small seeded generator (mulberry32), so the table is the same on every machine.
-function generator(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const config = {
   name: 'power',
@@ -88,7 +77,7 @@ function experiment(random, seeds, tilt) {
         for (const order of [0, 1]) push('training', item, order, true);
     }
   }
-  const [contrast] = summarizeRecords('power', 'power', records, models, config).contrasts;
+  const [contrast] = summarizeSuite('power', 'power', records, models, config).contrasts;
   return {
     seeds: contrast.seedLevel.excludesZero && contrast.seedLevel.rate > 0,
     items: contrast.difference.excludesZero && contrast.difference.rate > 0,
@@ -103,7 +92,7 @@ console.log(`| seeds | ${tilts.map((q) => `q = ${q} (over seeds; items × seeds)
 console.log(`|---|${tilts.map(() => '---').join('|')}|`);
 for (const seeds of seedCounts) {
   const cells = tilts.map((tilt) => {
-    const random = generator(1000 * seeds + Math.round(100 * tilt));
+    const random = seededRandom(1000 * seeds + Math.round(100 * tilt));
     let overSeeds = 0;
     let overItems = 0;
     for (let sim = 0; sim < sims; sim++) {
