@@ -1,29 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { DatasetFormatName } from './curriculum.js';
 import { DEFAULT_MAX_RECORD_BYTES, detectFormat } from './validate-jsonl.js';
 
 const CHUNK_BYTES = 1024 * 1024;
-
-/**
- * The lower-case hex sha256 of a file, read once in 1 MiB chunks (what an upload's header needs
- * before its first byte is sent; the content is left for the worker to check).
- */
-export async function sha256File(
-  path: string,
-  options: { signal?: AbortSignal; onProgress?: (bytes: number) => void } = {},
-): Promise<string> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES, signal: options.signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-    options.onProgress?.(bytes);
-  }
-  return hash.digest('hex');
-}
 
 /**
  * The format a JSONL file declares with its first record: `{"text": …}` → text, `{"messages": […]}`

@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallOptions } from '@midspec/core';
 import { type Dataset, DatasetFormat, type WorkerClient, WorkerError } from '@midspec/proto';
 import type { DatasetFormatName } from './curriculum.js';
-import { sha256File, sniffDatasetFormat } from './dataset-identity.js';
+import { sniffDatasetFormat } from './dataset-identity.js';
+import { sha256File } from './hash-file.js';
 import { TrainerError } from './trainer-error.js';
 import { type JsonlValidation, validateJsonlFile } from './validate-jsonl.js';
 

@@ -1,10 +1,9 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DatasetFormatName } from './curriculum.js';
+import { sha256File } from './hash-file.js';
 import type { Problem } from './trainer-error.js';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -310,11 +309,11 @@ export async function validateJsonlFile(
     );
     // The workers' failures are reported once hashing is over (or aborted): never unobserved.
     for (const pending of scans) pending.catch(() => {});
-    sha256 = await hashFile(path, undefined, options);
+    sha256 = await sha256File(path, options);
     scan = mergeScans(await Promise.all(scans));
   } else {
     const scanner = createScanner(isUtf8, options.format, MAX_KEPT_PROBLEMS, maxLineBytes);
-    sha256 = await hashFile(path, scanner, options);
+    sha256 = await sha256File(path, { ...options, onChunk: (chunk) => scanner.feed(chunk) });
     scan = scanner.finish();
   }
   const stats = scan.statistics;
@@ -346,23 +345,6 @@ export async function validateJsonlFile(
     problems,
     badLines,
   };
-}
-
-async function hashFile(
-  path: string,
-  scanner: Scanner | undefined,
-  options: { signal?: AbortSignal; onProgress?: (bytes: number) => void },
-): Promise<string> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES, signal: options.signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    scanner?.feed(chunk);
-    bytes += chunk.length;
-    options.onProgress?.(bytes);
-  }
-  return hash.digest('hex');
 }
 
 /** The format of the first non-blank line, when it is a valid record; otherwise undefined. */
